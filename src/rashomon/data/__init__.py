@@ -1,0 +1,1 @@
+"""Datasets: the AIGCIQA2023 release, generic manifests, and the synthetic default."""

@@ -1,0 +1,289 @@
+"""The embedded default: a synthetic authenticity dataset with ground-truth cue masks.
+
+Procedural scenes (one object of a known class on a textured background) are degraded
+by a *global quality* factor (blur, noise, contrast) and carry a *local authenticity
+artifact* (checkerboard upsampling texture, repeated patch, colour inconsistency) in a
+region whose mask is saved. 25 simulated raters (own bias, scale, noise, and a halo
+shared across dimensions) give Likert 1-5 ratings; MOS are per-rater z-scores rescaled
+to 0-100 as in AIGCIQA2023. Everything is written in the AIGCIQA2023 on-disk format so
+the real loader reads it. Not human data: every result on it is labelled synthetic.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.io
+from PIL import Image
+from scipy import ndimage
+from tqdm import tqdm
+
+from rashomon.data.aigciqa import GENERATORS, PROMPTS_FILE
+from rashomon.data.manifest import DIMENSIONS
+from rashomon.io import atomic_path, write_json
+
+CHALLENGES: tuple[str, ...] = (
+    "Basic", "Simple Detail", "Complex", "Fine-grained Detail", "Imagination",
+    "Style & Format", "Writing & Symbols", "Quantity", "Perspective", "Linguistic Structures",
+)
+OBJECT_CLASSES: tuple[str, ...] = ("disk", "square", "triangle", "ring", "cross", "diamond", "bar", "star")
+COLOURS: dict[str, tuple[float, float, float]] = {
+    "red": (0.85, 0.15, 0.15), "green": (0.15, 0.7, 0.25), "blue": (0.15, 0.3, 0.85),
+    "yellow": (0.9, 0.8, 0.15), "purple": (0.6, 0.2, 0.7), "white": (0.92, 0.92, 0.92),
+}
+ARTIFACTS: tuple[str, ...] = ("checkerboard", "repeated_patch", "colour_shift")
+
+
+@dataclass
+class SyntheticConfig:
+    """Knobs of the simulator (all in params.yaml under `synthetic`)."""
+
+    n_prompts: int = 50
+    reps: int = 4
+    n_generators: int = 6
+    image_size: int = 64
+    n_raters: int = 25
+    seed: int = 0
+    # latent authenticity = w_global * global quality + w_local * (-artifact strength)
+    w_global: float = 0.8
+    w_local: float = 0.6
+    # Likert points: SD of the true-score signal, of each rater's noise per dimension,
+    # and the halo correlation of one rater's noise across dimensions. Defaults put the
+    # authenticity noise ceiling near the real data's 0.82.
+    signal_sd: float = 0.45
+    noise_sd: dict = field(default_factory=lambda: {"quality": 1.0, "authenticity": 1.35, "correspondence": 1.1})
+    halo: float = 0.5
+    artifact_fraction: float = 0.8  # share of images that carry a local artifact
+    mismatch_fraction: float = 0.2  # share of images whose object is not the prompted one
+    excluded_offset: float = -0.4  # authenticity offset of prompts in excluded challenges
+    population_raters: int = 2000  # simulated population used for the true noise ceiling
+
+
+def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32)
+    return (x + 0.5) / size, (y + 0.5) / size
+
+
+def _shape_mask(kind: str, size: int, cx: float, cy: float, r: float, angle: float) -> np.ndarray:
+    x, y = _grid(size)
+    dx, dy = x - cx, y - cy
+    c, s = np.cos(angle), np.sin(angle)
+    u, v = c * dx + s * dy, -s * dx + c * dy
+    if kind == "disk":
+        return (u**2 + v**2) < r**2
+    if kind == "square":
+        return (np.abs(u) < r * 0.85) & (np.abs(v) < r * 0.85)
+    if kind == "triangle":
+        return (v < r * 0.7) & (v > -r * 0.9 + 1.8 * np.abs(u))
+    if kind == "ring":
+        d = np.sqrt(u**2 + v**2)
+        return (d < r) & (d > r * 0.55)
+    if kind == "cross":
+        return ((np.abs(u) < r * 0.3) & (np.abs(v) < r)) | ((np.abs(v) < r * 0.3) & (np.abs(u) < r))
+    if kind == "diamond":
+        return (np.abs(u) + np.abs(v)) < r
+    if kind == "bar":
+        return (np.abs(u) < r) & (np.abs(v) < r * 0.3)
+    if kind == "star":
+        theta = np.arctan2(v, u)
+        return np.sqrt(u**2 + v**2) < r * (0.55 + 0.45 * np.cos(5 * theta) ** 2)
+    raise ValueError(f"unknown shape {kind}")
+
+
+def render_scene(rng: np.random.Generator, size: int, obj: str, colour: str) -> np.ndarray:
+    """A clean scene: smooth two-colour background with texture and one object."""
+    x, y = _grid(size)
+    c0, c1 = rng.uniform(0.2, 0.8, 3), rng.uniform(0.2, 0.8, 3)
+    t = np.clip(x * np.cos(rng.uniform(0, np.pi)) + y * np.sin(rng.uniform(0, np.pi)), 0, 1)
+    img = (1 - t)[..., None] * c0 + t[..., None] * c1
+    texture = ndimage.gaussian_filter(rng.normal(0, 1, (size, size)), sigma=size / 16)
+    img = img + 0.08 * texture[..., None] / (texture.std() + 1e-8)
+    cx, cy = rng.uniform(0.3, 0.7, 2)
+    r = rng.uniform(0.16, 0.26)
+    mask = _shape_mask(obj, size, cx, cy, r, rng.uniform(0, 2 * np.pi))
+    shade = 1.0 - 0.35 * ((x - cx) + (y - cy))  # consistent lighting from the top-left
+    rgb = np.asarray(COLOURS[colour])[None, None, :] * shade[..., None]
+    img = np.where(mask[..., None], rgb, img)
+    return np.clip(img, 0, 1).astype(np.float32)
+
+
+def degrade_global(rng: np.random.Generator, img: np.ndarray, badness: float) -> np.ndarray:
+    """Global quality loss of strength `badness` in [0, 1]: blur, noise, contrast."""
+    out = ndimage.gaussian_filter(img, sigma=(1.6 * badness, 1.6 * badness, 0))
+    mean = out.mean(axis=(0, 1), keepdims=True)
+    out = mean + (1 - 0.55 * badness) * (out - mean)
+    out = out + rng.normal(0, 0.12 * badness, out.shape)
+    return np.clip(out, 0, 1).astype(np.float32)
+
+
+def add_artifact(
+    rng: np.random.Generator, img: np.ndarray, strength: float, kind: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Add a local artifact of `strength` in [0, 1]; return the image and its mask."""
+    size = img.shape[0]
+    side = int(rng.integers(size // 4, size // 2 + 1))
+    x0, y0 = rng.integers(0, size - side + 1, 2)
+    mask = np.zeros((size, size), dtype=np.float32)
+    mask[y0:y0 + side, x0:x0 + side] = 1.0
+    region = img[y0:y0 + side, x0:x0 + side]
+    if kind == "checkerboard":
+        yy, xx = np.mgrid[0:side, 0:side]
+        pattern = np.where((xx // 2 + yy // 2) % 2 == 0, 1.0, -1.0)[..., None]
+        altered = region + 0.35 * pattern
+    elif kind == "repeated_patch":
+        tile = region[:4, :4]
+        altered = np.tile(tile, (side // 4 + 1, side // 4 + 1, 1))[:side, :side]
+    elif kind == "colour_shift":
+        altered = region[..., [2, 0, 1]] * 1.15
+    else:
+        raise ValueError(f"unknown artifact {kind}")
+    out = img.copy()
+    out[y0:y0 + side, x0:x0 + side] = (1 - strength) * region + strength * np.clip(altered, 0, 1)
+    return np.clip(out, 0, 1).astype(np.float32), mask
+
+
+def _standardise(v: np.ndarray) -> np.ndarray:
+    return (v - v.mean()) / (v.std() + 1e-12)
+
+
+def simulate_raters(
+    rng: np.random.Generator, latent: dict[str, np.ndarray], n_raters: int,
+    noise_sd: dict[str, float], halo: float, signal_sd: float = 0.45,
+) -> dict[str, np.ndarray]:
+    """Likert 1-5 ratings (raters x images) per dimension from standardised latents.
+
+    Each rater has a bias, a scale and a noise level; a per-(rater, image) halo term
+    is shared by all dimensions (raters who like an image like it on every scale).
+    """
+    n_images = len(next(iter(latent.values())))
+    bias = rng.normal(0, 0.35, (n_raters, 1))
+    scale = rng.uniform(0.7, 1.3, (n_raters, 1))
+    noise_mult = rng.uniform(0.8, 1.2, (n_raters, 1))
+    halo_term = rng.normal(0, 1, (n_raters, n_images))
+    ratings = {}
+    for dim, z in latent.items():
+        own = rng.normal(0, 1, (n_raters, n_images))
+        noise = noise_sd[dim] * noise_mult * (np.sqrt(halo) * halo_term + np.sqrt(1 - halo) * own)
+        cont = 3.0 + bias + scale * (signal_sd * z[None, :] + noise)
+        ratings[dim] = np.clip(np.rint(cont), 1, 5).astype(np.int8)
+    return ratings
+
+
+def mos_from_ratings(ratings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-rater z-scores averaged over raters, rescaled to 0-100 (AIGCIQA's MOSz); and SD."""
+    r = ratings.astype(float)
+    z = (r - r.mean(axis=1, keepdims=True)) / (r.std(axis=1, ddof=1, keepdims=True) + 1e-12)
+    rescaled = 100.0 * (z + 3.0) / 6.0
+    return np.clip(rescaled.mean(axis=0), 0, 100), rescaled.std(axis=0, ddof=1)
+
+
+def generate(out_dir: str | os.PathLike, cfg: SyntheticConfig) -> dict:
+    """Write the synthetic dataset to `out_dir` (atomically) and return its truth summary."""
+    rng = np.random.default_rng(cfg.seed)
+    n = cfg.n_generators * cfg.n_prompts * cfg.reps
+    colours = list(COLOURS)
+    # prompts: object class, colour, challenge (cycled so every challenge occurs)
+    prompts = pd.DataFrame({
+        "challenge": [CHALLENGES[i % len(CHALLENGES)] for i in range(cfg.n_prompts)],
+        "object": [OBJECT_CLASSES[(i * 3) % len(OBJECT_CLASSES)] for i in range(cfg.n_prompts)],
+        "colour": [colours[(i * 5 + i // 8) % len(colours)] for i in range(cfg.n_prompts)],
+    })
+    prompts["category"] = np.where(prompts["object"].isin(["star", "ring"]), "Illustrations", "Objects")
+    prompts["prompt"] = "a " + prompts["colour"] + " " + prompts["object"]
+    excluded = prompts["challenge"].isin(["Imagination", "Style & Format", "Writing & Symbols"]).to_numpy()
+
+    idx = np.arange(n)
+    per_model = cfg.n_prompts * cfg.reps
+    model = idx // per_model
+    prompt = (idx % per_model) // cfg.reps
+    model_quality = np.linspace(0.25, 0.75, cfg.n_generators)[rng.permutation(cfg.n_generators)]
+    badness = np.clip(rng.beta(2, 2, n) * 0.8 + (1 - model_quality[model]) * 0.4 - 0.2, 0, 1)
+    has_artifact = rng.random(n) < cfg.artifact_fraction
+    strength = np.where(has_artifact, rng.uniform(0.15, 1.0, n), 0.0)
+    artifact_kind = rng.integers(0, len(ARTIFACTS), n)
+    mismatch = rng.random(n) < cfg.mismatch_fraction
+    drawn_object = np.array([
+        OBJECT_CLASSES[(OBJECT_CLASSES.index(prompts["object"][p]) + (1 + rng.integers(0, 7)) * m) % len(OBJECT_CLASSES)]
+        for p, m in zip(prompt, mismatch)
+    ])
+
+    global_q = _standardise(-badness)
+    local_a = _standardise(-strength)
+    latent = {
+        "quality": _standardise(global_q + 0.15 * local_a),
+        "authenticity": _standardise(
+            cfg.w_global * global_q + cfg.w_local * local_a + cfg.excluded_offset * excluded[prompt]
+        ),
+        "correspondence": _standardise(-2.0 * mismatch + 0.3 * global_q),
+    }
+    ratings = simulate_raters(rng, latent, cfg.n_raters, cfg.noise_sd, cfg.halo, cfg.signal_sd)
+    population = simulate_raters(
+        np.random.default_rng(cfg.seed + 10_000), latent, cfg.population_raters,
+        cfg.noise_sd, cfg.halo, cfg.signal_sd,
+    )
+    mos, sd, truth_ceiling, population_mos = {}, {}, {}, {}
+    for dim in DIMENSIONS:
+        mos[dim], sd[dim] = mos_from_ratings(ratings[dim])
+        population_mos[dim], _ = mos_from_ratings(population[dim])
+        # The true noise ceiling: correlation of the observed 25-rater MOS with the
+        # (practically noise-free) population mean, the best any model can reach.
+        truth_ceiling[dim] = float(np.corrcoef(mos[dim], population_mos[dim])[0, 1])
+
+    out_dir = Path(out_dir)
+    with atomic_path(out_dir, is_dir=True) as tmp:
+        img_dir = tmp / "Image" / "allimg"
+        mask_dir = tmp / "masks"
+        img_dir.mkdir(parents=True)
+        mask_dir.mkdir()
+        for i in tqdm(range(n), desc="synthetic images", unit="img", mininterval=2):
+            img_rng = np.random.default_rng([cfg.seed, i])
+            img = render_scene(img_rng, cfg.image_size, drawn_object[i], prompts["colour"][prompt[i]])
+            img = degrade_global(img_rng, img, badness[i])
+            mask = np.zeros(img.shape[:2], dtype=np.float32)
+            if has_artifact[i]:
+                img, mask = add_artifact(img_rng, img, strength[i], ARTIFACTS[artifact_kind[i]])
+            Image.fromarray((img * 255).round().astype(np.uint8)).save(img_dir / f"{i}.png")
+            Image.fromarray((mask * 255).astype(np.uint8)).save(mask_dir / f"{i}.png")
+        (tmp / "DATA" / "MOS").mkdir(parents=True)
+        (tmp / "DATA" / "STD").mkdir(parents=True)
+        for k, dim in enumerate(DIMENSIONS, start=1):
+            scipy.io.savemat(tmp / "DATA" / "MOS" / f"mosz{k}.mat", {"MOSz": mos[dim][:, None]})
+            scipy.io.savemat(tmp / "DATA" / "STD" / f"SD{k}.mat", {"SD": sd[dim][:, None]})
+        prompts[["challenge", "category", "prompt"]].to_excel(tmp / PROMPTS_FILE, header=False, index=False)
+        long = pd.concat([
+            pd.DataFrame({
+                "image": np.tile(idx, cfg.n_raters).astype(str),
+                "rater": np.repeat(np.arange(cfg.n_raters), n),
+                "dimension": dim,
+                "rating": ratings[dim].ravel(),
+            }) for dim in DIMENSIONS
+        ])
+        long.to_csv(tmp / "ratings_long.csv", index=False)
+        pd.DataFrame({
+            "image_id": idx.astype(str),
+            "generator": [GENERATORS[m % len(GENERATORS)] for m in model],
+            "prompt_index": prompt,
+            "object_class": drawn_object,
+            "object_class_index": [OBJECT_CLASSES.index(o) for o in drawn_object],
+            "prompted_object": prompts["object"].to_numpy()[prompt],
+            "mismatch": mismatch,
+            "global_badness": badness,
+            "artifact": np.where(has_artifact, np.array(ARTIFACTS)[artifact_kind], "none"),
+            "artifact_strength": strength,
+            **{f"latent_{d}": latent[d] for d in DIMENSIONS},
+            **{f"population_{d}": population_mos[d] for d in DIMENSIONS},
+            "mask_path": [str(out_dir / "masks" / f"{i}.png") for i in idx],
+        }).to_csv(tmp / "truth.csv", index=False)
+        summary = {
+            "label": "SYNTHETIC data (simulated raters), not human judgments",
+            "n_images": n,
+            "true_noise_ceiling": truth_ceiling,
+            "latent_quality_authenticity_corr": float(np.corrcoef(latent["quality"], latent["authenticity"])[0, 1]),
+            "config": asdict(cfg),
+        }
+        write_json(tmp / "truth.json", summary)
+    return summary

@@ -1,0 +1,87 @@
+"""Monte-Carlo stratified splits (stratified on rating bins), seeded.
+
+Schemes (one long table: scheme, variant, image_id, subset):
+- exp1: each variant its own train/val/test split (70/20/10 by default); Exp2 uses the
+  same splits with pruning fitted on test.
+- exp3: one fixed test set (20%); per variant v the rest is re-split into train/val
+  with seed `seed + v` (the study's 42+v).
+- stacking: k folds over the exp3 test set (for stacked ensembles).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+from rashomon.errors import InputError
+
+SUBSETS = ("train", "val", "test")
+
+
+def rating_bins(values: np.ndarray, n_bins: int) -> np.ndarray:
+    """Quantile bin index of each value (ties broken by rank, so bins are balanced)."""
+    ranks = pd.Series(values).rank(method="first").to_numpy() - 1
+    return np.minimum((ranks * n_bins // len(values)).astype(int), n_bins - 1)
+
+
+def check_fractions(fractions: Sequence[float], name: str) -> np.ndarray:
+    f = np.asarray(fractions, float)
+    if (f < 0).any() or abs(f.sum() - 1.0) > 1e-6:
+        raise InputError(f"split.{name}: fractions {list(f)} must be non-negative and sum to 1 (sum {f.sum():.6g})")
+    return f
+
+
+def stratified_partition(bins: np.ndarray, fractions: Sequence[float], rng: np.random.Generator) -> np.ndarray:
+    """Assign each item a part index so every bin is cut in the given fractions."""
+    fractions = np.asarray(fractions, float)
+    part = np.empty(len(bins), dtype=int)
+    for b in np.unique(bins):
+        members = rng.permutation(np.flatnonzero(bins == b))
+        cuts = np.rint(np.cumsum(fractions)[:-1] * len(members)).astype(int)
+        for k, chunk in enumerate(np.split(members, cuts)):
+            part[chunk] = k
+    return part
+
+
+def make_splits(manifest: pd.DataFrame, cfg: Mapping) -> pd.DataFrame:
+    """All split schemes for `manifest` as one long table."""
+    ids = manifest["image_id"].astype(str).to_numpy()
+    bins = rating_bins(manifest[cfg.get("stratify_on", "authenticity")].to_numpy(), int(cfg.get("n_bins", 5)))
+    seed, n_variants = int(cfg.get("seed", 42)), int(cfg.get("n_variants", 10))
+    rows = []
+    f1 = check_fractions(cfg.get("exp1_fractions", (0.7, 0.2, 0.1)), "exp1_fractions")
+    for v in range(n_variants):
+        part = stratified_partition(bins, f1, np.random.default_rng(seed + v))
+        rows.append(pd.DataFrame({"scheme": "exp1", "variant": v, "image_id": ids,
+                                  "subset": np.asarray(SUBSETS)[part]}))
+    test_fraction = float(cfg.get("exp3_test_fraction", 0.2))
+    val_fraction = float(cfg.get("exp3_val_fraction", 0.1))
+    f3 = check_fractions((1 - test_fraction - val_fraction, val_fraction, test_fraction), "exp3 fractions")
+    is_test = stratified_partition(bins, (1 - f3[2], f3[2]), np.random.default_rng(seed + 1000)) == 1
+    rest = np.flatnonzero(~is_test)
+    for v in range(n_variants):
+        subset = np.where(is_test, "test", "train").astype(object)
+        part = stratified_partition(bins[rest], f3[:2] / f3[:2].sum(), np.random.default_rng(seed + v))
+        subset[rest[part == 1]] = "val"
+        rows.append(pd.DataFrame({"scheme": "exp3", "variant": v, "image_id": ids, "subset": subset}))
+    k = int(cfg.get("stacking_folds", 5))
+    test_idx = np.flatnonzero(is_test)
+    folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    for fold, (_, held) in enumerate(folds.split(test_idx, bins[test_idx])):
+        subset = np.full(len(test_idx), "train", dtype=object)
+        subset[held] = "test"
+        rows.append(pd.DataFrame({"scheme": "stacking", "variant": fold, "image_id": ids[test_idx],
+                                  "subset": subset}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def subset_ids(splits: pd.DataFrame, scheme: str, variant: int, subset: str) -> list[str]:
+    """Image ids of one subset of one variant of one scheme."""
+    sel = (splits["scheme"] == scheme) & (splits["variant"] == variant) & (splits["subset"] == subset)
+    ids = splits.loc[sel, "image_id"].astype(str).tolist()
+    if not ids:
+        raise InputError(f"splits: no {subset} images for scheme {scheme!r} variant {variant}")
+    return ids

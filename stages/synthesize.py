@@ -1,0 +1,15 @@
+"""Stage synthesize: write the embedded default dataset (AIGCIQA2023 format + truth)."""
+
+from rashomon.cli import stage
+from rashomon.data.synthetic import SyntheticConfig, generate
+
+
+def run(params, args):
+    """Generate the synthetic authenticity dataset."""
+    generate(args.out, SyntheticConfig(**params["synthetic"]))
+
+
+main = stage(run, ("--out", {"default": "data/synthetic"}))
+
+if __name__ == "__main__":
+    main()

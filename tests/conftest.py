@@ -1,0 +1,46 @@
+"""Fixtures in the real on-disk formats (never downloaded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.io
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_aigciqa_folder(
+    root: Path, n_prompts: int = 3, n_models: int = 2, reps: int = 4, score_format: str = "mat",
+    image_dir: str = "Image/allimg", seed: int = 0, size: int = 16,
+) -> Path:
+    """A tiny AIGCIQA2023-format folder: numbered PNGs, MOS/SD files, prompts xlsx."""
+    rng = np.random.default_rng(seed)
+    n = n_prompts * n_models * reps
+    (root / image_dir).mkdir(parents=True)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)).save(root / image_dir / f"{i}.png")
+    (root / "DATA/MOS").mkdir(parents=True)
+    (root / "DATA/STD").mkdir(parents=True)
+    for k in (1, 2, 3):
+        mos = rng.uniform(20, 80, n)
+        if score_format == "mat":
+            scipy.io.savemat(root / f"DATA/MOS/mosz{k}.mat", {"MOSz": mos[:, None]})
+        else:
+            np.savetxt(root / f"DATA/MOS/moz{k}.txt", mos)
+        scipy.io.savemat(root / f"DATA/STD/SD{k}.mat", {"SD": rng.uniform(5, 15, (n, 1))})
+    challenges = ["Basic", "Imagination", "Complex", "Style & Format", "Quantity"]
+    pd.DataFrame({
+        "challenge": [challenges[p % len(challenges)] for p in range(n_prompts)],
+        "category": ["Illustrations" if p % 2 else "Animals" for p in range(n_prompts)],
+        "prompt": [f"prompt number {p}" for p in range(n_prompts)],
+    }).to_excel(root / "AIGCIQA2023_Prompts.xlsx", header=False, index=False)
+    return root
+
+
+@pytest.fixture
+def aigciqa_folder(tmp_path: Path) -> Path:
+    return make_aigciqa_folder(tmp_path / "AIGCIQA2023")

@@ -1,0 +1,63 @@
+"""Helpers to run this repository's DVC pipeline in a throwaway copy."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import REPO
+
+# Small enough to run in seconds; same code paths as the default.
+TINY_PARAMS = {
+    "synthetic": {"n_prompts": 10, "reps": 4, "n_generators": 6, "image_size": 32},
+}
+
+
+def make_copy(dest: Path, overrides: dict | None = None) -> Path:
+    """Copy the pipeline (dvc.yaml, params, stages, src) into a fresh git+DVC repo."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("dvc.yaml", "params.yaml", "pyproject.toml"):
+        shutil.copy(REPO / name, dest / name)
+    for name in ("stages", "src", "benchmarks"):
+        if (REPO / name).exists():
+            shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    params = yaml.safe_load((dest / "params.yaml").read_text())
+    for section, values in {**TINY_PARAMS, **(overrides or {})}.items():
+        params.setdefault(section, {}).update(values)
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "init", "-q"], dest)
+    run(["dvc", "init", "-q"], dest)
+    return dest
+
+
+def env() -> dict[str, str]:
+    e = dict(os.environ)
+    e["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{e.get('PATH', '')}"
+    e["DVC_NO_ANALYTICS"] = "1"
+    e.setdefault("GIT_AUTHOR_NAME", "t")
+    e.setdefault("GIT_AUTHOR_EMAIL", "t@t")
+    return e
+
+
+def run(cmd: list[str], cwd: Path) -> str:
+    proc = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout + proc.stderr
+
+
+def stages_run(output: str) -> list[str]:
+    """Names of the stages DVC actually ran, from `dvc repro` output."""
+    return re.findall(r"Running stage '([^']+)'", output)
+
+
+def set_param(dest: Path, section: str, key: str, value) -> None:
+    params = yaml.safe_load((dest / "params.yaml").read_text())
+    params[section][key] = value
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))

@@ -1,0 +1,95 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from rashomon.data.aigciqa import load_aigciqa2023
+from rashomon.data.synthetic import SyntheticConfig, generate, mos_from_ratings
+from rashomon.errors import InputError
+from rashomon.filtering import apply_exclusion
+from rashomon.io import atomic_path, write_json
+from rashomon.psychometrics import ratings_matrix
+from rashomon.reliability import compare_with_truth, reliability_report
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    root = tmp_path_factory.mktemp("syn") / "synthetic"
+    summary = generate(root, SyntheticConfig(n_prompts=20, seed=3))
+    return root, summary
+
+
+def test_synthetic_is_read_by_the_real_loader(synthetic):
+    root, summary = synthetic
+    m = load_aigciqa2023(root)
+    assert len(m) == summary["n_images"] == 20 * 4 * 6
+    assert (root / "masks" / "0.png").is_file() and (root / "ratings_long.csv").is_file()
+    # quality and authenticity correlate strongly but not perfectly (unique variance)
+    r = np.corrcoef(m["quality"], m["authenticity"])[0, 1]
+    assert 0.6 < r < 0.9
+    # the exclusion rule's challenges exist in the synthetic metadata
+    kept = apply_exclusion(m, {"exclude_challenges": ["Imagination", "Style & Format", "Writing & Symbols"]})
+    assert 0 < (~kept).sum() < len(m)
+
+
+def test_artifact_masks_mark_the_changed_pixels(synthetic):
+    root, _ = synthetic
+    truth = pd.read_csv(root / "truth.csv")
+    row = truth[truth.artifact != "none"].iloc[0]
+    from rashomon.data.images import load_mask
+    mask = load_mask(row["mask_path"])
+    assert 0 < mask.mean() < 0.5
+    assert load_mask(truth[truth.artifact == "none"].iloc[0]["mask_path"]).max() == 0
+
+
+def test_reliability_recovers_simulated_noise_ceiling(synthetic):
+    root, _ = synthetic
+    m = load_aigciqa2023(root)
+    long = pd.read_csv(root / "ratings_long.csv", dtype={"image": str})
+    report = reliability_report(m, long, {"n_splits": 20, "seed": 0})
+    truth = compare_with_truth(report, m, root / "truth.csv")
+    for dim, res in truth.items():
+        assert res["abs_error"] < 0.05, (dim, res)
+    assert 0.7 < report["noise_ceiling"]["authenticity"] < 0.95
+
+
+def test_reliability_without_per_rater_data_says_so(synthetic):
+    root, _ = synthetic
+    m = load_aigciqa2023(root)
+    report = reliability_report(m, None, {"noise_ceiling": 0.82})
+    assert report["per_rater_data"] is False and "split-half reliability" in report["skipped"]
+    assert report["noise_ceiling"] == {"authenticity": 0.82}
+    assert "quality_authenticity_pearson" in report
+
+
+def test_mos_are_rescaled_per_rater_z_scores():
+    ratings = np.array([[1, 2, 3], [2, 4, 6]])
+    mos, sd = mos_from_ratings(ratings)
+    # both raters have identical z-scores (-1, 0, 1) -> MOS 100*(z+3)/6, SD 0
+    np.testing.assert_allclose(mos, [100 * 2 / 6, 50, 100 * 4 / 6])
+    np.testing.assert_allclose(sd, 0, atol=1e-9)
+
+
+def test_long_table_errors_name_the_row():
+    long = pd.DataFrame({"image": ["0", "1", "0"], "rater": [0, 0, 1], "dimension": "quality",
+                         "rating": [3, np.nan, 4]})
+    with pytest.raises(InputError, match="NaN.*row 1"):
+        ratings_matrix(long, "quality", ["0", "1"], "r.csv")
+    long.loc[1, "rating"] = 9
+    with pytest.raises(InputError, match="rating 9.0 at row 1 is outside"):
+        ratings_matrix(long, "quality", ["0", "1"], "r.csv")
+    long.loc[1, "rating"] = 2
+    with pytest.raises(InputError, match="image\\(s\\) \\['7'\\]"):
+        ratings_matrix(long, "quality", ["0", "7"], "r.csv")
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "out.json"
+    write_json(target, {"a": 1})
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("crash")
+    assert target.read_text().strip().startswith("{")  # old output intact
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temp debris
+    write_json(target, {"x": float("nan")})
+    assert '"x": null' in target.read_text()
