@@ -37,3 +37,15 @@ def scatter(x: np.ndarray, y: np.ndarray, xlabel: str, ylabel: str, title: str,
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     save_figure(fig, path)
+
+
+def bars(table, label: str, value: str, err: str | None, reference: float | None,
+         path: str | os.PathLike, title: str) -> None:
+    fig, ax = plt.subplots(figsize=(1.2 * len(table) + 2, 3.5))
+    ax.bar(table[label], table[value], yerr=None if err is None else table[err], color="#4c72b0", capsize=3)
+    if reference is not None:
+        ax.axhline(reference, ls="--", color="k")
+    ax.set_ylabel(value)
+    ax.set_title(title)
+    ax.tick_params(axis="x", rotation=30)
+    save_figure(fig, path)

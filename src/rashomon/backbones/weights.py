@@ -1,0 +1,77 @@
+"""Loading weights from a local file or an existing torch hub cache; never downloads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from rashomon.backbones.registry import BackboneSpec
+from rashomon.errors import InputError
+
+# Keys of the classification head: absent from self-supervised checkpoints and unused here.
+_HEAD_KEYS = re.compile(r"^(fc|classifier\.6|classifier\.1|classifier)\.(weight|bias)$")
+# Old torchvision DenseNet checkpoints name 'norm.1' what the model calls 'norm1'.
+_DENSENET_OLD = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
+
+
+def hub_cache_path(spec: BackboneSpec) -> Path | None:
+    """Where torch.hub would have cached this architecture's ImageNet weights."""
+    if spec.weights_file is None:
+        return None
+    return Path(torch.hub.get_dir()) / "checkpoints" / spec.weights_file
+
+
+def resolve_weights(spec: BackboneSpec, configured: str | None) -> Path:
+    """The weights file to use: the configured path, else the hub cache; clear error if absent."""
+    path = Path(configured) if configured else hub_cache_path(spec)
+    if path is None:
+        raise InputError(f"{spec.name}: no weights configured; set backbones.weights.{spec.name} to a state-dict file")
+    if not path.is_file():
+        hint = f" (expected name {spec.weights_file}, in {hub_cache_path(spec).parent})" if spec.weights_file else ""
+        raise InputError(
+            f"{spec.name}: weights file {path} not found. Nothing is downloaded: put the weights "
+            f"there{hint}, or set backbones.weights.{spec.name}: /path/to/file.pth")
+    return path
+
+
+def _clean(state: dict) -> dict:
+    for key in ("state_dict", "model", "backbone"):
+        if key in state and isinstance(state[key], dict):
+            state = state[key]
+    out = {}
+    for k, v in state.items():
+        k = re.sub(r"^(module\.|model\.|backbone\.)", "", k)
+        m = _DENSENET_OLD.match(k)
+        if m:
+            k = m.group(1) + m.group(2)
+        out[k] = v
+    return out
+
+
+def load_weights(model: nn.Module, spec: BackboneSpec, path: Path) -> None:
+    """Load a state dict into `model`; a file for another architecture is refused with
+    the missing, unexpected and mis-shaped keys listed."""
+    if not path.is_file():
+        raise InputError(f"{spec.name}: weights file {path} does not exist")
+    try:
+        state = _clean(torch.load(path, map_location="cpu", weights_only=True))
+    except Exception as exc:  # pickle/zip errors come in several types
+        raise InputError(f"{spec.name}: cannot read weights file {path} ({exc})") from exc
+    own = model.state_dict()
+    mismatched = [f"{k}: file {tuple(v.shape)} vs model {tuple(own[k].shape)}"
+                  for k, v in state.items() if k in own and tuple(v.shape) != tuple(own[k].shape)]
+    missing = [k for k in own if k not in state and not _HEAD_KEYS.match(k) and not k.endswith("num_batches_tracked")]
+    unexpected = [k for k in state if k not in own]
+    if mismatched or missing or unexpected:
+        parts = []
+        if mismatched:
+            parts.append(f"shape mismatch {mismatched[:5]}")
+        if missing:
+            parts.append(f"missing {missing[:5]} ({len(missing)} in all)")
+        if unexpected:
+            parts.append(f"unexpected {unexpected[:5]} ({len(unexpected)} in all)")
+        raise InputError(f"{spec.name}: weights file {path} does not fit this architecture: " + "; ".join(parts))
+    model.load_state_dict(state, strict=False)

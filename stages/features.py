@@ -1,0 +1,43 @@
+"""Stage features: one frozen-backbone pass per kept image; cache activations + embeddings."""
+
+from pathlib import Path
+
+from rashomon.backbones import create_backbone, get_spec
+from rashomon.backbones.weights import resolve_weights
+from rashomon.cli import stage
+from rashomon.data.manifest import manifest_hash, read_manifest
+from rashomon.features import extract_features
+from rashomon.io import atomic_path, write_json
+
+
+def weights_for(name: str, cfg: dict, pretrained_dir: Path) -> Path:
+    """Configured file, else the in-pipeline pretrained file, else the torch hub cache."""
+    configured = (cfg.get("weights") or {}).get(name)
+    if not configured and get_spec(name).pretrain:
+        configured = str(pretrained_dir / f"{name}.pt")
+    return resolve_weights(get_spec(name), configured)
+
+
+def run(params, args):
+    """Write data/features/{arch}/ for every configured backbone."""
+    cfg = params["backbones"]
+    manifest = read_manifest(args.manifest, rating_range=params["data"]["rating_range"])
+    digest = manifest_hash(manifest)
+    report = {}
+    with atomic_path(args.out, is_dir=True) as tmp:
+        for name in cfg["names"]:
+            backbone = create_backbone(name, weights_for(name, cfg, Path(args.pretrained)))
+            meta = extract_features(backbone, manifest["image_id"].tolist(), manifest["path"].tolist(),
+                                    tmp / name, digest, int(cfg["batch_size"]), cfg["cache_dtype"])
+            report[name] = {"cache_max_relative_error": meta["cache_max_relative_error"],
+                            "dtype": meta["dtype"], "n_images": len(meta["image_ids"])}
+    write_json(args.metrics, report)
+
+
+main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),
+             ("--pretrained", {"default": "models/pretrained"}),
+             ("--out", {"default": "data/features"}),
+             ("--metrics", {"default": "metrics/features.json"}))
+
+if __name__ == "__main__":
+    main()
