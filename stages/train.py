@@ -8,6 +8,7 @@ import pandas as pd
 from rashomon import plotting
 from rashomon.backbones import get_spec
 from rashomon.cli import stage
+from rashomon.errors import InputError
 from rashomon.data.manifest import manifest_hash, read_manifest
 from rashomon.evaluation import evaluate_predictions
 from rashomon.features import FeatureCache
@@ -21,6 +22,9 @@ def run(params, args):
     """Write models/heads/, data/predictions.csv, metrics/train.json, plots/train/."""
     quiet_lightning()
     cfg, target = params["train"], params["data"]["target"]
+    if int(cfg["seeds"]) > int(params["split"]["n_variants"]):
+        raise InputError(f"train.seeds={cfg['seeds']} exceeds split.n_variants={params['split']['n_variants']}: "
+                         "each variant trains on its own split")
     manifest = read_manifest(args.manifest, rating_range=params["data"]["rating_range"], check_images=False)
     digest = manifest_hash(manifest)
     splits = pd.read_csv(args.splits, dtype={"image_id": str})

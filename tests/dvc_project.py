@@ -33,7 +33,13 @@ def make_copy(dest: Path, overrides: dict | None = None) -> Path:
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], dest)
     run(["dvc", "init", "-q"], dest)
+    commit(dest, "pipeline")  # like a clone: DVCLive and `dvc exp` need a HEAD commit
     return dest
+
+
+def commit(dest: Path, message: str) -> None:
+    run(["git", "add", "-A"], dest)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message], dest)
 
 
 def env() -> dict[str, str]:

@@ -1,0 +1,141 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from rashomon.backbones import create_backbone
+from rashomon.data.aigciqa import load_aigciqa2023
+from rashomon.data.manifest import manifest_hash
+from rashomon.data.synthetic import SyntheticConfig, generate
+from rashomon.errors import InputError
+from rashomon.features import FeatureCache, extract_features, load_images
+from rashomon.metrics import model_reliability, prediction_metrics, quality_diagnostic, variant_ceiling
+from rashomon.training import fit_head, load_head, save_head, train_variants
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("d")
+    generate(root / "syn", SyntheticConfig(n_prompts=4, n_generators=2, seed=5))
+    return root, load_aigciqa2023(root / "syn")
+
+
+def test_feature_cache_matches_direct_pass_and_float16_error_is_small(tiny):
+    root, m = tiny
+    b = create_backbone("resnet_small")
+    meta = extract_features(b, m["image_id"].tolist(), m["path"].tolist(), root / "cache", manifest_hash(m),
+                            batch_size=7, dtype="float16")
+    assert meta["cache_max_relative_error"] < 1e-2
+    cache = FeatureCache(root / "cache", manifest_hash(m))
+    ids = m["image_id"].tolist()[5:9]
+    with torch.no_grad():
+        direct = b(load_images(m.set_index("image_id").loc[ids, "path"].tolist(), b.spec)).numpy()
+        from_cache = b.tail(*cache.stem_outputs(ids)).numpy()
+    np.testing.assert_allclose(cache.embedding(ids), direct, rtol=1e-5, atol=1e-5)  # float32 embedding
+    rel = np.abs(from_cache - direct).max() / np.abs(direct).max()
+    assert rel < 1e-2  # tail from float16 activations
+    assert np.load(root / "cache/target.npy", mmap_mode="r").dtype == np.float16
+
+
+def test_cache_for_another_image_set_is_refused(tiny):
+    root, m = tiny
+    b = create_backbone("efficientnet_small")
+    extract_features(b, m["image_id"].tolist(), m["path"].tolist(), root / "c2", manifest_hash(m))
+    with pytest.raises(InputError, match="different image set"):
+        FeatureCache(root / "c2", manifest_hash(m.iloc[1:]))
+    with pytest.raises(InputError, match="not in the feature cache"):
+        FeatureCache(root / "c2").rows(["nope"])
+
+
+def test_head_learns_a_linear_target_near_perfectly():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(900, 32)).astype(np.float32)
+    y = x @ rng.normal(size=32) * 4 + 50
+    fitted = fit_head(x[:600], y[:600], x[600:750], y[600:750], max_epochs=150, patience=15, seed=1)
+    assert prediction_metrics(fitted.predict(x[750:]), y[750:])["plcc"] > 0.97
+
+
+def test_training_is_deterministic_given_seed():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 8)).astype(np.float32)
+    y = x[:, 0] * 3.0
+    a = fit_head(x[:150], y[:150], x[150:], y[150:], max_epochs=5, seed=3).predict(x)
+    b = fit_head(x[:150], y[:150], x[150:], y[150:], max_epochs=5, seed=3).predict(x)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_nan_input_stops_with_the_variant_named():
+    x = np.ones((100, 4), dtype=np.float32)
+    x[3, 1] = np.nan
+    with pytest.raises(RuntimeError, match="variant 7"):
+        fit_head(x[:80], np.ones(80), x[80:], np.ones(20), max_epochs=2, name="resnet_small variant 7")
+
+
+def test_saved_head_predicts_the_same(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 16)).astype(np.float32)
+    fitted = fit_head(x[:100], x[:100, 0] * 10 + 40, x[100:], x[100:, 0] * 10 + 40, max_epochs=3, kind="vgg")
+    save_head(fitted, tmp_path / "h.pt", {"kind": "vgg"})
+    np.testing.assert_allclose(load_head(tmp_path / "h.pt").predict(x), fitted.predict(x), rtol=1e-6)
+
+
+def test_prediction_metrics_match_scipy():
+    from scipy import stats
+    rng = np.random.default_rng(1)
+    p, t = rng.normal(size=50), rng.normal(size=50)
+    m = prediction_metrics(p, t)
+    assert m["plcc"] == pytest.approx(stats.pearsonr(p, t)[0], abs=1e-6)
+    assert m["srcc"] == pytest.approx(stats.spearmanr(p, t)[0], abs=1e-6)
+    assert m["rmse"] == pytest.approx(np.sqrt(np.mean((p - t) ** 2)))
+
+
+def test_model_reliability_and_ceiling_hand_values():
+    a = np.array([1.0, 2, 3, 4])
+    assert model_reliability([a, a * 2, a + 1]) == pytest.approx(1.0)
+    assert model_reliability([a, -a]) == pytest.approx(-1.0)
+    assert variant_ceiling(0.82, 0.81) == pytest.approx(0.82 * 0.9)
+
+
+def test_quality_diagnostic_separates_global_only_from_local_artifact_model(tmp_path):
+    """A head on global-quality features tracks quality; one that also sees the local
+    artifact keeps authenticity-specific variance (partial corr > 0)."""
+    generate(tmp_path / "s", SyntheticConfig(n_prompts=30, seed=2))
+    m = load_aigciqa2023(tmp_path / "s")
+    truth = pd.read_csv(tmp_path / "s/truth.csv")
+    rng = np.random.default_rng(0)
+    global_only = np.c_[truth["global_badness"]].astype(np.float32)
+    with_local = np.c_[truth["global_badness"], truth["artifact_strength"]].astype(np.float32)
+    n = len(m)
+    results = {}
+    for label, feats in [("global", global_only), ("local", with_local)]:
+        preds = []
+        for v in range(4):
+            perm = rng.permutation(n)
+            tr, va = perm[: int(0.6 * n)], perm[int(0.6 * n): int(0.8 * n)]
+            y = m["authenticity"].to_numpy()
+            fitted = fit_head(feats[tr], y[tr], feats[va], y[va], max_epochs=60, seed=v)
+            preds.append(fitted.predict(feats))
+        results[label] = quality_diagnostic(preds, m["authenticity"].to_numpy(), m["quality"].to_numpy())
+    assert results["global"]["corr_quality"] > results["global"]["corr_authenticity"]
+    assert abs(results["global"]["partial_authenticity_given_quality"]) < 0.15
+    assert results["local"]["partial_authenticity_given_quality"] > 0.25
+    assert results["local"]["p_partial_vs_0"] < 0.01
+
+
+def test_train_variants_uses_each_split_and_saves_heads(tmp_path):
+    rng = np.random.default_rng(0)
+    ids = [str(i) for i in range(60)]
+    emb = rng.normal(size=(60, 8)).astype(np.float32)
+    targets = {i: float(emb[k, 0]) for k, i in enumerate(ids)}
+    rows = []
+    for v in range(2):
+        sub = np.array(["train"] * 40 + ["val"] * 10 + ["test"] * 10, dtype=object)
+        rng.shuffle(sub)
+        rows.append(pd.DataFrame({"scheme": "exp3", "variant": v, "image_id": ids, "subset": sub}))
+    splits = pd.concat(rows)
+    preds = train_variants(emb, ids, targets, splits, arch="a", kind="study", scheme="exp3", n_variants=2,
+                           cfg={"max_epochs": 3}, out_dir=tmp_path)
+    assert (tmp_path / "a/v0.pt").is_file() and (tmp_path / "a/v1.pt").is_file()
+    assert len(preds) == 120 and set(preds.subset) == {"train", "val", "test"}
+    merged = preds[preds.variant == 1].set_index("image_id")["subset"]
+    assert (merged == splits[splits.variant == 1].set_index("image_id")["subset"]).all()
