@@ -3,6 +3,11 @@
 The tail must reproduce the full model exactly from the target activation, so where
 the network has a skip connection around the target layer (ResNet's identity, DenseNet's
 concatenated features) the stem also returns that side input.
+
+Every tail is `rest(mix(channelwise(target, *side)))`: a channel-wise part (output
+channel c depends on target channel c only; shape (N, C_total, k)), a linear mixing
+(identity, or VGG's fc1) and the nonlinear rest. Pruning uses this to evaluate the
+zeroing of every channel as a low-rank update instead of a full tail pass.
 """
 
 from __future__ import annotations
@@ -32,6 +37,13 @@ class VGGTail(nn.Module):
         self.features = model.features[target_index + 1:]
         self.avgpool = model.avgpool
         self.fc = model.classifier[:5]
+
+        self.target_offset = 0
+        self.mix_weight, self.mix_bias = self.fc[0].weight, self.fc[0].bias
+        self.rest = self.fc[1:]
+
+    def channelwise(self, target: torch.Tensor) -> torch.Tensor:
+        return torch.flatten(self.avgpool(self.features(target)), 2)
 
     def forward(self, target: torch.Tensor) -> torch.Tensor:
         return self.fc(torch.flatten(self.avgpool(self.features(target)), 1))
@@ -65,6 +77,10 @@ class ResNetTail(nn.Module):
         self.bn = block.bn3 if hasattr(block, "conv3") else block.bn2
         self.relu = block.relu
         self.avgpool = model.avgpool
+        self.target_offset, self.mix_weight, self.mix_bias, self.rest = 0, None, None, nn.Identity()
+
+    def channelwise(self, target: torch.Tensor, identity: torch.Tensor) -> torch.Tensor:
+        return torch.flatten(self.avgpool(self.relu(self.bn(target) + identity)), 2)
 
     def forward(self, target: torch.Tensor, identity: torch.Tensor) -> torch.Tensor:
         return torch.flatten(self.avgpool(self.relu(self.bn(target) + identity)), 1)
@@ -95,6 +111,14 @@ class DenseNetTail(nn.Module):
     def __init__(self, model: nn.Module):
         super().__init__()
         self.norm = model.features.norm5
+        self.mix_weight, self.mix_bias, self.rest = None, None, nn.Identity()
+        last_block = list(model.features.children())[-2]
+        growth = list(last_block.children())[-1].conv2.out_channels
+        self.target_offset = model.features.norm5.num_features - growth  # target channels come last
+
+    def channelwise(self, target: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.norm(torch.cat([prev, target], 1)))
+        return torch.flatten(nn.functional.adaptive_avg_pool2d(out, 1), 2)
 
     def forward(self, target: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
         out = torch.relu(self.norm(torch.cat([prev, target], 1)))
@@ -117,6 +141,10 @@ class EfficientNetTail(nn.Module):
         super().__init__()
         self.post = nn.Sequential(*list(model.features[-1])[1:])
         self.avgpool = model.avgpool
+        self.target_offset, self.mix_weight, self.mix_bias, self.rest = 0, None, None, nn.Identity()
+
+    def channelwise(self, target: torch.Tensor) -> torch.Tensor:
+        return torch.flatten(self.avgpool(self.post(target)), 2)
 
     def forward(self, target: torch.Tensor) -> torch.Tensor:
         return torch.flatten(self.avgpool(self.post(target)), 1)

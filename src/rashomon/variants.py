@@ -1,0 +1,74 @@
+"""All trained variants of one architecture on one shared frozen backbone.
+
+A variant is a head plus a channel mask on the target layer (all ones when unpruned;
+zeroing a channel's activation equals zeroing its kernel and bias). `scores_from_stem`
+takes the stem's outputs once and returns every variant's prediction, so perturbation
+methods push each perturbed image through the stem a single time for all variants.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from rashomon.backbones import Backbone
+from rashomon.training import FittedHead, load_head
+
+
+class VariantSet(nn.Module):
+    def __init__(self, backbone: Backbone, heads: Sequence[FittedHead], masks: torch.Tensor | None = None):
+        super().__init__()
+        self.backbone = backbone
+        self.heads = nn.ModuleList([h.head.eval() for h in heads])
+        for p in self.heads.parameters():
+            p.requires_grad_(False)
+        self.register_buffer("means", torch.tensor([h.target_mean for h in heads], dtype=torch.float32))
+        self.register_buffer("sds", torch.tensor([h.target_sd for h in heads], dtype=torch.float32))
+        channels = None
+        if masks is None:
+            with torch.no_grad():
+                size = backbone.spec.input_size
+                channels = backbone.stem(torch.zeros(1, 3, size, size))[0].shape[1]
+            masks = torch.ones(len(heads), channels)
+        self.register_buffer("masks", torch.as_tensor(masks, dtype=torch.float32))
+        self.eval()
+
+    def __len__(self) -> int:
+        return len(self.heads)
+
+    @property
+    def pruned(self) -> bool:
+        return bool((self.masks < 1).any())
+
+    def head_scores(self, embedding: torch.Tensor, k: int) -> torch.Tensor:
+        """Variant k's prediction (rating units) from an embedding."""
+        return self.heads[k](embedding).squeeze(-1) * self.sds[k] + self.means[k]
+
+    def variant_from_stem(self, outs: Sequence[torch.Tensor], k: int) -> torch.Tensor:
+        """Variant k's prediction (B,) from stem outputs (target, *side)."""
+        target, *side = outs
+        return self.head_scores(self.backbone.tail(target * self.masks[k].view(1, -1, 1, 1), *side), k)
+
+    def scores_from_stem(self, outs: Sequence[torch.Tensor]) -> torch.Tensor:
+        """All variants' predictions (B, K); the tail runs once per distinct mask."""
+        target, *side = outs
+        unique, inverse = torch.unique(self.masks, dim=0, return_inverse=True)
+        embeddings = [self.backbone.tail(target * m.view(1, -1, 1, 1), *side) for m in unique]
+        return torch.stack([self.head_scores(embeddings[int(inverse[k])], k) for k in range(len(self))], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.scores_from_stem(self.backbone.stem(x))
+
+
+def load_variants(backbone: Backbone, heads_dir: Path, n_variants: int | None = None,
+                  masks: np.ndarray | None = None) -> VariantSet:
+    """Heads `heads_dir/{arch}/v{k}.pt` (k < n_variants, default all) with optional masks."""
+    files = sorted((heads_dir / backbone.spec.name).glob("v*.pt"), key=lambda p: int(p.stem[1:]))
+    if n_variants is not None:
+        files = files[:n_variants]
+    heads = [load_head(f) for f in files]
+    return VariantSet(backbone, heads, None if masks is None else torch.as_tensor(masks[: len(heads)]))
