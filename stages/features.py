@@ -2,20 +2,12 @@
 
 from pathlib import Path
 
-from rashomon.backbones import create_backbone, get_spec
-from rashomon.backbones.weights import resolve_weights
+from rashomon.backbones import create_backbone
+from rashomon.backbones.weights import weights_for
 from rashomon.cli import stage
 from rashomon.data.manifest import manifest_hash, read_manifest
 from rashomon.features import extract_features
 from rashomon.io import atomic_path, write_json
-
-
-def weights_for(name: str, cfg: dict, pretrained_dir: Path) -> Path:
-    """Configured file, else the in-pipeline pretrained file, else the torch hub cache."""
-    configured = (cfg.get("weights") or {}).get(name)
-    if not configured and get_spec(name).pretrain:
-        configured = str(pretrained_dir / f"{name}.pt")
-    return resolve_weights(get_spec(name), configured)
 
 
 def run(params, args):

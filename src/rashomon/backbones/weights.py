@@ -75,3 +75,14 @@ def load_weights(model: nn.Module, spec: BackboneSpec, path: Path) -> None:
             parts.append(f"unexpected {unexpected[:5]} ({len(unexpected)} in all)")
         raise InputError(f"{spec.name}: weights file {path} does not fit this architecture: " + "; ".join(parts))
     model.load_state_dict(state, strict=False)
+
+
+def weights_for(name: str, cfg: dict, pretrained_dir: Path) -> Path:
+    """The weights a pipeline stage uses for `name`: `backbones.weights.<name>` if set,
+    else the in-pipeline pretrained file (default backbones), else the torch hub cache."""
+    from rashomon.backbones.registry import get_spec
+
+    configured = (cfg.get("weights") or {}).get(name)
+    if not configured and get_spec(name).pretrain:
+        configured = str(Path(pretrained_dir) / f"{name}.pt")
+    return resolve_weights(get_spec(name), configured)
