@@ -150,13 +150,22 @@ class EfficientNetTail(nn.Module):
         return torch.flatten(self.avgpool(self.post(target)), 1)
 
 
+def check_target_layer(model: nn.Module, target_layer: str) -> None:
+    """The target layer must be a conv layer of `model`; otherwise list the valid ones."""
+    from rashomon.errors import InputError
+
+    convs = [n for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+    if target_layer not in convs:
+        raise InputError(f"target layer {target_layer!r} does not exist or is not a conv layer; "
+                         f"conv layers: {', '.join(convs[-8:])} (last 8 of {len(convs)})")
+
+
 def split_model(model: nn.Module, family: str, target_layer: str) -> tuple[nn.Module, nn.Module]:
     """(stem, tail) of `model` for its family; checks the target layer is the one the
     split is built around."""
+    check_target_layer(model, target_layer)
     if family == "vgg":
         index = int(target_layer.split(".")[1])
-        if not isinstance(model.features[index], nn.Conv2d):
-            raise ValueError(f"{target_layer} is not a conv layer")
         return VGGStem(model, index), VGGTail(model, index)
     if family == "resnet":
         return ResNetStem(model), ResNetTail(model)

@@ -1,0 +1,194 @@
+"""Attribution methods against cases with known answers and against captum."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from rashomon.attribution import (
+    attribute, gradcam_full_model, minmax, mpm_per_variant, scale_mask_sizes, weighted_ridge,
+)
+from rashomon.backbones import create_backbone
+from rashomon.backbones.registry import Backbone, BackboneSpec
+from rashomon.errors import InputError
+from rashomon.heads import make_head
+from rashomon.training import FittedHead
+from rashomon.variants import VariantSet
+
+
+class FakeBackbone(nn.Module):
+    """stem = identity on the image; tail = a given function: models with known answers."""
+
+    def __init__(self, tail: nn.Module, size: int):
+        super().__init__()
+        self.tail = tail
+        self.spec = SimpleNamespace(input_size=size, name="fake")
+
+    def stem(self, x):
+        return (x,)
+
+
+class Lambda(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, *args):
+        return self.fn(*args)
+
+
+def linear_head(weights) -> FittedHead:
+    lin = nn.Linear(len(weights), 1)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([weights], dtype=torch.float32))
+        lin.bias.zero_()
+    return FittedHead(nn.Sequential(lin), 0.0, 1.0, 0, 0.0)
+
+
+def variant_set(backbone, heads, channels):
+    return VariantSet(backbone, heads, torch.ones(len(heads), channels))
+
+
+def test_gradcam_matches_the_analytic_answer():
+    # score = sum_c w_c * mean(A_c)  =>  alpha_c = w_c / (h w),  cam = sum_c alpha_c A_c
+    w = [2.0, -1.0, 0.5]
+    backbone = FakeBackbone(Lambda(lambda a: a.mean(dim=(2, 3))), 6)
+    vs = variant_set(backbone, [linear_head(w)], 3)
+    a = torch.randn(2, 3, 6, 6)
+    cam = attribute("gradcam", None, vs, stem_outputs=(a,), size=(6, 6)).maps[:, 0]
+    expected = sum(w[c] / 36 * a[:, c] for c in range(3)).numpy()
+    np.testing.assert_allclose(cam, expected, rtol=1e-5, atol=1e-7)
+    relu = attribute("gradcam", None, vs, stem_outputs=(a,), size=(6, 6), relu=True).maps[:, 0]
+    np.testing.assert_allclose(relu, np.maximum(expected, 0), rtol=1e-5, atol=1e-7)
+
+
+def real_variants(name="resnet_small", k=3, seed=0):
+    torch.manual_seed(seed)
+    b = create_backbone(name)
+    with torch.no_grad():
+        dim = b(torch.zeros(1, 3, 64, 64)).shape[1]
+    heads = [FittedHead(make_head(dim, b.spec.head).eval(), 50.0, 10.0, 0, 0.0) for _ in range(k)]
+    return b, VariantSet(b, heads)
+
+
+@pytest.mark.parametrize("name", ["resnet_small", "vgg_small", "densenet_small", "efficientnet_small"])
+def test_cached_gradcam_equals_full_model_and_captum(name):
+    from captum.attr import LayerAttribution, LayerGradCam
+
+    b, vs = real_variants(name)
+    vs.masks[1, :5] = 0  # a pruned variant
+    x = torch.randn(3, 3, 64, 64)
+    with torch.no_grad():
+        outs = b.stem(x)
+    ours = attribute("gradcam", None, vs, stem_outputs=outs, size=(64, 64)).maps
+    for k in range(len(vs)):
+        full = gradcam_full_model(vs, x, k).numpy()
+        np.testing.assert_allclose(ours[:, k], full, rtol=1e-4, atol=1e-5)
+    # captum on the unpruned variant 0, hooking the registered target layer
+    layer = b.model.get_submodule(b.spec.target_layer)
+    cap = LayerGradCam(lambda inp: vs(inp)[:, 0], layer).attribute(x)
+    cap = LayerAttribution.interpolate(cap, (64, 64), interpolate_mode="bilinear")[:, 0].detach().numpy()
+    np.testing.assert_allclose(ours[:, 0], cap, rtol=1e-4, atol=1e-5)
+
+
+def test_mpm_peaks_where_the_model_reads():
+    region = (slice(20, 26), slice(36, 42))
+    backbone = FakeBackbone(Lambda(lambda x: x[:, :, region[0], region[1]].mean(dim=(2, 3))), 64)
+    vs = variant_set(backbone, [linear_head([1.0, 1.0, 1.0]), linear_head([0.5, 0.5, 0.5])], 3)
+    images = torch.ones(1, 3, 64, 64)
+    maps = attribute("mpm", images, vs, mask_sizes=(3, 17, 65), stride=1, progress=False).maps
+    for k in range(2):
+        y, x = np.unravel_index(np.argmax(maps[0, k]), (64, 64))
+        assert 20 <= y < 26 and 36 <= x < 42
+        assert maps[0, k].max() > 0 and np.allclose(maps[0, k][:10, :10], 0)
+    np.testing.assert_allclose(maps[0, 1], maps[0, 0] * 0.5, rtol=1e-5, atol=1e-7)
+
+
+def test_mpm_shared_stem_equals_per_variant_and_captum_occlusion_at_one_pixel():
+    from captum.attr import Occlusion
+
+    b, vs = real_variants("efficientnet_small", k=2)
+    x = torch.randn(1, 3, 64, 64)
+    shared = attribute("mpm", x, vs, mask_sizes=(3,), stride=8, scale_to_input=False, progress=False).maps
+    per = mpm_per_variant(x, vs, mask_sizes=(3,), stride=8, scale_to_input=False).maps
+    np.testing.assert_allclose(shared, per, rtol=1e-4, atol=1e-4)
+    # a 1x1 window: captum's occlusion and MPM assign the same effect to the same pixel
+    ours = attribute("mpm", x[:, :, :16, :16].contiguous(), vs, mask_sizes=(1,), stride=1,
+                     scale_to_input=False, progress=False).maps[0, 0]
+    occ = Occlusion(lambda inp: vs(inp)[:, 0]).attribute(
+        x[:, :, :16, :16], sliding_window_shapes=(3, 1, 1), strides=(3, 1, 1), baselines=0.0)
+    np.testing.assert_allclose(ours, occ[0].sum(0).detach().numpy() / 3, rtol=1e-3, atol=1e-4)
+
+
+def test_mask_sizes_scale_with_input():
+    assert scale_mask_sizes([3, 17, 65], 224) == [3, 17, 65]
+    assert scale_mask_sizes([3, 17, 65], 64) == [1, 5, 19]
+
+
+def test_lime_recovers_a_model_linear_in_superpixels():
+    torch.manual_seed(0)
+    weight = torch.randn(3, 32, 32)
+    backbone = FakeBackbone(Lambda(lambda x: (x * weight).sum(dim=(1, 2, 3))[:, None]), 32)
+    vs = variant_set(backbone, [linear_head([1.0])], 1)
+    image = torch.randn(1, 3, 32, 32)
+    seg = (np.arange(32)[:, None] // 8) * 4 + (np.arange(32)[None, :] // 8)  # 16 square superpixels
+    res = attribute("lime", image, vs, segments=[seg], n_samples=400, alpha=1e-6, progress=False)
+    baseline = image[0].mean(dim=(1, 2), keepdim=True)
+    contrib = ((image[0] - baseline) * weight).sum(0).numpy()
+    expected = np.array([contrib[seg == s].sum() for s in range(16)])
+    np.testing.assert_allclose(res.maps[0, 0][seg == 5].mean(), expected[5], rtol=1e-4)
+    np.testing.assert_allclose([res.maps[0, 0][seg == s][0] for s in range(16)], expected, rtol=1e-4, atol=1e-4)
+    assert res.info["fidelity"][0, 0] > 0.9999
+
+
+def test_weighted_ridge_matches_sklearn():
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(0)
+    z = (rng.random((200, 6)) < 0.5).astype(float)
+    y = z @ rng.normal(size=6) + rng.normal(0, 0.1, 200)
+    w = rng.random(200)
+    beta, r2 = weighted_ridge(z, y[:, None], w, alpha=1.0)
+    sk = Ridge(alpha=1.0).fit(z, y, sample_weight=w)
+    np.testing.assert_allclose(beta[:, 0], sk.coef_, rtol=1e-6)
+    assert r2[0] == pytest.approx(sk.score(z, y, sample_weight=w), abs=1e-9)
+
+
+def test_lime_on_a_real_model_with_slic_segments():
+    b, vs = real_variants("densenet_small", k=2)
+    res = attribute("lime", torch.randn(1, 3, 64, 64) * 0.5, vs, n_samples=64, progress=False)
+    assert res.maps.shape == (1, 2, 64, 64) and 2 <= res.info["segments"].max() + 1 <= 150
+
+
+def test_bad_requests_are_clear_errors():
+    b, vs = real_variants("efficientnet_small", k=1)
+    x = torch.zeros(1, 3, 64, 64)
+    with pytest.raises(InputError, match="stride 100"):
+        attribute("mpm", x, vs, stride=100)
+    with pytest.raises(InputError, match="mask size\\(s\\) \\[99\\] larger"):
+        attribute("mpm", x, vs, mask_sizes=(99,), scale_to_input=False)
+    with pytest.raises(InputError, match="1 superpixel"):
+        attribute("lime", x, vs, segments=[np.zeros((64, 64), int)], progress=False)
+    with pytest.raises(InputError, match="unknown attribution method 'shap'"):
+        attribute("shap", x, vs)
+    spec = BackboneSpec("bad", "resnet", lambda: None, "layer9.conv1", 64, 64)
+    with pytest.raises(InputError, match="'layer9.conv1' does not exist.*layer4.0.conv2"):
+        Backbone(spec, create_backbone("resnet_small").model)
+
+
+def test_minmax_view():
+    m = np.array([[[-2.0, 0.0], [1.0, 2.0]]])
+    np.testing.assert_allclose(minmax(m), [[[0, 0.5], [0.75, 1]]])
+
+
+def test_explaining_an_image_outside_the_manifest_is_an_error():
+    import pandas as pd
+
+    from rashomon.explain import explain_architecture
+
+    b, vs = real_variants("efficientnet_small", k=1)
+    manifest = pd.DataFrame({"path": ["x.png"]}, index=pd.Index(["0"], name="image_id"))
+    with pytest.raises(InputError, match="\\['99'\\] are not in the manifest"):
+        explain_architecture("gradcam", b, vs, None, manifest, ["99"], {})
