@@ -1,0 +1,92 @@
+"""CIFAR-100 python-pickle release (`cifar-100-python/{train,test,meta}`), and a
+synthetic stand-in written in exactly that format for the embedded default."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from rashomon.errors import InputError
+
+CIFAR100_MEAN = (0.5071, 0.4867, 0.4408)
+CIFAR100_STD = (0.2675, 0.2565, 0.2761)
+
+
+def _unpickle(path: Path) -> dict:
+    if not path.is_file():
+        raise InputError(f"{path}: CIFAR file not found (expected cifar-100-python/{{train,test,meta}})")
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh, encoding="bytes")
+    except Exception as exc:  # pickle raises many types on corrupt input
+        raise InputError(f"{path}: not a readable CIFAR pickle ({exc})") from exc
+
+
+def _key(d: dict, name: str, path: Path):
+    for k in (name.encode(), name):
+        if k in d:
+            return d[k]
+    raise InputError(f"{path}: key {name!r} missing; keys: {[k.decode() if isinstance(k, bytes) else k for k in d]}")
+
+
+def load_split(folder: str | os.PathLike, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, 32, 32, 3) uint8 and fine labels (N,) of `train` or `test`."""
+    folder = Path(folder)
+    root = folder / "cifar-100-python" if (folder / "cifar-100-python").is_dir() else folder
+    path = root / split
+    d = _unpickle(path)
+    data = np.asarray(_key(d, "data", path), dtype=np.uint8)
+    labels = np.asarray(_key(d, "fine_labels", path), dtype=np.int64)
+    if data.ndim != 2 or data.shape[1] != 3072:
+        raise InputError(f"{path}: data has shape {data.shape}, expected (N, 3072)")
+    if len(labels) != len(data):
+        raise InputError(f"{path}: {len(labels)} labels for {len(data)} images")
+    return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels
+
+
+def load_label_names(folder: str | os.PathLike) -> list[str]:
+    folder = Path(folder)
+    root = folder / "cifar-100-python" if (folder / "cifar-100-python").is_dir() else folder
+    names = _key(_unpickle(root / "meta"), "fine_label_names", root / "meta")
+    return [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+
+
+def write_split(root: Path, split: str, images: np.ndarray, labels: np.ndarray) -> None:
+    """Write (N, 32, 32, 3) uint8 images in the release's pickle layout."""
+    root.mkdir(parents=True, exist_ok=True)
+    data = images.transpose(0, 3, 1, 2).reshape(len(images), -1)
+    with open(root / split, "wb") as fh:
+        pickle.dump({b"data": data, b"fine_labels": [int(x) for x in labels],
+                     b"filenames": [f"{split}_{i}.png".encode() for i in range(len(images))]}, fh)
+
+
+def write_meta(root: Path, names: list[str]) -> None:
+    with open(root / "meta", "wb") as fh:
+        pickle.dump({b"fine_label_names": [n.encode() for n in names]}, fh)
+
+
+def make_synthetic_cifar(folder: str | os.PathLike, n_train: int, n_test: int, seed: int) -> None:
+    """SYNTHETIC 32 px object scenes (8 classes) in the CIFAR-100 pickle format, so the
+    real loader is the code path under test. Not CIFAR-100."""
+    from rashomon.data.synthetic import COLOURS, OBJECT_CLASSES, degrade_global, render_scene
+    from rashomon.io import atomic_path
+
+    rng = np.random.default_rng(seed)
+    colours = list(COLOURS)
+
+    def images(n):
+        labels = rng.integers(0, len(OBJECT_CLASSES), n)
+        out = np.empty((n, 32, 32, 3), dtype=np.uint8)
+        for i in range(n):
+            img = render_scene(rng, 32, OBJECT_CLASSES[labels[i]], colours[rng.integers(len(colours))])
+            out[i] = (degrade_global(rng, img, rng.uniform(0, 0.3)) * 255).round()
+        return out, labels
+
+    with atomic_path(Path(folder), is_dir=True) as tmp:
+        root = tmp / "cifar-100-python"
+        for split, n in (("train", n_train), ("test", n_test)):
+            write_split(root, split, *images(n))
+        write_meta(root, list(OBJECT_CLASSES))

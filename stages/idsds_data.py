@@ -1,0 +1,16 @@
+"""Stage idsds_data: the embedded default's SYNTHETIC classification set in CIFAR-100 pickle format."""
+
+from rashomon.cli import stage
+from rashomon.idsds.cifar import make_synthetic_cifar
+
+
+def run(params, args):
+    """Write data/idsds_synthetic/cifar-100-python/{train,test,meta}."""
+    cfg = params["idsds"]["synthetic"]
+    make_synthetic_cifar(args.out, int(cfg["n_train"]), int(cfg["n_test"]), int(cfg["seed"]))
+
+
+main = stage(run, ("--out", {"default": "data/idsds_synthetic"}))
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""IDSDS: deletion, scores with known answers, loader on fixture pickles, models, flags."""
+
+import numpy as np
+import pytest
+import torch
+
+from rashomon.errors import InputError
+from rashomon.idsds.cifar import load_label_names, load_split, write_meta, write_split
+from rashomon.idsds.deletion import (
+    cell_masks, cell_sums, delete_cells, idsds_scores, single_deletion_drops, summarise,
+)
+from rashomon.idsds.methods import dummy_maps, gradcam_pp, oracle_map, principled_maps
+from rashomon.idsds.models import MODELS, create_cifar_model, gradcam_layer, load_cifar_weights
+from rashomon.idsds.scoring import dummy_warnings, rank_change, ranking
+
+
+@pytest.fixture
+def cifar_folder(tmp_path):
+    rng = np.random.default_rng(0)
+    root = tmp_path / "cifar-100-python"
+    for split, n in (("train", 20), ("test", 10)):
+        write_split(root, split, rng.integers(0, 255, (n, 32, 32, 3), dtype=np.uint8), rng.integers(0, 100, n))
+    write_meta(root, [f"class{i}" for i in range(100)])
+    return tmp_path
+
+
+def test_loader_reads_the_release_pickle_format(cifar_folder):
+    import pickle
+
+    x, y = load_split(cifar_folder, "test")
+    assert x.shape == (10, 32, 32, 3) and x.dtype == np.uint8 and y.shape == (10,)
+    with open(cifar_folder / "cifar-100-python/test", "rb") as fh:
+        raw = pickle.load(fh, encoding="bytes")
+    # channel-planar rows of 3072: red plane first
+    np.testing.assert_array_equal(x[3, :, :, 0].ravel(), raw[b"data"][3, :1024])
+    assert load_label_names(cifar_folder)[7] == "class7"
+
+
+def test_loader_errors_name_the_file(cifar_folder, tmp_path):
+    (cifar_folder / "cifar-100-python/train").write_bytes(b"garbage")
+    with pytest.raises(InputError, match="train: not a readable CIFAR pickle"):
+        load_split(cifar_folder, "train")
+    with pytest.raises(InputError, match="CIFAR file not found"):
+        load_split(tmp_path / "nowhere", "test")
+
+
+def test_cells_partition_the_image_and_deletion_hits_one_cell():
+    m = cell_masks(32, 32, 4)
+    assert m.shape == (16, 32, 32) and (m.sum(0) == 1).all() and m[5, 8:16, 8:16].all()
+    x = torch.ones(2, 3, 32, 32)
+    out = delete_cells(x, torch.tensor([5, -1]), 4)
+    assert (out[0, :, 8:16, 8:16] == 0).all() and out[0].sum() == 3 * (1024 - 64)
+    assert torch.equal(out[1], x[1])
+    with pytest.raises(InputError, match="grid 5 must"):
+        cell_masks(32, 32, 5)
+
+
+class CellReader(torch.nn.Module):
+    """Logit of class c = weighted sum of the image over cells: drops are known exactly."""
+
+    def __init__(self, weights):
+        super().__init__()
+        self.w = torch.as_tensor(weights, dtype=torch.float32)  # (16,)
+
+    def forward(self, x):
+        sums = cell_sums(x.sum(1).numpy(), 4)
+        score = torch.from_numpy(sums).float() @ self.w
+        return torch.stack([score, -score], 1)
+
+
+def test_drops_equal_each_cells_contribution_batched_or_not():
+    w = torch.arange(16, dtype=torch.float32)
+    model = CellReader(w)
+    x = torch.ones(3, 3, 32, 32)
+    drops = single_deletion_drops(model, x, torch.zeros(3, dtype=torch.long), 4, images_per_batch=2)
+    np.testing.assert_allclose(drops, np.tile(w.numpy() * 3 * 64, (3, 1)))
+    one = np.concatenate([single_deletion_drops(model, x[i:i + 1], torch.zeros(1, dtype=torch.long), 4)
+                          for i in range(3)])
+    np.testing.assert_allclose(drops, one)
+
+
+def test_oracle_scores_one_negation_minus_one_constant_undefined():
+    rng = np.random.default_rng(0)
+    drops = rng.normal(size=(5, 16))
+    oracle = oracle_map(drops, 32, 32, 4)
+    np.testing.assert_allclose(cell_sums(oracle, 4), drops, rtol=1e-10)
+    np.testing.assert_allclose(idsds_scores(oracle, drops, 4), 1.0)
+    np.testing.assert_allclose(idsds_scores(-oracle, drops, 4), -1.0)
+    const = idsds_scores(np.ones((5, 32, 32)), drops, 4)
+    assert np.isnan(const).all()
+    s = summarise(np.r_[const[:2], idsds_scores(oracle, drops, 4)[:3]])
+    assert s["n_undefined"] == 2 and s["mean"] == 1.0
+
+
+def test_idsds_matches_scipy_spearman_with_ties():
+    from scipy import stats
+
+    rng = np.random.default_rng(1)
+    maps = np.round(rng.normal(size=(4, 32, 32)), 0)
+    drops = np.round(rng.normal(size=(4, 16)), 1)
+    ours = idsds_scores(maps, drops, 4)
+    ref = [stats.spearmanr(cell_sums(maps, 4)[i], drops[i]).statistic for i in range(4)]
+    np.testing.assert_allclose(ours, ref, rtol=1e-10)
+
+
+def test_summary_ci_matches_t_interval():
+    from scipy import stats
+
+    s = summarise(np.array([0.1, 0.2, 0.4, 0.5]))
+    lo, hi = stats.t.interval(0.95, 3, loc=0.3, scale=stats.sem([0.1, 0.2, 0.4, 0.5]))
+    assert s["ci95_low"] == pytest.approx(lo) and s["ci95_high"] == pytest.approx(hi)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_models_take_32px_and_expose_the_gradcam_layer(name):
+    model = create_cifar_model(name, 10, width=0.25).eval()
+    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    layer = gradcam_layer(model)
+    seen = {}
+    layer.register_forward_hook(lambda m, i, o: seen.update(shape=o.shape))
+    model(torch.zeros(1, 3, 32, 32))
+    assert seen["shape"][-1] == (8 if name.startswith("resnet") else 2)
+
+
+def test_weights_load_from_a_local_file(tmp_path):
+    a = create_cifar_model("resnet20", 100)
+    torch.save(a.state_dict(), tmp_path / "r20.pt")
+    b = create_cifar_model("resnet20", 100)
+    load_cifar_weights(b, tmp_path / "r20.pt")
+    x = torch.randn(1, 3, 32, 32)
+    torch.testing.assert_close(a.eval()(x), b.eval()(x))
+    with pytest.raises(InputError, match="do not fit"):
+        load_cifar_weights(create_cifar_model("resnet32", 100), tmp_path / "r20.pt")
+    with pytest.raises(InputError, match="nothing is downloaded"):
+        load_cifar_weights(b, tmp_path / "missing.pt")
+
+
+def test_every_method_and_baseline_gives_one_map_per_image():
+    torch.manual_seed(0)
+    model = create_cifar_model("resnet20", 5).eval()
+    x, y = torch.randn(2, 3, 32, 32), torch.tensor([1, 3])
+    for m in ("gradient", "input_x_gradient", "integrated_gradients", "ig_smoothgrad", "gradcam",
+              "gradcam_pp", "occlusion"):
+        assert principled_maps(m, model, x, y, {"ig_steps": 4, "sg_samples": 2}).shape == (2, 32, 32), m
+    dummies = dummy_maps(np.random.default_rng(0).random((2, 32, 32, 3)))
+    assert len([k for k in dummies if k.startswith("gaussian_")]) == 20
+    assert len([k for k in dummies if k.startswith("entropy_")]) == 7
+    np.testing.assert_allclose(dummies["random_squared"], dummies["random_uniform"] ** 2)
+    assert {"sobel", "gradient_magnitude", "canny", "marr_hildreth", "lowpass", "highpass", "bandpass"} <= set(dummies)
+
+
+def test_gradcam_pp_matches_its_closed_form_from_captum_layer_gradients():
+    from captum._utils.gradient import compute_layer_gradients_and_eval
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    model = create_cifar_model("resnet20", 3).eval()
+    x, y = torch.randn(2, 3, 32, 32), torch.tensor([0, 2])
+    (g,), (a,) = compute_layer_gradients_and_eval(model, gradcam_layer(model), x, target_ind=y)
+    g, a = g.detach().double(), a.detach().double()
+    alpha = g**2 / (2 * g**2 + a.sum(dim=(2, 3), keepdim=True) * g**3)
+    w = (alpha * g.clamp_min(0)).sum(dim=(2, 3), keepdim=True)
+    expected = F.interpolate(F.relu((w * a).sum(1, keepdim=True)), (32, 32), mode="bilinear")[:, 0]
+    np.testing.assert_allclose(gradcam_pp(model, x, y).numpy(), expected.numpy(), rtol=1e-3, atol=1e-6)
+
+
+def test_dummy_outranking_a_principled_method_is_flagged():
+    scores = {"integrated_gradients": {"mean": 0.4}, "gradient": {"mean": 0.05}, "sobel": {"mean": 0.15},
+              "random_uniform": {"mean": 0.0}}
+    flags = dummy_warnings(scores)
+    assert flags == [{"dummy": "sobel", "principled": "gradient", "dummy_score": 0.15, "principled_score": 0.05}]
+    assert ranking(scores) == ["integrated_gradients", "sobel", "gradient", "random_uniform"]
+    flipped = {k: {"mean": -v["mean"]} for k, v in scores.items()}
+    assert rank_change(scores, scores) == pytest.approx(1.0) and rank_change(scores, flipped) == pytest.approx(-1.0)
