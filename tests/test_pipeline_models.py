@@ -47,3 +47,29 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path):
     assert len(report["architectures"]["resnet_small"]["variants"]) == 3
     preds = pd.read_csv(proj / "data/predictions.csv")
     assert preds.groupby("architecture")["variant"].nunique().tolist() == [3, 3]
+
+
+@pytest.mark.slow
+def test_idsds_stages_end_to_end(tmp_path):
+    idsds = {
+        "data": "data/idsds_synthetic", "models": ["resnet20", "vgg11_bn"], "weights": {}, "vgg_width": 0.25,
+        "grid": 4, "deletion_mode": "value", "value": 0.0, "compare_images": 16,
+        "synthetic": {"n_train": 128, "n_test": 24, "seed": 0},
+        "pretrain": {"epochs": 1, "lr": 0.05, "step_size": 4, "batch_size": 64, "seed": 0},
+        "finetune": {"epochs": 1, "lr": 0.005, "step_size": 15, "batch_size": 64, "delete_probability": 0.5, "seed": 1},
+        "score": {"n_images": 6, "outputs": ["logit", "softmax"], "transform": "raw", "ig_steps": 4,
+                  "sg_samples": 2, "sg_stdev": 0.15, "occlusion_window": 8, "seed": 0},
+    }
+    proj = make_copy(tmp_path / "proj", {"idsds": idsds})
+    out = run(["dvc", "repro", "idsds_score"], proj)
+    assert stages_run(out) == ["idsds_data", "idsds_finetune", "idsds_score"]
+    report = json.loads((proj / "metrics/idsds.json").read_text())
+    assert "SYNTHETIC" in report["label"]
+    for name in ("resnet20", "vgg11_bn"):
+        r = report["models"][name]
+        assert {"integrated_gradients", "gradcam_pp", "sobel", "gaussian_256", "entropy_31", "bandpass"} <= set(r["scores"]["logit"])
+        assert r["reliability_warning"] == bool(r["dummy_outranks_principled"])
+        assert -1 <= r["kendall_tau_logit_vs_softmax"] <= 1
+    ft = json.loads((proj / "metrics/idsds_finetune.json").read_text())
+    assert set(ft["resnet20"]["accuracy"]) == {"original_clean", "original_deleted", "finetuned_clean", "finetuned_deleted"}
+    assert (proj / "plots/idsds/ranking_resnet20.png").is_file()
