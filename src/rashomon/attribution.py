@@ -170,12 +170,7 @@ def mpm(images: torch.Tensor, variants: VariantSet, *, mask_sizes: Sequence[int]
 def mpm_per_variant(images: torch.Tensor, variants: VariantSet, **options) -> Attribution:
     """The naive path, for comparison: MPM run separately for each variant (K stem passes
     per masked image)."""
-    parts = []
-    for k in range(len(variants)):
-        single = VariantSet(variants.backbone, [], None)
-        single.heads = torch.nn.ModuleList([variants.heads[k]])
-        single.means, single.sds, single.masks = variants.means[k:k + 1], variants.sds[k:k + 1], variants.masks[k:k + 1]
-        parts.append(mpm(images, single, progress=False, **options).maps)
+    parts = [mpm(images, variants.select(k), progress=False, **options).maps for k in range(len(variants))]
     return Attribution(np.concatenate(parts, axis=1))
 
 

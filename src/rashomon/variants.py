@@ -23,6 +23,7 @@ class VariantSet(nn.Module):
     def __init__(self, backbone: Backbone, heads: Sequence[FittedHead], masks: torch.Tensor | None = None):
         super().__init__()
         self.backbone = backbone
+        self.fitted = list(heads)
         self.heads = nn.ModuleList([h.head.eval() for h in heads])
         for p in self.heads.parameters():
             p.requires_grad_(False)
@@ -43,6 +44,10 @@ class VariantSet(nn.Module):
     @property
     def pruned(self) -> bool:
         return bool((self.masks < 1).any())
+
+    def select(self, k: int) -> "VariantSet":
+        """Variant k alone (for per-variant comparisons)."""
+        return VariantSet(self.backbone, [self.fitted[k]], self.masks[k:k + 1])
 
     def head_scores(self, embedding: torch.Tensor, k: int) -> torch.Tensor:
         """Variant k's prediction (rating units) from an embedding."""
