@@ -1,7 +1,7 @@
 """Benchmark the explanation design against the naive paths and against captum.
 
 All in one run, on the default pipeline's trained (and pruned) variants; writes
-metrics/bench_explain.json. Run after `dvc repro prune`:
+benchmarks/results/bench_explain.json. Run after `dvc repro prune`:
 
     python benchmarks/bench_explain.py --arch resnet_small
 """
@@ -17,14 +17,18 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rashomon.attribution import attribute, gradcam_full_model, mpm_per_variant, superpixels, denormalise
+from rashomon.attribution import attribute
+from rashomon.attribution.gradcam import gradcam_full_model
+from rashomon.attribution.lime import superpixels
+from rashomon.attribution.mpm import mpm_per_variant
+from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.backbones import create_backbone
-from rashomon.explain import explanation_ids
-from rashomon.features import FeatureCache, load_images
+from rashomon.attribution.runner import explanation_ids
+from rashomon.heads.features import FeatureCache
 from rashomon.io import write_json
-from rashomon.params import load_params
-from rashomon.psychometrics import pearson
-from rashomon.variants import load_variants
+from rashomon.config import load_params
+from rashomon.psychometrics.correlation import pearson
+from rashomon.variants.variant_set import load_variants
 
 
 def timed(fn):
@@ -40,13 +44,13 @@ def corr(a: np.ndarray, b: np.ndarray) -> float:
 def study_scale_gradcam(k: int, n_images: int = 8) -> dict:
     """Grad-CAM cached vs full per variant for ResNet152 at 224 px (random weights and
     heads: the cost, not the maps, is measured), where the stem dominates."""
-    from rashomon.heads import make_head
-    from rashomon.training import FittedHead
-    from rashomon.variants import VariantSet
+    from rashomon.heads.fitted import FittedHead
+    from rashomon.heads.head import make_head
+    from rashomon.variants.variant_set import VariantSet
 
     torch.manual_seed(0)
     big = create_backbone("resnet152")
-    heads = [FittedHead(make_head(2048).eval(), 0.0, 1.0, 0, 0.0) for _ in range(k)]
+    heads = [FittedHead(make_head(2048, "study", 0.5).eval(), "study", 0.5, 0.0, 1.0, 0, 0.0) for _ in range(k)]
     vs = VariantSet(big, heads, torch.ones(k, 2048))
     x = torch.randn(n_images, 3, 224, 224)
     with torch.no_grad():
@@ -64,7 +68,7 @@ def main() -> None:
     ap.add_argument("--arch", default="resnet_small")
     ap.add_argument("--gradcam-images", type=int, default=64)
     ap.add_argument("--lime-images", type=int, default=2)
-    ap.add_argument("--out", default="metrics/bench_explain.json")
+    ap.add_argument("--out", default="benchmarks/results/bench_explain.json")
     ap.add_argument("--study-scale", action=argparse.BooleanOptionalAction, default=True,
                     help="also time Grad-CAM on ResNet152 at 224 px")
     args = ap.parse_args()
@@ -79,7 +83,7 @@ def main() -> None:
     k = len(variants)
     manifest = pd.read_csv("data/manifest_kept.csv", dtype={"image_id": str}).set_index("image_id")
     splits = pd.read_csv("data/splits.csv", dtype={"image_id": str})
-    ids = explanation_ids(splits, params["train"]["scheme"], args.gradcam_images)
+    ids = explanation_ids(splits, params.train.scheme, args.gradcam_images)
     images = load_images(manifest.loc[ids, "path"].tolist(), backbone.spec)
     size = tuple(images.shape[-2:])
     cache = FeatureCache(f"data/features/{args.arch}")
@@ -114,7 +118,7 @@ def main() -> None:
         result["gradcam_study_scale"] = study_scale_gradcam(k)
 
     # MPM: one stem pass per masked image for all variants vs per-variant MPM
-    mpm_opts = {k_: v for k_, v in params["explain"]["mpm"].items() if k_ != "n_images"}
+    mpm_opts = params.explain.options("mpm")[1]
     one = images[:1]
     shared, t_shared = timed(lambda: attribute("mpm", one, variants, progress=False, **mpm_opts).maps)
     naive, t_naive = timed(lambda: mpm_per_variant(one, variants, **mpm_opts).maps)
@@ -140,7 +144,7 @@ def main() -> None:
                 "assigns it to the centre pixel, so agreement is high but not 1"}
 
     # LIME: shared stem for all variants vs captum's Lime (one surrogate per output)
-    lime_opts = {k_: v for k_, v in params["explain"]["lime"].items() if k_ != "n_images"}
+    lime_opts = params.explain.options("lime")[1]
     few = images[: args.lime_images]
     segs = [superpixels(rgb, lime_opts.get("n_segments", 150)) for rgb in denormalise(few)]
     ours_l, t_lime = timed(lambda: attribute("lime", few, variants, segments=segs, progress=False, **lime_opts))

@@ -1,6 +1,6 @@
 """Benchmark IDSDS scoring throughput: all cells of a batch of images in one forward pass
 vs a one-image, one-deletion-at-a-time loop (same model, same images, same run).
-Writes metrics/bench_idsds.json. Run after `dvc repro idsds_finetune`:
+Writes benchmarks/results/bench_idsds.json. Run after `dvc repro idsds_finetune`:
 
     python benchmarks/bench_idsds.py --model resnet20 --images 64
 """
@@ -15,11 +15,11 @@ import numpy as np
 import torch
 
 from rashomon.idsds.cifar import load_label_names, load_split
-from rashomon.idsds.deletion import delete_cells, single_deletion_drops
+from rashomon.idsds.deletion import Deletion, delete_cells, single_deletion_drops
 from rashomon.idsds.finetune import to_tensor
 from rashomon.idsds.models import create_cifar_model
 from rashomon.io import write_json
-from rashomon.params import load_params
+from rashomon.config import load_params
 
 
 @torch.no_grad()
@@ -29,7 +29,7 @@ def loop_drops(model, x, y, grid: int) -> np.ndarray:
     for i in range(len(x)):
         base = model(x[i:i + 1])[0, y[i]]
         for c in range(grid * grid):
-            out[i, c] = float(base - model(delete_cells(x[i:i + 1], torch.tensor([c]), grid))[0, y[i]])
+            out[i, c] = float(base - model(delete_cells(x[i:i + 1], torch.tensor([c]), Deletion(grid)))[0, y[i]])
     return out
 
 
@@ -37,17 +37,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", default="resnet20")
     ap.add_argument("--images", type=int, default=64)
-    ap.add_argument("--out", default="metrics/bench_idsds.json")
+    ap.add_argument("--out", default="benchmarks/results/bench_idsds.json")
     args = ap.parse_args()
-    cfg = load_params()["idsds"]
-    images, labels = load_split(cfg["data"], "test")
+    cfg = load_params().idsds
+    images, labels = load_split(cfg.data, "test")
     x, y = to_tensor(images[: args.images]), torch.from_numpy(labels[: args.images])
-    model = create_cifar_model(args.model, len(load_label_names(cfg["data"])), float(cfg.get("vgg_width", 1.0)))
+    model = create_cifar_model(args.model, len(load_label_names(cfg.data)), cfg.vgg_width)
     model.load_state_dict(torch.load(Path("models/idsds") / f"{args.model}_finetuned.pt", weights_only=True))
     model.eval()
-    grid = int(cfg["grid"])
+    grid = cfg.grid
     start = time.perf_counter()
-    batched = single_deletion_drops(model, x, y, grid)
+    batched = single_deletion_drops(model, x, y, Deletion(grid))
     t_batched = time.perf_counter() - start
     start = time.perf_counter()
     naive = loop_drops(model, x, y, grid)

@@ -1,7 +1,7 @@
 """Benchmark: training heads on cached embeddings vs with the frozen backbone in the loop.
 
 Same heads, same data, same Lightning Trainer settings, fixed epochs (no early stopping),
-in one run; writes metrics/bench_train.json. Run after `dvc repro train`:
+in one run; writes benchmarks/results/bench_train.json. Run after `dvc repro train`:
 
     python benchmarks/bench_train.py --arch resnet_small --variants 3 --epochs 5
 """
@@ -21,11 +21,11 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from rashomon.backbones import create_backbone, get_spec
-from rashomon.features import load_images
-from rashomon.heads import make_head
+from rashomon.backbones.preprocess import load_images
+from rashomon.heads.head import make_head
 from rashomon.io import write_json
-from rashomon.splits import subset_ids
-from rashomon.training import quiet_lightning
+from rashomon.data.splits import subset_ids
+from rashomon.fitting import quiet_lightning
 
 
 class InLoop(pl.LightningModule):
@@ -49,7 +49,7 @@ class InLoop(pl.LightningModule):
 def fit(backbone, x, y, epochs: int, seed: int) -> float:
     pl.seed_everything(seed, verbose=False)
     dim = backbone(x[:2]).shape[1] if backbone is not None else x.shape[1]
-    module = InLoop(backbone, make_head(dim))
+    module = InLoop(backbone, make_head(dim, "study", 0.5))
     trainer = pl.Trainer(max_epochs=epochs, logger=False, enable_progress_bar=False, enable_checkpointing=False,
                          enable_model_summary=False, accelerator="cpu", devices=1, log_every_n_steps=1)
     start = time.perf_counter()
@@ -81,7 +81,7 @@ def main() -> None:
     ap.add_argument("--manifest", default="data/manifest_kept.csv")
     ap.add_argument("--splits", default="data/splits.csv")
     ap.add_argument("--weights", default=None, help="default: models/pretrained/<arch>.pt")
-    ap.add_argument("--out", default="metrics/bench_train.json")
+    ap.add_argument("--out", default="benchmarks/results/bench_train.json")
     args = ap.parse_args()
     quiet_lightning()
     import warnings

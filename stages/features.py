@@ -3,30 +3,33 @@
 from pathlib import Path
 
 from rashomon.backbones import create_backbone
-from rashomon.backbones.weights import weights_for
+from rashomon.backbones.weights import check_backbone_names, weights_for
 from rashomon.cli import stage
-from rashomon.data.manifest import manifest_hash, read_manifest
-from rashomon.features import extract_features
+from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
+from rashomon.heads.features import extract_features
 from rashomon.io import atomic_path, write_json
 
 
 def run(params, args):
     """Write data/features/{arch}/ for every configured backbone."""
-    cfg = params["backbones"]
-    manifest = read_manifest(args.manifest, rating_range=params["data"]["rating_range"])
+    cfg = params.backbones
+    check_backbone_names(cfg)
+    manifest = read_manifest(args.manifest, rating_range=params.data.rating_range, check_images=True)
+    check_image_hashes(manifest, args.images)
     digest = manifest_hash(manifest)
     report = {}
     with atomic_path(args.out, is_dir=True) as tmp:
-        for name in cfg["names"]:
+        for name in cfg.names:
             backbone = create_backbone(name, weights_for(name, cfg, Path(args.pretrained)))
             meta = extract_features(backbone, manifest["image_id"].tolist(), manifest["path"].tolist(),
-                                    tmp / name, digest, int(cfg["batch_size"]), cfg["cache_dtype"])
+                                    tmp / name, digest, cfg.batch_size, cfg.cache_dtype)
             report[name] = {"cache_max_relative_error": meta["cache_max_relative_error"],
-                            "dtype": meta["dtype"], "n_images": len(meta["image_ids"])}
+                            "n_images": len(meta["image_ids"])}
     write_json(args.metrics, report)
 
 
 main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),
+             ("--images", {"default": "data/images.csv"}),
              ("--pretrained", {"default": "models/pretrained"}),
              ("--out", {"default": "data/features"}),
              ("--metrics", {"default": "metrics/features.json"}))

@@ -2,39 +2,37 @@
 
 import logging
 
-import pandas as pd
-
 from rashomon.cli import stage
+from rashomon.data.filtering import apply_exclusion, removed_vs_kept_per_rater
 from rashomon.data.manifest import read_manifest
-from rashomon.filtering import apply_exclusion, removed_vs_kept_per_rater
+from rashomon.data.ratings import read_ratings_long
 from rashomon.io import write_csv, write_json
-from rashomon.ratings import read_ratings_long
 
 log = logging.getLogger("rashomon.filter")
 
 
 def run(params, args):
     """Write the kept manifest and metrics/filter.json."""
-    manifest = read_manifest(args.manifest, rating_range=params["data"]["rating_range"], check_images=False)
-    kept = apply_exclusion(manifest, params["filter"])
+    manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
+    kept = apply_exclusion(manifest, params.filter)
     metrics = {
         "n_images": int(len(manifest)), "kept": int(kept.sum()), "removed": int((~kept).sum()),
         "kept_prompts": int(manifest.loc[kept, "prompt_index"].nunique()),
-        "removed_by_challenge": manifest.loc[~kept, "challenge"].value_counts().to_dict(),
+        "removed_by_challenge": manifest.loc[~kept, "challenge"].value_counts().sort_index().to_dict(),
     }
-    long = read_ratings_long(params["data"])
+    long = read_ratings_long(args.ratings)
     if long is None:
         metrics["per_rater"] = "skipped: no per-rater table (data.ratings_long is null)"
         log.info("no per-rater table: removed-vs-kept t-tests skipped")
     else:
-        metrics["removed_vs_kept_per_rater"] = removed_vs_kept_per_rater(
-            long, set(manifest.loc[kept, "image_id"]))
+        metrics["removed_vs_kept_per_rater"] = removed_vs_kept_per_rater(long, set(manifest.loc[kept, "image_id"]))
     write_csv(args.out, manifest[kept])
     write_json(args.metrics, metrics)
     log.info("kept %d of %d images", metrics["kept"], metrics["n_images"])
 
 
 main = stage(run, ("--manifest", {"default": "data/manifest.csv"}),
+             ("--ratings", {"default": "data/ratings_long.csv"}),
              ("--out", {"default": "data/manifest_kept.csv"}),
              ("--metrics", {"default": "metrics/filter.json"}))
 

@@ -6,8 +6,8 @@ from rashomon.idsds.cifar import make_synthetic_cifar
 
 def run(params, args):
     """Write data/idsds_synthetic/cifar-100-python/{train,test,meta}."""
-    cfg = params["idsds"]["synthetic"]
-    make_synthetic_cifar(args.out, int(cfg["n_train"]), int(cfg["n_test"]), int(cfg["seed"]))
+    cfg = params.idsds.synthetic
+    make_synthetic_cifar(args.out, cfg.n_train, cfg.n_test, cfg.seed)
 
 
 main = stage(run, ("--out", {"default": "data/idsds_synthetic"}))

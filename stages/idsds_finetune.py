@@ -3,59 +3,73 @@
 import logging
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from rashomon.cli import stage
-from rashomon.idsds.cifar import load_label_names, load_split
+from rashomon.fitting import quiet_lightning, seed_everything
+from rashomon.idsds.cifar import SYNTHETIC_LABEL, is_synthetic_cifar, load_label_names, load_split
+from rashomon.idsds.deletion import Deletion
 from rashomon.idsds.finetune import accuracy, clone, finetune_changes, to_tensor, train
-from rashomon.idsds.models import create_cifar_model, load_cifar_weights
-from rashomon.io import atomic_path, write_json
+from rashomon.idsds.models import check_model_names, create_cifar_model, load_cifar_weights
+from rashomon.io import atomic_path, save_torch, write_csv, write_json
 
 log = logging.getLogger("rashomon.idsds")
 
 
 def run(params, args):
-    """Write models/idsds/{model}_{original,finetuned}.pt and metrics/idsds_finetune.json."""
-    cfg = params["idsds"]
-    folder = cfg["data"]
-    x_train, y_train = (torch.from_numpy(a) if i else to_tensor(a) for i, a in enumerate(load_split(folder, "train")))
-    x_test, y_test = (torch.from_numpy(a) if i else to_tensor(a) for i, a in enumerate(load_split(folder, "test")))
-    n_classes = len(load_label_names(folder))
-    deletion = {"grid": cfg["grid"], "probability": cfg["finetune"]["delete_probability"],
-                "mode": cfg["deletion_mode"], "value": cfg["value"]}
-    report = {"data": folder}
+    """Write models/idsds/{model}_{original,finetuned}.pt, metrics/idsds_finetune.json and
+    plots/idsds_finetune/history.csv."""
+    quiet_lightning()
+    cfg = params.idsds
+    check_model_names(cfg.models, cfg.weights)
+    images, labels = load_split(cfg.data, "train")
+    x_all, y_all = to_tensor(images), torch.from_numpy(labels)
+    perm = torch.randperm(len(x_all), generator=torch.Generator().manual_seed(cfg.finetune.seed))
+    n_val = max(1, int(round(cfg.val_fraction * len(x_all))))
+    train_set = (x_all[perm[n_val:]], y_all[perm[n_val:]])
+    val_set = (x_all[perm[:n_val]], y_all[perm[:n_val]])
+    test_images, test_labels = load_split(cfg.data, "test")
+    x_test, y_test = to_tensor(test_images), torch.from_numpy(test_labels)
+    n_classes = len(load_label_names(cfg.data))
+    deletion = Deletion(cfg.grid, cfg.deletion_mode, cfg.value)
+    report = {"deletion_mode": cfg.deletion_mode, "models": {}}
+    if is_synthetic_cifar(cfg.data):
+        report["label"] = SYNTHETIC_LABEL
+    history = []
     with atomic_path(args.out, is_dir=True) as tmp:
-        for name in cfg["models"]:
-            model = create_cifar_model(name, n_classes, float(cfg.get("vgg_width", 1.0)))
-            weights = (cfg.get("weights") or {}).get(name)
-            if weights:
-                load_cifar_weights(model, weights)
-                origin = f"weights from {weights}"
+        for name in cfg.models:
+            seed_everything(cfg.pretrain.seed)  # model init is seeded too
+            model = create_cifar_model(name, n_classes, cfg.vgg_width)
+            if name in cfg.weights:
+                load_cifar_weights(model, cfg.weights[name])
+                origin = "weights from file"
             else:
-                history = train(model, x_train, y_train, cfg["pretrain"], desc=f"train {name}")
-                origin = f"trained here from scratch ({len(x_train)} images, {cfg['pretrain']['epochs']} epochs)"
-                log.info("%s trained: %s", name, history[-1])
+                rows = train(model, train_set, val_set, cfg.pretrain)
+                history += [{"model": name, "phase": "train", **r} for r in rows]
+                origin = f"trained here ({len(train_set[0])} images, {cfg.pretrain.epochs} epochs)"
             tuned = clone(model)
-            history = train(tuned, x_train, y_train, cfg["finetune"], deletion, desc=f"finetune {name}")
-            n = min(len(x_test), int(cfg["compare_images"]))
-            report[name] = {
-                "original": origin, "finetune_history": history,
-                "accuracy": {
-                    "original_clean": accuracy(model, x_test, y_test),
-                    "original_deleted": accuracy(model, x_test, y_test, cfg["grid"]),
-                    "finetuned_clean": accuracy(tuned, x_test, y_test),
-                    "finetuned_deleted": accuracy(tuned, x_test, y_test, cfg["grid"]),
-                },
+            rows = train(tuned, train_set, val_set, cfg.finetune, deletion)
+            history += [{"model": name, "phase": "finetune", **r} for r in rows]
+            n = min(len(x_test), cfg.compare_images)
+            report["models"][name] = {
+                "original": origin,
+                "accuracy_original_clean": accuracy(model, x_test, y_test),
+                "accuracy_original_deleted": accuracy(model, x_test, y_test, deletion),
+                "accuracy_finetuned_clean": accuracy(tuned, x_test, y_test),
+                "accuracy_finetuned_deleted": accuracy(tuned, x_test, y_test, deletion),
                 **finetune_changes(model, tuned, x_test[:n], y_test[:n]),
             }
-            torch.save(model.state_dict(), tmp / f"{name}_original.pt")
-            torch.save(tuned.state_dict(), tmp / f"{name}_finetuned.pt")
-            log.info("%s accuracy: %s", name, report[name]["accuracy"])
+            save_torch(tmp / f"{name}_original.pt", model.state_dict())
+            save_torch(tmp / f"{name}_finetuned.pt", tuned.state_dict())
+            log.info("%s: %s", name, report["models"][name])
+    write_csv(Path(args.plots) / "history.csv", pd.DataFrame(history))
     write_json(args.metrics, report)
 
 
 main = stage(run, ("--out", {"default": "models/idsds"}),
-             ("--metrics", {"default": "metrics/idsds_finetune.json"}))
+             ("--metrics", {"default": "metrics/idsds_finetune.json"}),
+             ("--plots", {"default": "plots/idsds_finetune"}))
 
 if __name__ == "__main__":
     main()

@@ -8,52 +8,66 @@ import torch
 
 from rashomon import plotting
 from rashomon.cli import stage
-from rashomon.idsds.cifar import load_label_names, load_split
+from rashomon.idsds.cifar import SYNTHETIC_LABEL, is_synthetic_cifar, load_label_names, load_split
+from rashomon.idsds.deletion import Deletion
 from rashomon.idsds.finetune import to_tensor
-from rashomon.idsds.models import create_cifar_model
+from rashomon.idsds.methods import PRINCIPLED
+from rashomon.idsds.models import check_model_names, create_cifar_model
 from rashomon.idsds.scoring import dummy_warnings, rank_change, ranking, score_model
-from rashomon.io import write_csv, write_json
+from rashomon.io import atomic_path, write_csv, write_json
 
 log = logging.getLogger("rashomon.idsds")
 
 
 def run(params, args):
-    """Write metrics/idsds.json and plots/idsds/ (scores table, ranking bars per model)."""
-    cfg = params["idsds"]
-    images, labels = load_split(cfg["data"], "test")
-    n = int(cfg["score"]["n_images"])
+    """Write metrics/idsds.json (headline per model) and plots/idsds/ (full score table, ranking bars)."""
+    cfg = params.idsds
+    check_model_names(cfg.models, cfg.weights)
+    images, labels = load_split(cfg.data, "test")
+    n = len(images) if cfg.score.n_images is None else min(cfg.score.n_images, len(images))
     rgb = images[:n].astype(float) / 255
     x, y = to_tensor(images[:n]), torch.from_numpy(labels[:n])
-    n_classes = len(load_label_names(cfg["data"]))
-    opts = {**cfg["score"], "grid": cfg["grid"], "value": cfg["value"]}
-    report = {"grid": cfg["grid"], "n_images": n, "transform": opts.get("transform", "raw"), "models": {}}
-    if "synthetic" in str(cfg["data"]):
-        report["label"] = "SYNTHETIC classification data in CIFAR-100 format, not CIFAR-100"
-    rows = []
-    for name in cfg["models"]:
-        model = create_cifar_model(name, n_classes, float(cfg.get("vgg_width", 1.0)))
+    n_classes = len(load_label_names(cfg.data))
+    deletion = Deletion(cfg.grid, cfg.deletion_mode, cfg.value)
+    report = {"grid": cfg.grid, "n_images": n, "transform": cfg.score.transform, "deletion_mode": cfg.deletion_mode,
+              "models": {}}
+    if is_synthetic_cifar(cfg.data):
+        report["label"] = SYNTHETIC_LABEL
+    rows, flagged = [], []
+    for name in cfg.models:
+        model = create_cifar_model(name, n_classes, cfg.vgg_width)
         model.load_state_dict(torch.load(Path(args.models) / f"{name}_finetuned.pt", weights_only=True))
         model.eval()
-        scores = score_model(model, x, y, rgb, opts)
-        warnings = dummy_warnings(scores["logit"])
+        scores = score_model(model, x, y, rgb, deletion, cfg.score)
+        first = cfg.score.outputs[0]
+        warnings = dummy_warnings(scores[first])
+        order = ranking(scores[first])
+        best_dummy = next(m for m in order if m not in PRINCIPLED)
         report["models"][name] = {
-            "scores": scores,
-            "ranking_logit": ranking(scores["logit"]),
-            "kendall_tau_logit_vs_softmax": rank_change(scores["logit"], scores["softmax"]) if "softmax" in scores else None,
-            "dummy_outranks_principled": warnings,
+            "output": first,
+            "best_method": order[0], "best_score": scores[first][order[0]]["mean"],
+            **{f"score_{m}": scores[first][m]["mean"] for m in PRINCIPLED},
+            "best_dummy": best_dummy, "best_dummy_score": scores[first][best_dummy]["mean"],
+            "kendall_tau_logit_vs_softmax": (rank_change(scores["logit"], scores["softmax"])
+                                             if {"logit", "softmax"} <= set(scores) else None),
+            "n_dummy_outranks_principled": len(warnings),
             "reliability_warning": bool(warnings),
         }
         for output, table in scores.items():
-            rows += [{"model": name, "output": output, "method": m, **s} for m, s in table.items()]
-        log.info("%s: best %s", name, report["models"][name]["ranking_logit"][:3])
+            rows += [{"model": name, "output": output, "method": m, "principled": m in PRINCIPLED, **s}
+                     for m, s in table.items()]
+        flagged.append(pd.DataFrame(warnings or {"dummy": [], "principled": [], "dummy_score": [],
+                                                 "principled_score": []}).assign(model=name))
+        log.info("%s: best %s", name, order[:3])
     table = pd.DataFrame(rows)
+    with atomic_path(args.plots, is_dir=True) as plots:
+        write_csv(plots / "scores.csv", table)
+        write_csv(plots / "dummy_outranks_principled.csv", pd.concat(flagged, ignore_index=True))
+        for name, g in table[table.output == cfg.score.outputs[0]].groupby("model"):
+            g = g.sort_values("mean", ascending=False).assign(err=lambda d: d["ci95_high"] - d["mean"])
+            plotting.bars(g, "method", "mean", "err", None, plots / f"ranking_{name}.png",
+                          f"IDSDS ({name}, {cfg.score.outputs[0]}, grid {cfg.grid}): mean +- 95% CI")
     write_json(args.metrics, report)
-    plots = Path(args.plots)
-    write_csv(plots / "scores.csv", table)
-    for name, g in table[table.output == "logit"].groupby("model"):
-        g = g.sort_values("mean", ascending=False).assign(err=lambda d: d["ci95_high"] - d["mean"])
-        plotting.bars(g, "method", "mean", "err", None, plots / f"ranking_{name}.png",
-                      f"IDSDS ({name}, logits, grid {cfg['grid']}): mean +- 95% CI")
 
 
 main = stage(run, ("--models", {"default": "models/idsds"}),

@@ -1,16 +1,24 @@
-"""Stage ingest: read the dataset named in params.data into one validated manifest."""
+"""Stage ingest: read the dataset named in params.data into validated tables."""
 
 from rashomon.cli import stage
-from rashomon.data.sources import load_source
+from rashomon.data.sources import ingest
 from rashomon.io import write_csv
 
 
 def run(params, args):
-    """Build data/manifest.csv from the configured source."""
-    write_csv(args.out, load_source(params["data"]))
+    """Write data/manifest.csv, data/images.csv (a content hash per image), and
+    data/ratings_long.csv and data/truth.csv (header only when the dataset has none)."""
+    dataset = ingest(params.data)
+    write_csv(args.images, dataset.images)
+    write_csv(args.ratings, dataset.ratings_long)
+    write_csv(args.truth, dataset.truth)
+    write_csv(args.out, dataset.manifest)
 
 
-main = stage(run, ("--out", {"default": "data/manifest.csv"}))
+main = stage(run, ("--out", {"default": "data/manifest.csv"}),
+             ("--images", {"default": "data/images.csv"}),
+             ("--ratings", {"default": "data/ratings_long.csv"}),
+             ("--truth", {"default": "data/truth.csv"}))
 
 if __name__ == "__main__":
     main()

@@ -3,42 +3,50 @@
 import logging
 from pathlib import Path
 
-import torch
+import pandas as pd
 
 from rashomon.backbones import get_spec
+from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
-from rashomon.io import atomic_path, write_json
-from rashomon.pretrain import class_probe_accuracy, pretrain_backbone, pretraining_images
+from rashomon.fitting import quiet_lightning
+from rashomon.heads.pretraining import CHANCE, class_probe_accuracy, pretrain_backbone, pretraining_images
+from rashomon.io import atomic_path, save_torch, write_csv, write_json
 
 log = logging.getLogger("rashomon.pretrain")
 
 
 def run(params, args):
     """Write models/pretrained/{name}.pt for every configured backbone that is pretrained here."""
-    cfg = params["pretrain"]
-    torch.set_num_threads(max(torch.get_num_threads(), 1))
-    names = [n for n in params["backbones"]["names"] if get_spec(n).pretrain]
-    out = Path(args.out)
-    report = {"label": "backbones PRETRAINED ON SYNTHETIC DATA (not ImageNet)", "architectures": {}}
-    with atomic_path(out, is_dir=True) as tmp:
+    quiet_lightning()
+    cfg = params.pretrain
+    check_backbone_names(params.backbones)
+    names = [n for n in params.backbones.names if get_spec(n).pretrain and n not in params.backbones.weights]
+    report = {"label": "backbones PRETRAINED ON SYNTHETIC DATA (not ImageNet)", "chance": CHANCE, "architectures": {}}
+    histories = []
+    with atomic_path(args.out, is_dir=True) as tmp:
         if names:
             size = get_spec(names[0]).input_size
-            x, y = pretraining_images(int(cfg["n_images"]), size, int(cfg["seed"]) + 1)
-            xp, yp = pretraining_images(int(cfg["n_probe_images"]), size, int(cfg["seed"]) + 2)
+            train = pretraining_images(cfg.n_images, size, cfg.seed + 1)
+            xp, yp = pretraining_images(cfg.n_probe_images, size, cfg.seed + 2)
+            val = pretraining_images(cfg.n_val_images, size, cfg.seed + 3)
         for name in names:
-            result = pretrain_backbone(name, x, y, cfg)
-            torch.save(result["state_dict"], tmp / f"{name}.pt")
+            result = pretrain_backbone(name, train, val, cfg)
+            save_torch(tmp / f"{name}.pt", result["state_dict"])
             probe = class_probe_accuracy(name, result["state_dict"], xp, yp, len(xp) // 2)
-            report["architectures"][name] = {"mode": result["mode"], "history": result["history"],
-                                             "linear_probe_accuracy": probe, "chance": 1 / 8}
-            log.info("%s: linear-probe accuracy %.3f", name, probe)
+            report["architectures"][name] = {"mode": result["mode"], "best_epoch": result["best_epoch"],
+                                             "best_val_loss": result["best_val_loss"],
+                                             "linear_probe_accuracy": probe}
+            histories += [{"architecture": name, **row} for row in result["history"]]
+            log.info("%s: linear-probe accuracy %.3f (chance %.3f)", name, probe, CHANCE)
         if not names:
             log.info("no backbone needs in-pipeline pretraining (real weights are used)")
+    write_csv(Path(args.plots) / "history.csv", pd.DataFrame(histories or {"architecture": [], "epoch": []}))
     write_json(args.metrics, report)
 
 
 main = stage(run, ("--out", {"default": "models/pretrained"}),
-             ("--metrics", {"default": "metrics/pretrain.json"}))
+             ("--metrics", {"default": "metrics/pretrain.json"}),
+             ("--plots", {"default": "plots/pretrain"}))
 
 if __name__ == "__main__":
     main()

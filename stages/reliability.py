@@ -1,41 +1,40 @@
 """Stage reliability: split-half reliability, noise ceiling, distributions and plots."""
 
-from pathlib import Path
-
 from rashomon import plotting
 from rashomon.cli import stage
-from rashomon.data.manifest import DIMENSIONS, read_manifest
-from rashomon.io import write_csv, write_json
-from rashomon.ratings import read_ratings_long
-from rashomon.reliability import compare_with_truth, reliability_report
+from rashomon.config import DIMENSIONS
+from rashomon.data.manifest import read_manifest
+from rashomon.data.ratings import read_ratings_long
+from rashomon.data.truth import SYNTHETIC_LABEL, read_truth
+from rashomon.io import atomic_path, write_csv, write_json
+from rashomon.psychometrics.report import compare_with_truth, reliability_report
 
 
 def run(params, args):
     """Write metrics/reliability.json and plots/reliability/."""
-    data = params["data"]
-    manifest = read_manifest(args.manifest, rating_range=data["rating_range"], check_images=False)
-    long = read_ratings_long(data)
-    report = reliability_report(manifest, long, params["reliability"],
-                                tuple(data.get("likert_range", (0, 5))), str(data.get("ratings_long")))
-    truth = Path(data["root"]) / "truth.csv"
-    if truth.is_file():
-        report["label"] = "SYNTHETIC data (simulated raters)"
+    manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
+    report = reliability_report(manifest, read_ratings_long(args.ratings), params.reliability, args.ratings)
+    truth = read_truth(args.truth)
+    if truth is not None:
+        report["label"] = SYNTHETIC_LABEL
         report["synthetic_truth"] = compare_with_truth(report, manifest, truth)
-    write_json(args.metrics, report)
 
-    out = Path(args.plots)
-    write_csv(out / "quality_vs_authenticity.csv", manifest[["image_id", "quality", "authenticity"]])
-    plotting.histograms({d: manifest[d].to_numpy() for d in DIMENSIONS}, "MOS distributions",
-                        out / "distributions.png")
-    plotting.scatter(manifest["quality"], manifest["authenticity"], "quality MOS", "authenticity MOS",
-                     f"r = {report['quality_authenticity_pearson']:.3f}", out / "quality_vs_authenticity.png")
-    if "authenticity_sd" in manifest:
-        write_csv(out / "mean_vs_sd.csv", manifest[["image_id", "authenticity", "authenticity_sd"]])
-        plotting.scatter(manifest["authenticity"], manifest["authenticity_sd"], "authenticity MOS",
-                         "rater SD", "mean vs SD", out / "mean_vs_sd.png")
+    with atomic_path(args.plots, is_dir=True) as out:
+        write_csv(out / "quality_vs_authenticity.csv", manifest[["image_id", "quality", "authenticity"]])
+        plotting.histograms({d: manifest[d].to_numpy() for d in DIMENSIONS}, "MOS distributions",
+                            out / "distributions.png")
+        plotting.scatter(manifest["quality"], manifest["authenticity"], "quality MOS", "authenticity MOS",
+                         f"r = {report['quality_authenticity_pearson']:.3f}", out / "quality_vs_authenticity.png")
+        if "authenticity_sd" in manifest:
+            write_csv(out / "mean_vs_sd.csv", manifest[["image_id", "authenticity", "authenticity_sd"]])
+            plotting.scatter(manifest["authenticity"], manifest["authenticity_sd"], "authenticity MOS",
+                             "rater SD", "mean vs SD", out / "mean_vs_sd.png")
+    write_json(args.metrics, report)
 
 
 main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),
+             ("--ratings", {"default": "data/ratings_long.csv"}),
+             ("--truth", {"default": "data/truth.csv"}),
              ("--metrics", {"default": "metrics/reliability.json"}),
              ("--plots", {"default": "plots/reliability"}))
 

@@ -2,14 +2,14 @@
 
 from rashomon.cli import stage
 from rashomon.data.manifest import read_manifest
+from rashomon.data.splits import make_splits
 from rashomon.io import write_csv, write_json
-from rashomon.splits import make_splits
 
 
 def run(params, args):
     """Write data/splits.csv (scheme, variant, image_id, subset) and split sizes."""
-    manifest = read_manifest(args.manifest, rating_range=params["data"]["rating_range"], check_images=False)
-    splits = make_splits(manifest, params["split"])
+    manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
+    splits = make_splits(manifest, params.split)
     sizes = splits.groupby(["scheme", "subset"])["image_id"].count() / splits.groupby("scheme")["variant"].nunique()
     write_csv(args.out, splits)
     write_json(args.metrics, {f"{s}/{sub}": float(n) for (s, sub), n in sizes.items()})

@@ -1,12 +1,12 @@
 """Stage synthesize: write the embedded default dataset (AIGCIQA2023 format + truth)."""
 
 from rashomon.cli import stage
-from rashomon.data.synthetic import SyntheticConfig, generate
+from rashomon.data.synthetic import generate
 
 
 def run(params, args):
     """Generate the synthetic authenticity dataset."""
-    generate(args.out, SyntheticConfig(**params["synthetic"]))
+    generate(args.out, params.synthetic)
 
 
 main = stage(run, ("--out", {"default": "data/synthetic"}))

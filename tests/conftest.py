@@ -44,3 +44,17 @@ def make_aigciqa_folder(
 @pytest.fixture
 def aigciqa_folder(tmp_path: Path) -> Path:
     return make_aigciqa_folder(tmp_path / "AIGCIQA2023")
+
+
+def repo_params():
+    """The repository's params.yaml as typed config (the values the default runs with)."""
+    from rashomon.config import load_params
+
+    return load_params(REPO / "params.yaml")
+
+
+def config(section: str, **overrides):
+    """One typed params section from the repository's params.yaml, with overrides."""
+    import dataclasses
+
+    return dataclasses.replace(getattr(repo_params(), section), **overrides)

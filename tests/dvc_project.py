@@ -22,19 +22,28 @@ TINY_PARAMS = {
 def make_copy(dest: Path, overrides: dict | None = None) -> Path:
     """Copy the pipeline (dvc.yaml, params, stages, src) into a fresh git+DVC repo."""
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("dvc.yaml", "params.yaml", "pyproject.toml"):
+    for name in ("dvc.yaml", "params.yaml", "pyproject.toml", ".dvcignore", ".gitignore"):
         shutil.copy(REPO / name, dest / name)
     for name in ("stages", "src", "benchmarks"):
         if (REPO / name).exists():
             shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     params = yaml.safe_load((dest / "params.yaml").read_text())
     for section, values in {**TINY_PARAMS, **(overrides or {})}.items():
-        params.setdefault(section, {}).update(values)
+        deep_update(params.setdefault(section, {}), values)
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], dest)
     run(["dvc", "init", "-q"], dest)
     commit(dest, "pipeline")  # like a clone: DVCLive and `dvc exp` need a HEAD commit
     return dest
+
+
+def deep_update(target: dict, values: dict) -> None:
+    """Update nested params in place (a nested mapping updates, never replaces, its section)."""
+    for key, value in values.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            deep_update(target[key], value)
+        else:
+            target[key] = value
 
 
 def commit(dest: Path, message: str) -> None:
@@ -67,3 +76,13 @@ def set_param(dest: Path, section: str, key: str, value) -> None:
     params = yaml.safe_load((dest / "params.yaml").read_text())
     params[section][key] = value
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def out_hashes(dest: Path) -> dict[str, str]:
+    """Every declared output's hash from dvc.lock (path -> md5)."""
+    lock = yaml.safe_load((dest / "dvc.lock").read_text())
+    hashes = {}
+    for stage in lock["stages"].values():
+        for out in stage.get("outs", []):
+            hashes[out["path"]] = out["md5"]
+    return hashes

@@ -7,15 +7,17 @@ import pytest
 import torch
 from torch import nn
 
-from rashomon.attribution import (
-    attribute, gradcam_full_model, minmax, mpm_per_variant, scale_mask_sizes, weighted_ridge,
-)
+from rashomon.attribution import attribute
+from rashomon.attribution.gradcam import gradcam_full_model
+from rashomon.attribution.lime import weighted_ridge
+from rashomon.attribution.mpm import mpm_per_variant, scale_mask_sizes
+from rashomon.attribution.registry import minmax
 from rashomon.backbones import create_backbone
 from rashomon.backbones.registry import Backbone, BackboneSpec
 from rashomon.errors import InputError
-from rashomon.heads import make_head
-from rashomon.training import FittedHead
-from rashomon.variants import VariantSet
+from rashomon.heads.head import make_head
+from rashomon.heads.fitted import FittedHead
+from rashomon.variants.variant_set import VariantSet
 
 
 class FakeBackbone(nn.Module):
@@ -44,7 +46,7 @@ def linear_head(weights) -> FittedHead:
     with torch.no_grad():
         lin.weight.copy_(torch.tensor([weights], dtype=torch.float32))
         lin.bias.zero_()
-    return FittedHead(nn.Sequential(lin), 0.0, 1.0, 0, 0.0)
+    return FittedHead(nn.Sequential(lin), "study", 0.0, 0.0, 1.0, 0, 0.0)
 
 
 def variant_set(backbone, heads, channels):
@@ -69,7 +71,7 @@ def real_variants(name="resnet_small", k=3, seed=0):
     b = create_backbone(name)
     with torch.no_grad():
         dim = b(torch.zeros(1, 3, 64, 64)).shape[1]
-    heads = [FittedHead(make_head(dim, b.spec.head).eval(), 50.0, 10.0, 0, 0.0) for _ in range(k)]
+    heads = [FittedHead(make_head(dim, b.spec.head, 0.5).eval(), b.spec.head, 0.5, 50.0, 10.0, 0, 0.0) for _ in range(k)]
     return b, VariantSet(b, heads)
 
 
@@ -186,7 +188,7 @@ def test_minmax_view():
 def test_explaining_an_image_outside_the_manifest_is_an_error():
     import pandas as pd
 
-    from rashomon.explain import explain_architecture
+    from rashomon.attribution.runner import explain_architecture
 
     b, vs = real_variants("efficientnet_small", k=1)
     manifest = pd.DataFrame({"path": ["x.png"]}, index=pd.Index(["0"], name="image_id"))

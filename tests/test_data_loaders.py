@@ -1,5 +1,3 @@
-import shutil
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -39,7 +37,7 @@ def test_loader_reads_txt_scores_and_data_allimg(tmp_path):
 
 def test_missing_image_is_named(aigciqa_folder):
     (aigciqa_folder / "Image/allimg/5.png").unlink()
-    with pytest.raises(InputError, match="missing e.g. \\[5\\]|24 entries"):
+    with pytest.raises(InputError, match=r"allimg: image file\(s\) 5.png missing \(1 of the 24"):
         load_aigciqa2023(aigciqa_folder)
 
 
@@ -63,7 +61,7 @@ def test_nan_and_out_of_range_ratings(aigciqa_folder):
         load_aigciqa2023(aigciqa_folder)
     mos[7] = 140.0
     scipy.io.savemat(aigciqa_folder / "DATA/MOS/mosz2.mat", {"MOSz": mos})
-    with pytest.raises(InputError, match="140.0 for image_id '7'.*outside"):
+    with pytest.raises(InputError, match=r"rating 140.0 is outside \[0.0, 100.0\] for image_id '7'"):
         load_aigciqa2023(aigciqa_folder)
 
 
@@ -90,3 +88,57 @@ def test_generic_manifest_and_duplicates(aigciqa_folder, tmp_path):
 def test_manifest_hash_changes_with_image_set(aigciqa_folder):
     m = load_aigciqa2023(aigciqa_folder)
     assert manifest_hash(m) != manifest_hash(m.iloc[:-1])
+
+
+def test_manifest_without_rows_or_with_blank_prompt_is_named(aigciqa_folder, tmp_path):
+    m = load_aigciqa2023(aigciqa_folder)
+    with pytest.raises(InputError, match="e.csv: the manifest has no rows"):
+        validate_manifest(m.iloc[:0], "e.csv")
+    blank = m.astype({"prompt_index": object})
+    blank.loc[3, "prompt_index"] = None
+    with pytest.raises(InputError, match="b.csv: prompt_index is blank or not an integer for image_id '3' \\(row 3\\)"):
+        validate_manifest(blank, "b.csv")
+
+
+def test_content_hashes_follow_pixels_and_changed_images_are_refused(aigciqa_folder, tmp_path):
+    from PIL import Image
+
+    from rashomon.data.manifest import check_image_hashes, image_hashes
+
+    m = load_aigciqa2023(aigciqa_folder)
+    before = image_hashes(m)
+    assert before["sha256"].str.len().eq(64).all() and before["sha256"].nunique() == len(before)
+    before.to_csv(tmp_path / "images.csv", index=False)
+    check_image_hashes(m, tmp_path / "images.csv")
+    path = aigciqa_folder / "Image/allimg/4.png"
+    pixels = np.asarray(Image.open(path)).copy()
+    pixels[0, 0] = 255 - pixels[0, 0]
+    Image.fromarray(pixels).save(path)
+    after = image_hashes(load_aigciqa2023(aigciqa_folder))
+    assert before.index[before["sha256"] != after["sha256"]].tolist() == [4]
+    with pytest.raises(InputError, match="4.png: image changed since ingest"):
+        check_image_hashes(m, tmp_path / "images.csv")
+
+
+def test_manifest_folder_source_and_ratings_inside_root(aigciqa_folder, tmp_path):
+    from rashomon.data.sources import ingest
+    from tests.conftest import config
+
+    m = load_aigciqa2023(aigciqa_folder)
+    m["path"] = [str(p).replace(str(aigciqa_folder) + "/", "") for p in m["path"]]
+    m.to_csv(aigciqa_folder / "manifest.csv", index=False)
+    long = pd.DataFrame({"image": np.repeat(m["image_id"].to_numpy(), 2), "rater": np.tile(["a", "b"], len(m)),
+                         "dimension": "quality", "rating": 3})
+    long.to_csv(aigciqa_folder / "ratings.csv", index=False)
+    data = config("data", source="manifest", root=str(aigciqa_folder), ratings_long="ratings.csv")
+    out = ingest(data)
+    assert len(out.manifest) == 24 and (out.manifest["path"].str.startswith(str(aigciqa_folder))).all()
+    assert len(out.ratings_long) == 48 and out.truth.empty
+    outside = tmp_path / "elsewhere.csv"
+    long.to_csv(outside, index=False)
+    with pytest.raises(InputError, match="data.ratings_long: .*elsewhere.csv is outside data.root"):
+        ingest(config("data", source="manifest", root=str(aigciqa_folder), ratings_long=str(outside)))
+    long.loc[5, "rating"] = 9
+    long.to_csv(aigciqa_folder / "ratings.csv", index=False)
+    with pytest.raises(InputError, match=r"ratings.csv: rating 9 at row 5 is outside \[0, 5\]"):
+        ingest(data)

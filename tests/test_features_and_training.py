@@ -6,17 +6,27 @@ import torch
 from rashomon.backbones import create_backbone
 from rashomon.data.aigciqa import load_aigciqa2023
 from rashomon.data.manifest import manifest_hash
-from rashomon.data.synthetic import SyntheticConfig, generate
+from rashomon.backbones.preprocess import load_images
+from rashomon.data.synthetic import generate
 from rashomon.errors import InputError
-from rashomon.features import FeatureCache, extract_features, load_images
-from rashomon.metrics import model_reliability, prediction_metrics, quality_diagnostic, variant_ceiling
-from rashomon.training import fit_head, load_head, save_head, train_variants
+from rashomon.heads.features import FeatureCache, extract_features
+from rashomon.heads.fitted import load_head, save_head
+from rashomon.heads.metrics import model_reliability, prediction_metrics, quality_diagnostic, variant_ceiling
+from rashomon.heads.training import fit_head as _fit_head
+from rashomon.heads.training import train_variants
+from tests.conftest import config
+
+
+def fit_head(*arrays, **overrides):
+    """fit_head with the study's settings unless overridden."""
+    settings = dict(kind="study", seed=0, lr=1e-3, batch_size=64, max_epochs=250, patience=15, dropout=0.5)
+    return _fit_head(*arrays, **{**settings, **overrides})
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("d")
-    generate(root / "syn", SyntheticConfig(n_prompts=4, n_generators=2, seed=5))
+    generate(root / "syn", config("synthetic", n_prompts=4, n_generators=2, seed=5))
     return root, load_aigciqa2023(root / "syn")
 
 
@@ -67,7 +77,7 @@ def test_training_is_deterministic_given_seed():
 def test_nan_input_stops_with_the_variant_named():
     x = np.ones((100, 4), dtype=np.float32)
     x[3, 1] = np.nan
-    with pytest.raises(RuntimeError, match="variant 7"):
+    with pytest.raises(InputError, match="training stopped: resnet_small variant 7: embeddings contain NaN"):
         fit_head(x[:80], np.ones(80), x[80:], np.ones(20), max_epochs=2, name="resnet_small variant 7")
 
 
@@ -99,7 +109,7 @@ def test_model_reliability_and_ceiling_hand_values():
 def test_quality_diagnostic_separates_global_only_from_local_artifact_model(tmp_path):
     """A head on global-quality features tracks quality; one that also sees the local
     artifact keeps authenticity-specific variance (partial corr > 0)."""
-    generate(tmp_path / "s", SyntheticConfig(n_prompts=30, seed=2))
+    generate(tmp_path / "s", config("synthetic", n_prompts=30, seed=2))
     m = load_aigciqa2023(tmp_path / "s")
     truth = pd.read_csv(tmp_path / "s/truth.csv")
     rng = np.random.default_rng(0)
@@ -133,9 +143,32 @@ def test_train_variants_uses_each_split_and_saves_heads(tmp_path):
         rng.shuffle(sub)
         rows.append(pd.DataFrame({"scheme": "exp3", "variant": v, "image_id": ids, "subset": sub}))
     splits = pd.concat(rows)
-    preds = train_variants(emb, ids, targets, splits, arch="a", kind="study", scheme="exp3", n_variants=2,
-                           cfg={"max_epochs": 3}, out_dir=tmp_path)
+    preds = train_variants(emb, ids, targets, splits, arch="a", kind="study",
+                           cfg=config("train", scheme="exp3", seeds=2, max_epochs=3), out_dir=tmp_path)
     assert (tmp_path / "a/v0.pt").is_file() and (tmp_path / "a/v1.pt").is_file()
     assert len(preds) == 120 and set(preds.subset) == {"train", "val", "test"}
     merged = preds[preds.variant == 1].set_index("image_id")["subset"]
     assert (merged == splits[splits.variant == 1].set_index("image_id")["subset"]).all()
+
+
+def test_splits_naming_images_missing_from_the_cache_are_an_error(tmp_path):
+    ids = [str(i) for i in range(10)]
+    splits = pd.DataFrame({"scheme": "exp3", "variant": 0, "image_id": ids + ["99"], "subset": "train"})
+    with pytest.raises(InputError, match=r"splits name image\(s\) \['99'\] that the a feature cache lacks"):
+        train_variants(np.zeros((10, 4), np.float32), ids, {i: 0.0 for i in ids}, splits, arch="a", kind="study",
+                       cfg=config("train", seeds=1), out_dir=tmp_path)
+
+
+def test_best_validation_weights_are_kept_not_the_last():
+    from rashomon.fitting import FitResult  # noqa: F401  (the contract: best epoch reported)
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 4)).astype(np.float32)
+    y = x[:, 0] * 2 + 10
+    fitted = fit_head(x[:60], y[:60], x[60:], y[60:], max_epochs=40, patience=40, seed=0, lr=0.05)
+    # the reported best loss is the validation loss of the returned weights
+    xv = torch.as_tensor(x[60:])
+    yv = (y[60:] - fitted.target_mean) / fitted.target_sd
+    with torch.no_grad():
+        loss = float(((fitted.head.eval()(xv).squeeze(-1).numpy() - yv) ** 2).mean())
+    assert loss == pytest.approx(fitted.best_val_loss, rel=1e-4)

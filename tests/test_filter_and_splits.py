@@ -1,21 +1,30 @@
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from rashomon.data.aigciqa import load_aigciqa2023
+from rashomon.data.filtering import apply_exclusion, removed_vs_kept_per_rater
+from rashomon.data.splits import make_splits, rating_bins, subset_ids
 from rashomon.errors import InputError
-from rashomon.filtering import apply_exclusion, removed_vs_kept_per_rater
-from rashomon.splits import make_splits, rating_bins, subset_ids
-from tests.conftest import make_aigciqa_folder
+from tests.conftest import config
+
+
+def rule(**keys):
+    """An exclusion rule that removes nothing but what `keys` say."""
+    empty = dict(keep_prompts=None, exclude_prompts=[], exclude_challenges=[], exclude_categories=[],
+                 keep_categories_prompts=[])
+    return config("filter", **{**empty, **keys})
 
 
 def test_rule_by_challenge_and_by_prompt_list(aigciqa_folder):
     m = load_aigciqa2023(aigciqa_folder)
-    kept = apply_exclusion(m, {"exclude_challenges": ["Imagination"]})
+    kept = apply_exclusion(m, rule(exclude_challenges=["Imagination"]))
     assert set(m.loc[~kept, "prompt_index"]) == {1}
-    kept = apply_exclusion(m, {"keep_prompts": [0, 2]})
+    kept = apply_exclusion(m, rule(keep_prompts=[0, 2]))
     assert set(m.loc[kept, "prompt_index"]) == {0, 2} and kept.sum() == 16
-    kept = apply_exclusion(m, {"exclude_categories": ["Illustrations"], "keep_categories_prompts": [1]})
+    kept = apply_exclusion(m, rule(exclude_categories=["Illustrations"], keep_categories_prompts=[1]))
     assert kept.all()  # prompt 1 is the only Illustrations prompt and is kept back
 
 
@@ -23,18 +32,18 @@ def test_study_rule_keeps_57_prompts():
     keep = [*range(0, 13), 14, 15, 17, 18, 19, 21, 22, 24, 25, 27, 28, 31, 32, 34, 35, 37, 38,
             *range(70, 76), *range(77, 86), *range(87, 96), 97, 98, 99]
     m = pd.DataFrame({"prompt_index": np.repeat(np.arange(100), 24), "challenge": "Basic", "category": "x"})
-    kept = apply_exclusion(m, {"keep_prompts": keep})
+    kept = apply_exclusion(m, rule(keep_prompts=keep))
     assert kept.sum() == 1368 and len(keep) == 57
 
 
 def test_rule_naming_unknown_things_is_an_error(aigciqa_folder):
     m = load_aigciqa2023(aigciqa_folder)
     with pytest.raises(InputError, match="prompt indices \\[7\\] do not exist"):
-        apply_exclusion(m, {"keep_prompts": [0, 7]})
+        apply_exclusion(m, rule(keep_prompts=[0, 7]))
     with pytest.raises(InputError, match="'Imaginaton'"):
-        apply_exclusion(m, {"exclude_challenges": ["Imaginaton"]})
+        apply_exclusion(m, rule(exclude_challenges=["Imaginaton"]))
     with pytest.raises(InputError, match="removes every image"):
-        apply_exclusion(m, {"exclude_prompts": [0, 1, 2]})
+        apply_exclusion(m, rule(exclude_prompts=[0, 1, 2]))
 
 
 def test_removed_vs_kept_paired_t_and_cohens_d():
@@ -59,8 +68,8 @@ def manifest():
     return pd.DataFrame({"image_id": [str(i) for i in range(300)], "authenticity": rng.normal(50, 10, 300)})
 
 
-CFG = {"seed": 42, "n_variants": 4, "n_bins": 5, "exp1_fractions": [0.7, 0.2, 0.1],
-       "exp3_test_fraction": 0.2, "exp3_val_fraction": 0.1, "stacking_folds": 5}
+CFG = config("split", seed=42, n_variants=4, n_bins=5, exp1_fractions=[0.7, 0.2, 0.1], exp3_test_fraction=0.2,
+             exp3_val_fraction=0.1, stacking_folds=5, stratify_on="authenticity")
 
 
 def test_no_image_in_two_subsets_and_every_image_somewhere(manifest):
@@ -96,12 +105,12 @@ def test_stratification_balances_rating_bins(manifest):
 
 def test_splits_are_deterministic(manifest):
     pd.testing.assert_frame_equal(make_splits(manifest, CFG), make_splits(manifest, CFG))
-    other = make_splits(manifest, {**CFG, "seed": 1})
+    other = make_splits(manifest, dataclasses.replace(CFG, seed=1))
     assert not other.equals(make_splits(manifest, CFG))
 
 
 def test_fractions_must_sum_to_one(manifest):
     with pytest.raises(InputError, match="sum to 1"):
-        make_splits(manifest, {**CFG, "exp1_fractions": [0.7, 0.2, 0.2]})
+        make_splits(manifest, dataclasses.replace(CFG, exp1_fractions=[0.7, 0.2, 0.2]))
     with pytest.raises(InputError, match="sum to 1|non-negative"):
-        make_splits(manifest, {**CFG, "exp3_test_fraction": 0.95})
+        make_splits(manifest, dataclasses.replace(CFG, exp3_test_fraction=0.95))

@@ -1,3 +1,4 @@
+import dataclasses
 """IDSDS: deletion, scores with known answers, loader on fixture pickles, models, flags."""
 
 import numpy as np
@@ -7,11 +8,12 @@ import torch
 from rashomon.errors import InputError
 from rashomon.idsds.cifar import load_label_names, load_split, write_meta, write_split
 from rashomon.idsds.deletion import (
-    cell_masks, cell_sums, delete_cells, idsds_scores, single_deletion_drops, summarise,
+    Deletion, cell_masks, cell_sums, delete_cells, idsds_scores, single_deletion_drops, summarise,
 )
 from rashomon.idsds.methods import dummy_maps, gradcam_pp, oracle_map, principled_maps
 from rashomon.idsds.models import MODELS, create_cifar_model, gradcam_layer, load_cifar_weights
 from rashomon.idsds.scoring import dummy_warnings, rank_change, ranking
+from tests.conftest import config
 
 
 @pytest.fixture
@@ -48,7 +50,7 @@ def test_cells_partition_the_image_and_deletion_hits_one_cell():
     m = cell_masks(32, 32, 4)
     assert m.shape == (16, 32, 32) and (m.sum(0) == 1).all() and m[5, 8:16, 8:16].all()
     x = torch.ones(2, 3, 32, 32)
-    out = delete_cells(x, torch.tensor([5, -1]), 4)
+    out = delete_cells(x, torch.tensor([5, -1]), Deletion(4))
     assert (out[0, :, 8:16, 8:16] == 0).all() and out[0].sum() == 3 * (1024 - 64)
     assert torch.equal(out[1], x[1])
     with pytest.raises(InputError, match="grid 5 must"):
@@ -72,9 +74,9 @@ def test_drops_equal_each_cells_contribution_batched_or_not():
     w = torch.arange(16, dtype=torch.float32)
     model = CellReader(w)
     x = torch.ones(3, 3, 32, 32)
-    drops = single_deletion_drops(model, x, torch.zeros(3, dtype=torch.long), 4, images_per_batch=2)
+    drops = single_deletion_drops(model, x, torch.zeros(3, dtype=torch.long), Deletion(4), images_per_batch=2)
     np.testing.assert_allclose(drops, np.tile(w.numpy() * 3 * 64, (3, 1)))
-    one = np.concatenate([single_deletion_drops(model, x[i:i + 1], torch.zeros(1, dtype=torch.long), 4)
+    one = np.concatenate([single_deletion_drops(model, x[i:i + 1], torch.zeros(1, dtype=torch.long), Deletion(4))
                           for i in range(3)])
     np.testing.assert_allclose(drops, one)
 
@@ -141,7 +143,8 @@ def test_every_method_and_baseline_gives_one_map_per_image():
     x, y = torch.randn(2, 3, 32, 32), torch.tensor([1, 3])
     for m in ("gradient", "input_x_gradient", "integrated_gradients", "ig_smoothgrad", "gradcam",
               "gradcam_pp", "occlusion"):
-        assert principled_maps(m, model, x, y, {"ig_steps": 4, "sg_samples": 2}).shape == (2, 32, 32), m
+        cfg = dataclasses.replace(config("idsds").score, ig_steps=4, sg_samples=2)
+        assert principled_maps(m, model, x, y, cfg).shape == (2, 32, 32), m
     dummies = dummy_maps(np.random.default_rng(0).random((2, 32, 32, 3)))
     assert len([k for k in dummies if k.startswith("gaussian_")]) == 20
     assert len([k for k in dummies if k.startswith("entropy_")]) == 7
@@ -172,3 +175,40 @@ def test_dummy_outranking_a_principled_method_is_flagged():
     assert ranking(scores) == ["integrated_gradients", "sobel", "gradient", "random_uniform"]
     flipped = {k: {"mean": -v["mean"]} for k, v in scores.items()}
     assert rank_change(scores, scores) == pytest.approx(1.0) and rank_change(scores, flipped) == pytest.approx(-1.0)
+
+
+def test_scoring_and_accuracy_honour_the_deletion_mode():
+    """Blur deletion of a constant image changes nothing; value deletion does."""
+    from rashomon.idsds.finetune import accuracy
+
+    model = CellReader(torch.arange(16, dtype=torch.float32))
+    x = torch.ones(2, 3, 32, 32)
+    y = torch.zeros(2, dtype=torch.long)
+    blur = single_deletion_drops(model, x, y, Deletion(4, "blur"))
+    np.testing.assert_allclose(blur, 0.0, atol=1e-4)
+    assert np.abs(single_deletion_drops(model, x, y, Deletion(4, "value", 0.0))).max() > 1
+    noisy = single_deletion_drops(model, x, y, Deletion(4, "random"), seed=3)
+    np.testing.assert_array_equal(noisy, single_deletion_drops(model, x, y, Deletion(4, "random"), seed=3))
+    assert accuracy(model, x, y, Deletion(4, "blur")) == 1.0
+    with pytest.raises(InputError, match="unknown deletion mode 'smudge'"):
+        single_deletion_drops(model, x, y, Deletion(4, "smudge"))
+
+
+def test_idsds_training_is_seeded_and_keeps_the_best_epoch():
+    """Two runs from the same seeds give identical weights (model init included)."""
+    from rashomon.fitting import seed_everything
+    from rashomon.idsds.finetune import train
+
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.normal(size=(64, 3, 32, 32)).astype(np.float32))
+    y = torch.from_numpy(rng.integers(0, 3, 64))
+    cfg = dataclasses.replace(config("idsds").pretrain, epochs=2, lr=0.05, step_size=1, batch_size=16, seed=4)
+    states = []
+    for _ in range(2):
+        seed_everything(4)
+        model = create_cifar_model("resnet20", 3)
+        history = train(model, (x[:48], y[:48]), (x[48:], y[48:]), cfg)
+        states.append(model.state_dict())
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+    kept = [h for h in history if h["kept"]]
+    assert len(kept) == 1 and kept[0]["val_loss"] == min(h["val_loss"] for h in history)

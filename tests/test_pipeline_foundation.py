@@ -1,6 +1,7 @@
 """`dvc repro` of the foundation stages on a tiny synthetic default."""
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -31,6 +32,17 @@ def test_repro_runs_once_and_reruns_only_dependents(tmp_path):
     set_param(proj, "filter", "exclude_challenges", ["Imagination"])
     assert sorted(stages_run(run(["dvc", "repro", "split", "reliability"], proj))) == ["filter", "reliability", "split"]
     assert json.loads((proj / "metrics/filter.json").read_text())["removed_by_challenge"] == {"Imagination": 24}
+
+    # the per-rater table is a dependency: editing one rating reruns what reads it, nothing else
+    shutil.copytree(proj / "data/synthetic", proj / "dataset")
+    set_param(proj, "data", "root", "dataset")
+    run(["dvc", "repro", "split", "reliability"], proj)
+    table = proj / "dataset/ratings_long.csv"
+    lines = table.read_text().splitlines()
+    *head, rating = lines[1].split(",")
+    lines[1] = ",".join(head + [str(1 if rating != "1" else 2)])
+    table.write_text("\n".join(lines) + "\n")
+    assert sorted(stages_run(run(["dvc", "repro", "split", "reliability"], proj))) == ["filter", "ingest", "reliability"]
 
 
 @pytest.mark.slow

@@ -3,9 +3,9 @@ import torch
 from torch import nn
 
 from rashomon.backbones import create_backbone
-from rashomon.heads import make_head
-from rashomon.pruning import candidate_rmse, sbs_prune
-from rashomon.training import FittedHead
+from rashomon.heads.head import make_head
+from rashomon.variants.pruning import candidate_rmse, sbs_prune
+from rashomon.heads.fitted import FittedHead
 from tests.test_attribution import linear_head
 
 
@@ -40,7 +40,7 @@ def test_low_rank_candidates_equal_full_tail_evaluation():
         with torch.no_grad():
             outs = b.stem(torch.randn(12, 3, 64, 64))
             dim = b.tail(*outs).shape[1]
-        head = FittedHead(make_head(dim, b.spec.head).eval(), 0.0, 1.0, 0, 0.0)
+        head = FittedHead(make_head(dim, b.spec.head, 0.5).eval(), b.spec.head, 0.5, 0.0, 1.0, 0, 0.0)
         y = np.random.default_rng(1).normal(size=12).astype(np.float32)
         mask, history = sbs_prune(b, head, outs, y, max_iterations=3)
         # replay: the RMSE after each removal equals the full tail with that mask

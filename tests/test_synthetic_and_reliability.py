@@ -3,18 +3,20 @@ import pandas as pd
 import pytest
 
 from rashomon.data.aigciqa import load_aigciqa2023
-from rashomon.data.synthetic import SyntheticConfig, generate, mos_from_ratings
+from rashomon.data.filtering import apply_exclusion
+from rashomon.data.ratings import validate_ratings_long
+from rashomon.data.synthetic import generate, mos_from_ratings
 from rashomon.errors import InputError
-from rashomon.filtering import apply_exclusion
 from rashomon.io import atomic_path, write_json
-from rashomon.psychometrics import ratings_matrix
-from rashomon.reliability import compare_with_truth, reliability_report
+from rashomon.psychometrics.reliability import ratings_matrix
+from rashomon.psychometrics.report import compare_with_truth, reliability_report
+from tests.conftest import config
 
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     root = tmp_path_factory.mktemp("syn") / "synthetic"
-    summary = generate(root, SyntheticConfig(n_prompts=20, seed=3))
+    summary = generate(root, config("synthetic", n_prompts=20, seed=3))
     return root, summary
 
 
@@ -27,7 +29,7 @@ def test_synthetic_is_read_by_the_real_loader(synthetic):
     r = np.corrcoef(m["quality"], m["authenticity"])[0, 1]
     assert 0.6 < r < 0.9
     # the exclusion rule's challenges exist in the synthetic metadata
-    kept = apply_exclusion(m, {"exclude_challenges": ["Imagination", "Style & Format", "Writing & Symbols"]})
+    kept = apply_exclusion(m, config("filter", exclude_challenges=["Imagination", "Style & Format", "Writing & Symbols"]))
     assert 0 < (~kept).sum() < len(m)
 
 
@@ -45,8 +47,8 @@ def test_reliability_recovers_simulated_noise_ceiling(synthetic):
     root, _ = synthetic
     m = load_aigciqa2023(root)
     long = pd.read_csv(root / "ratings_long.csv", dtype={"image": str})
-    report = reliability_report(m, long, {"n_splits": 20, "seed": 0})
-    truth = compare_with_truth(report, m, root / "truth.csv")
+    report = reliability_report(m, long, config("reliability"), "ratings_long.csv")
+    truth = compare_with_truth(report, m, pd.read_csv(root / "truth.csv", dtype={"image_id": str}).set_index("image_id"))
     for dim, res in truth.items():
         assert res["abs_error"] < 0.05, (dim, res)
     assert 0.7 < report["noise_ceiling"]["authenticity"] < 0.95
@@ -55,7 +57,7 @@ def test_reliability_recovers_simulated_noise_ceiling(synthetic):
 def test_reliability_without_per_rater_data_says_so(synthetic):
     root, _ = synthetic
     m = load_aigciqa2023(root)
-    report = reliability_report(m, None, {"noise_ceiling": 0.82})
+    report = reliability_report(m, None, config("reliability", noise_ceiling=0.82), "none")
     assert report["per_rater_data"] is False and "split-half reliability" in report["skipped"]
     assert report["noise_ceiling"] == {"authenticity": 0.82}
     assert "quality_authenticity_pearson" in report
@@ -72,14 +74,26 @@ def test_mos_are_rescaled_per_rater_z_scores():
 def test_long_table_errors_name_the_row():
     long = pd.DataFrame({"image": ["0", "1", "0"], "rater": [0, 0, 1], "dimension": "quality",
                          "rating": [3, np.nan, 4]})
-    with pytest.raises(InputError, match="NaN.*row 1"):
-        ratings_matrix(long, "quality", ["0", "1"], "r.csv")
+    check = lambda frame: validate_ratings_long(frame, "r.csv", (0, 5), ["0", "1"])  # noqa: E731
+    with pytest.raises(InputError, match="r.csv: rating is NaN.*row 1"):
+        check(long)
     long.loc[1, "rating"] = 9
-    with pytest.raises(InputError, match="rating 9.0 at row 1 is outside"):
-        ratings_matrix(long, "quality", ["0", "1"], "r.csv")
+    with pytest.raises(InputError, match=r"r.csv: rating 9 at row 1 is outside \[0, 5\]"):
+        check(long)
     long.loc[1, "rating"] = 2
-    with pytest.raises(InputError, match="image\\(s\\) \\['7'\\]"):
-        ratings_matrix(long, "quality", ["0", "7"], "r.csv")
+    long.loc[2, "rater"] = None
+    with pytest.raises(InputError, match="r.csv: rater is missing at row 2"):
+        check(long)
+    long.loc[2, "rater"] = 1
+    long.loc[2, "image"] = "7"
+    with pytest.raises(InputError, match="r.csv: image '7' at row 2 is not in the manifest"):
+        check(long)
+    long.loc[2, "image"] = "0"
+    long.loc[2, "rater"] = 0
+    with pytest.raises(InputError, match=r"r.csv: duplicated \(image, rater, dimension\) at row 2"):
+        check(long)
+    with pytest.raises(InputError, match=r"image\(s\) \['7'\]"):
+        ratings_matrix(long.iloc[:2].assign(rating=[3.0, 2.0]), "quality", ["0", "7"], "r.csv")
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):

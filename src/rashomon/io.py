@@ -1,21 +1,37 @@
-"""Atomic writers: every stage output is written to a temp path, then renamed.
+"""Atomic, byte-reproducible writers and the one table reader.
 
-A crash never leaves a half-written file or folder that DVC or a later stage could
-mistake for a finished output.
+Every stage output is written to a temp path beside its target, then renamed, so a
+crash never leaves a half-written output; a temp path orphaned by a killed process is
+removed by the next write to the same target. Container formats that embed a clock
+(zip entries of .npz/.xlsx, the .mat header, the workbook's core properties) are
+written with fixed timestamps, so two runs give identical bytes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
+import re
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
+
+from rashomon.errors import InputError
+
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def remove_orphans(path: Path) -> None:
+    """Delete temp paths a killed earlier write of `path` left behind."""
+    for orphan in path.parent.glob(f".{path.name}.*.tmp"):
+        shutil.rmtree(orphan, ignore_errors=True) if orphan.is_dir() else orphan.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -23,6 +39,7 @@ def atomic_path(path: str | os.PathLike, is_dir: bool = False) -> Iterator[Path]
     """Yield a temp path beside `path`; rename it onto `path` only on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_orphans(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     target = tmp if is_dir else tmp / path.name
     try:
@@ -47,13 +64,6 @@ def _default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def write_json(path: str | os.PathLike, data: Any) -> None:
-    """Write JSON atomically (NaN written as null, so DVC and browsers can read it)."""
-    text = json.dumps(_nan_to_none(data), indent=2, default=_default, allow_nan=False)
-    with atomic_path(path) as tmp:
-        tmp.write_text(text + "\n")
-
-
 def _nan_to_none(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {k: _nan_to_none(v) for k, v in obj.items()}
@@ -64,11 +74,92 @@ def _nan_to_none(obj: Any) -> Any:
     return obj
 
 
+def write_json(path: str | os.PathLike, data: Any) -> None:
+    """Write JSON atomically (NaN written as null, so DVC and browsers can read it)."""
+    text = json.dumps(_nan_to_none(data), indent=2, default=_default, allow_nan=False)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text + "\n")
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    return json.loads(Path(path).read_text())
+
+
 def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> None:
     """Write a CSV atomically, without the index."""
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)
 
 
-def read_json(path: str | os.PathLike) -> Any:
-    return json.loads(Path(path).read_text())
+def read_table(path: str | os.PathLike, what: str, dtype: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """A CSV or Parquet table; a missing, empty or unparsable file is one clear error."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: {what} does not exist")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: {what} is an empty file (0 bytes)")
+    try:
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+            return frame.astype(dict(dtype)) if dtype else frame
+        return pd.read_csv(path, dtype=dict(dtype) if dtype else None)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read {what} ({str(exc).splitlines()[0]})") from exc
+
+
+def _zip_bytes(members: Mapping[str, bytes], compress: bool) -> bytes:
+    buf = io.BytesIO()
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(buf, "w", method) as zf:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
+            info.compress_type = method
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def write_npz(path: str | os.PathLike, compress: bool = True, **arrays: np.ndarray) -> None:
+    """np.savez(_compressed) with fixed zip timestamps: same arrays, same bytes."""
+    members = {}
+    for name, arr in arrays.items():
+        buf = io.BytesIO()
+        np.lib.format.write_array(buf, np.asanyarray(arr), allow_pickle=False)
+        members[f"{name}.npy"] = buf.getvalue()
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(_zip_bytes(members, compress))
+
+
+def write_xlsx(path: str | os.PathLike, frame: pd.DataFrame, header: bool = False) -> None:
+    """An Excel sheet whose bytes depend only on its content (openpyxl stamps the save time)."""
+    buf = io.BytesIO()
+    frame.to_excel(buf, header=header, index=False)
+    members = {}
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zf:
+        for info in zf.infolist():
+            data = zf.read(info)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2000-01-01T00:00:00Z", data)
+            members[info.filename] = data
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(_zip_bytes(members, compress=True))
+
+
+def write_mat(path: str | os.PathLike, variables: Mapping[str, np.ndarray]) -> None:
+    """A MATLAB v5 .mat file with a fixed header text (scipy writes the save time into it)."""
+    import scipy.io
+
+    buf = io.BytesIO()
+    scipy.io.savemat(buf, dict(variables))
+    data = bytearray(buf.getvalue())
+    data[:116] = b"MATLAB 5.0 MAT-file, written by rashomon".ljust(116)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(bytes(data))
+
+
+def save_torch(path: str | os.PathLike, obj: Any) -> None:
+    """torch.save atomically."""
+    import torch
+
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)

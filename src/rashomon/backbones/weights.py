@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from rashomon.backbones.registry import BackboneSpec
+from rashomon.config import BackbonesConfig
 from rashomon.errors import InputError
 
 # Keys of the classification head: absent from self-supervised checkpoints and unused here.
@@ -77,12 +78,26 @@ def load_weights(model: nn.Module, spec: BackboneSpec, path: Path) -> None:
     model.load_state_dict(state, strict=False)
 
 
-def weights_for(name: str, cfg: dict, pretrained_dir: Path) -> Path:
+def check_backbone_names(cfg: BackbonesConfig) -> None:
+    """Every name in `backbones.names` and every `backbones.weights` key must be registered
+    (a misspelled key would otherwise be ignored and other weights used)."""
+    from rashomon.backbones.registry import list_backbones
+
+    for key, group in (("backbones.names", cfg.names), ("backbones.weights", list(cfg.weights))):
+        unknown = [n for n in group if n not in list_backbones()]
+        if unknown:
+            raise InputError(f"params.yaml: {key}: unknown architecture {unknown[0]!r}; "
+                             f"registered: {', '.join(list_backbones())}")
+    if not cfg.names:
+        raise InputError("params.yaml: backbones.names is empty")
+
+
+def weights_for(name: str, cfg: BackbonesConfig, pretrained_dir: Path) -> Path:
     """The weights a pipeline stage uses for `name`: `backbones.weights.<name>` if set,
     else the in-pipeline pretrained file (default backbones), else the torch hub cache."""
     from rashomon.backbones.registry import get_spec
 
-    configured = (cfg.get("weights") or {}).get(name)
+    configured = cfg.weights.get(name)
     if not configured and get_spec(name).pretrain:
         configured = str(Path(pretrained_dir) / f"{name}.pt")
     return resolve_weights(get_spec(name), configured)

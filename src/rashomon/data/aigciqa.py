@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import scipy.io
 
-from rashomon.data.manifest import DIMENSIONS, validate_manifest
+from rashomon.config import DIMENSIONS
+from rashomon.data.manifest import validate_manifest
 from rashomon.errors import InputError
 
 GENERATORS: tuple[str, ...] = (
@@ -108,14 +109,16 @@ def load_aigciqa2023(
         if len(values) != n:
             raise InputError(f"{root}: {dim} has {len(values)} scores but quality has {n}")
     pngs = {p.stem: p for p in image_dir.glob("*.png")}
-    numeric = sorted(int(s) for s in pngs if s.isdigit())
-    if len(numeric) != n:
-        raise InputError(
-            f"{image_dir}: {len(numeric)} numbered .png images but the score files have {n} entries"
-        )
-    if numeric != list(range(n)):
-        missing = sorted(set(range(n)) - set(numeric))[:5]
-        raise InputError(f"{image_dir}: images are not numbered 0..{n - 1}; missing e.g. {missing}")
+    numeric = {int(s) for s in pngs if s.isdigit()}
+    missing = sorted(set(range(n)) - numeric)
+    if missing:
+        names = ", ".join(f"{i}.png" for i in missing[:5])
+        raise InputError(f"{image_dir}: image file(s) {names} missing ({len(missing)} of the {n} the score files "
+                         "expect)")
+    extra = sorted(numeric - set(range(n)))
+    if extra:
+        raise InputError(f"{image_dir}: image file(s) {', '.join(f'{i}.png' for i in extra[:5])} have no score "
+                         f"(the score files have {n} entries)")
     prompts = read_prompts(root)
     per_model = len(prompts) * reps
     if n % per_model:

@@ -12,19 +12,19 @@ the real loader reads it. Not human data: every result on it is labelled synthet
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, asdict
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.io
 from PIL import Image
 from scipy import ndimage
 from tqdm import tqdm
 
+from rashomon.config import DIMENSIONS, SyntheticConfig
 from rashomon.data.aigciqa import GENERATORS, PROMPTS_FILE
-from rashomon.data.manifest import DIMENSIONS
-from rashomon.io import atomic_path, write_json
+from rashomon.errors import InputError
+from rashomon.io import atomic_path, write_json, write_mat, write_xlsx
 
 CHALLENGES: tuple[str, ...] = (
     "Basic", "Simple Detail", "Complex", "Fine-grained Detail", "Imagination",
@@ -36,31 +36,6 @@ COLOURS: dict[str, tuple[float, float, float]] = {
     "yellow": (0.9, 0.8, 0.15), "purple": (0.6, 0.2, 0.7), "white": (0.92, 0.92, 0.92),
 }
 ARTIFACTS: tuple[str, ...] = ("checkerboard", "repeated_patch", "colour_shift")
-
-
-@dataclass
-class SyntheticConfig:
-    """Knobs of the simulator (all in params.yaml under `synthetic`)."""
-
-    n_prompts: int = 50
-    reps: int = 4
-    n_generators: int = 6
-    image_size: int = 64
-    n_raters: int = 25
-    seed: int = 0
-    # latent authenticity = w_global * global quality + w_local * (-artifact strength)
-    w_global: float = 0.8
-    w_local: float = 0.6
-    # Likert points: SD of the true-score signal, of each rater's noise per dimension,
-    # and the halo correlation of one rater's noise across dimensions. Defaults put the
-    # authenticity noise ceiling near the real data's 0.82.
-    signal_sd: float = 0.45
-    noise_sd: dict = field(default_factory=lambda: {"quality": 1.0, "authenticity": 1.35, "correspondence": 1.1})
-    halo: float = 0.5
-    artifact_fraction: float = 0.8  # share of images that carry a local artifact
-    mismatch_fraction: float = 0.2  # share of images whose object is not the prompted one
-    excluded_offset: float = -0.4  # authenticity offset of prompts in excluded challenges
-    population_raters: int = 2000  # simulated population used for the true noise ceiling
 
 
 def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -194,7 +169,10 @@ def generate(out_dir: str | os.PathLike, cfg: SyntheticConfig) -> dict:
     })
     prompts["category"] = np.where(prompts["object"].isin(["star", "ring"]), "Illustrations", "Objects")
     prompts["prompt"] = "a " + prompts["colour"] + " " + prompts["object"]
-    excluded = prompts["challenge"].isin(["Imagination", "Style & Format", "Writing & Symbols"]).to_numpy()
+    unknown = sorted(set(cfg.excluded_challenges) - set(CHALLENGES))
+    if unknown:
+        raise InputError(f"synthetic.excluded_challenges: {unknown} are not challenges of the simulator: {list(CHALLENGES)}")
+    excluded = prompts["challenge"].isin(cfg.excluded_challenges).to_numpy()
 
     idx = np.arange(n)
     per_model = cfg.n_prompts * cfg.reps
@@ -251,9 +229,9 @@ def generate(out_dir: str | os.PathLike, cfg: SyntheticConfig) -> dict:
         (tmp / "DATA" / "MOS").mkdir(parents=True)
         (tmp / "DATA" / "STD").mkdir(parents=True)
         for k, dim in enumerate(DIMENSIONS, start=1):
-            scipy.io.savemat(tmp / "DATA" / "MOS" / f"mosz{k}.mat", {"MOSz": mos[dim][:, None]})
-            scipy.io.savemat(tmp / "DATA" / "STD" / f"SD{k}.mat", {"SD": sd[dim][:, None]})
-        prompts[["challenge", "category", "prompt"]].to_excel(tmp / PROMPTS_FILE, header=False, index=False)
+            write_mat(tmp / "DATA" / "MOS" / f"mosz{k}.mat", {"MOSz": mos[dim][:, None]})
+            write_mat(tmp / "DATA" / "STD" / f"SD{k}.mat", {"SD": sd[dim][:, None]})
+        write_xlsx(tmp / PROMPTS_FILE, prompts[["challenge", "category", "prompt"]])
         long = pd.concat([
             pd.DataFrame({
                 "image": np.tile(idx, cfg.n_raters).astype(str),

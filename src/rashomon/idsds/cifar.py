@@ -9,10 +9,19 @@ from pathlib import Path
 
 import numpy as np
 
+from rashomon.data.synthetic import COLOURS, OBJECT_CLASSES, degrade_global, render_scene
 from rashomon.errors import InputError
+from rashomon.io import atomic_path
 
 CIFAR100_MEAN = (0.5071, 0.4867, 0.4408)
 CIFAR100_STD = (0.2675, 0.2565, 0.2761)
+SYNTHETIC_MARKER = "SYNTHETIC.txt"
+SYNTHETIC_LABEL = "SYNTHETIC classification data in CIFAR-100 format, not CIFAR-100"
+
+
+def is_synthetic_cifar(folder: str | os.PathLike) -> bool:
+    """Whether `folder` was written by `make_synthetic_cifar` (the embedded default)."""
+    return (Path(folder) / SYNTHETIC_MARKER).is_file()
 
 
 def _unpickle(path: Path) -> dict:
@@ -71,8 +80,6 @@ def write_meta(root: Path, names: list[str]) -> None:
 def make_synthetic_cifar(folder: str | os.PathLike, n_train: int, n_test: int, seed: int) -> None:
     """SYNTHETIC 32 px object scenes (8 classes) in the CIFAR-100 pickle format, so the
     real loader is the code path under test. Not CIFAR-100."""
-    from rashomon.data.synthetic import COLOURS, OBJECT_CLASSES, degrade_global, render_scene
-    from rashomon.io import atomic_path
 
     rng = np.random.default_rng(seed)
     colours = list(COLOURS)
@@ -90,3 +97,4 @@ def make_synthetic_cifar(folder: str | os.PathLike, n_train: int, n_test: int, s
         for split, n in (("train", n_train), ("test", n_test)):
             write_split(root, split, *images(n))
         write_meta(root, list(OBJECT_CLASSES))
+        (tmp / SYNTHETIC_MARKER).write_text(SYNTHETIC_LABEL + "\n")

@@ -8,6 +8,8 @@ silently dropped (the reference code's NaN filter did not actually drop NaNs).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -26,38 +28,53 @@ def cell_masks(h: int, w: int, grid: int) -> torch.Tensor:
     return cell[None] == torch.arange(grid * grid)[:, None, None]
 
 
-def delete_cells(x: torch.Tensor, cells: torch.Tensor, grid: int, mode: str = "value", value: float = 0.0,
+@dataclass(frozen=True)
+class Deletion:
+    """How a grid cell is deleted: `value` (fill with `value` in normalised space; 0 = the
+    dataset mean colour), `random` (standard normal noise) or `blur` (9x9 box blur)."""
+
+    grid: int
+    mode: str = "value"
+    value: float = 0.0
+
+
+def deletion_fill(x: torch.Tensor, deletion: Deletion, generator: torch.Generator | None = None) -> torch.Tensor:
+    """What deleted pixels of each image become, (N, 3, H, W)."""
+    if deletion.mode == "value":
+        return torch.full_like(x, deletion.value)
+    if deletion.mode == "random":
+        return torch.randn(x.shape, generator=generator)
+    if deletion.mode == "blur":
+        return F.avg_pool2d(x, 9, stride=1, padding=4, count_include_pad=False)
+    raise InputError(f"idsds: unknown deletion mode {deletion.mode!r} (value, random, blur)")
+
+
+def delete_cells(x: torch.Tensor, cells: torch.Tensor, deletion: Deletion,
                  generator: torch.Generator | None = None) -> torch.Tensor:
-    """Delete cell `cells[i]` of image i (cells < 0: keep the image): set to `value` in
-    normalised space (0 = dataset mean colour), uniform noise ('random') or a blur."""
-    masks = cell_masks(x.shape[-2], x.shape[-1], grid)
+    """Delete cell `cells[i]` of image i (cells < 0: keep the image)."""
+    masks = cell_masks(x.shape[-2], x.shape[-1], deletion.grid)
     keep_all = cells < 0
     m = masks[cells.clamp_min(0)].unsqueeze(1) & ~keep_all.view(-1, 1, 1, 1)
-    if mode == "value":
-        fill = torch.full_like(x, value)
-    elif mode == "random":
-        fill = torch.randn(x.shape, generator=generator)
-    elif mode == "blur":
-        fill = F.avg_pool2d(x, 9, stride=1, padding=4, count_include_pad=False)
-    else:
-        raise InputError(f"idsds: unknown deletion mode {mode!r} (value, random, blur)")
-    return torch.where(m, fill, x)
+    return torch.where(m, deletion_fill(x, deletion, generator), x)
 
 
 @torch.no_grad()
-def single_deletion_drops(model: torch.nn.Module, x: torch.Tensor, labels: torch.Tensor, grid: int,
-                          output: str = "logit", value: float = 0.0, images_per_batch: int = 32) -> np.ndarray:
+def single_deletion_drops(model: torch.nn.Module, x: torch.Tensor, labels: torch.Tensor, deletion: Deletion,
+                          output: str = "logit", seed: int = 0, images_per_batch: int = 32) -> np.ndarray:
     """Drops (N, grid^2) of the true-label output when each cell is deleted; all cells of
     an image (and the image itself) go through the model in one batch."""
     if output not in ("logit", "softmax"):
         raise InputError(f"idsds: output must be 'logit' or 'softmax', not {output!r}")
+    grid = deletion.grid
     g2 = grid * grid
     masks = cell_masks(x.shape[-2], x.shape[-1], grid)
+    gen = torch.Generator().manual_seed(seed)
     drops = []
     model.eval()
     for start in range(0, len(x), images_per_batch):
         xb, yb = x[start:start + images_per_batch], labels[start:start + images_per_batch]
-        deleted = torch.where(masks[None, :, None], torch.full_like(xb[:, None], value), xb[:, None])
+        fill = deletion_fill(xb, deletion, gen)
+        deleted = torch.where(masks[None, :, None], fill[:, None], xb[:, None])
         batch = torch.cat([xb[:, None], deleted], 1).flatten(0, 1)        # (b*(g2+1), 3, H, W)
         out = model(batch)
         if output == "softmax":

@@ -1,17 +1,20 @@
-"""Training and in-domain fine-tuning of CIFAR classifiers, and what fine-tuning changed."""
+"""Training and in-domain fine-tuning of CIFAR classifiers on PyTorch Lightning (SGD with
+momentum, StepLR, best validation checkpoint), and what fine-tuning changed."""
 
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
 
+import lightning.pytorch as pl
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
+from torch.utils.data import DataLoader, TensorDataset
 
+from rashomon.config import FinetuneConfig, SgdConfig
+from rashomon.fitting import fit, seed_everything
 from rashomon.idsds.cifar import CIFAR100_MEAN, CIFAR100_STD
-from rashomon.idsds.deletion import delete_cells
+from rashomon.idsds.deletion import Deletion, delete_cells
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -30,47 +33,74 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return torch.where(flip.view(-1, 1, 1, 1), out.flip(-1), out)
 
 
-def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: Mapping[str, Any],
-          deletion: Mapping[str, Any] | None = None, desc: str = "train") -> list[dict]:
-    """SGD (momentum .9) with StepLR; with `deletion`, one random grid cell is deleted in
-    a fraction `probability` of each batch's images (in-domain fine-tuning)."""
-    gen = torch.Generator().manual_seed(int(cfg.get("seed", 0)))
-    torch.manual_seed(int(cfg.get("seed", 0)))
-    opt = torch.optim.SGD(model.parameters(), lr=float(cfg["lr"]), momentum=0.9, weight_decay=float(cfg.get("weight_decay", 5e-4)))
-    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=int(cfg["step_size"]), gamma=0.1)
-    bs, history = int(cfg.get("batch_size", 128)), []
-    for epoch in range(int(cfg["epochs"])):
-        model.train()
-        perm = torch.randperm(len(x), generator=gen)
-        total, correct = 0.0, 0
-        for start in tqdm(range(0, len(x), bs), desc=f"{desc} {epoch + 1}/{cfg['epochs']}", leave=False, mininterval=5):
-            idx = perm[start:start + bs]
-            xb, yb = augment(x[idx], gen), y[idx]
-            if deletion is not None:
-                g = int(deletion["grid"])
-                cells = torch.randint(0, g * g, (len(idx),), generator=gen)
-                cells[torch.rand(len(idx), generator=gen) >= float(deletion["probability"])] = -1
-                xb = delete_cells(xb, cells, g, deletion.get("mode", "value"), float(deletion.get("value", 0.0)), gen)
-            logits = model(xb)
-            loss = F.cross_entropy(logits, yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(idx)
-            correct += int((logits.argmax(1) == yb).sum())
-        sched.step()
-        history.append({"epoch": epoch + 1, "loss": total / len(x), "train_accuracy": correct / len(x)})
+def random_deletions(x: torch.Tensor, deletion: Deletion, probability: float, gen: torch.Generator) -> torch.Tensor:
+    """One random grid cell deleted in a share `probability` of the images."""
+    g = deletion.grid
+    cells = torch.randint(0, g * g, (len(x),), generator=gen)
+    cells[torch.rand(len(x), generator=gen) >= probability] = -1
+    return delete_cells(x, cells, deletion, gen)
+
+
+class Classifier(pl.LightningModule):
+    """Cross-entropy training with augmentation and, for fine-tuning, random cell deletions."""
+
+    def __init__(self, model: torch.nn.Module, cfg: SgdConfig, deletion: Deletion | None, probability: float):
+        super().__init__()
+        self.model, self.cfg, self.deletion, self.probability = model, cfg, deletion, probability
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+    def training_step(self, batch, _):
+        x, y = batch
+        x = augment(x, self.gen)
+        if self.deletion is not None:
+            x = random_deletions(x, self.deletion, self.probability, self.gen)
+        logits = self(x)
+        loss = F.cross_entropy(logits, y)
+        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(x))
+        self.log("train_accuracy", (logits.argmax(1) == y).float().mean(), on_step=False, on_epoch=True,
+                 batch_size=len(x))
+        return loss
+
+    def validation_step(self, batch, _):
+        x, y = batch  # deletions of the validation images are drawn once, before training
+        logits = self(x)
+        self.log("val_loss", F.cross_entropy(logits, y), on_epoch=True, batch_size=len(x))
+        self.log("val_accuracy", (logits.argmax(1) == y).float().mean(), on_epoch=True, batch_size=len(x))
+
+    def configure_optimizers(self):
+        c = self.cfg
+        opt = torch.optim.SGD(self.parameters(), lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
+        return [opt], [torch.optim.lr_scheduler.StepLR(opt, step_size=c.step_size, gamma=c.gamma)]
+
+
+def train(model: torch.nn.Module, train: tuple[torch.Tensor, torch.Tensor], val: tuple[torch.Tensor, torch.Tensor],
+          cfg: SgdConfig, deletion: Deletion | None = None) -> list[dict]:
+    """Train `model` in place (the best validation epoch's weights kept); with `deletion`
+    (a FinetuneConfig), in-domain fine-tuning. Returns the per-epoch history."""
+    seed_everything(cfg.seed)
+    probability = cfg.delete_probability if isinstance(cfg, FinetuneConfig) and deletion is not None else 0.0
+    xv, yv = val
+    if deletion is not None:
+        xv = random_deletions(xv, deletion, probability, torch.Generator().manual_seed(cfg.seed + 1))
+    module = Classifier(model, cfg, deletion, probability)
+    loader_gen = torch.Generator().manual_seed(cfg.seed)
+    result = fit(module, DataLoader(TensorDataset(*train), batch_size=cfg.batch_size, shuffle=True, generator=loader_gen),
+                 DataLoader(TensorDataset(xv, yv), batch_size=512), max_epochs=cfg.epochs, progress=True)
     model.eval()
-    return history
+    return [{**row, "kept": row["epoch"] == result.best_epoch} for row in result.history]
 
 
 @torch.no_grad()
-def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, grid: int | None = None, seed: int = 0) -> float:
-    """Top-1 accuracy; with `grid`, on images with one random cell deleted."""
+def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, deletion: Deletion | None = None,
+             seed: int = 0) -> float:
+    """Top-1 accuracy; with `deletion`, on images with one random cell deleted."""
     model.eval()
-    if grid is not None:
+    if deletion is not None:
         gen = torch.Generator().manual_seed(seed)
-        x = delete_cells(x, torch.randint(0, grid * grid, (len(x),), generator=gen), grid)
+        x = delete_cells(x, torch.randint(0, deletion.grid ** 2, (len(x),), generator=gen), deletion, gen)
     preds = torch.cat([model(x[i:i + 512]).argmax(1) for i in range(0, len(x), 512)])
     return float((preds == y).float().mean())
 

@@ -3,46 +3,77 @@ baselines of the reproduction, each returning (N, H, W) maps (channels summed)."
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
-from rashomon.errors import InputError
+from rashomon.config import IdsdsScoreConfig
 from rashomon.idsds.models import gradcam_layer
+from rashomon.registry import Registry
 
 GAUSSIAN_SIGMAS = (1, 2, 4, 6, 8, 12, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 128, 160, 256)
 ENTROPY_KERNELS = (3, 5, 7, 9, 13, 17, 31)
 
 
-def _captum(method: str, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict) -> torch.Tensor:
-    from captum.attr import (InputXGradient, IntegratedGradients, LayerAttribution, LayerGradCam, NoiseTunnel,
-                             Occlusion, Saliency)
-
-    x = x.clone().requires_grad_(True)
-    if method == "gradient":
-        return Saliency(model).attribute(x, target=y, abs=False).sum(1)
-    if method == "input_x_gradient":
-        return InputXGradient(model).attribute(x, target=y).sum(1)
-    if method == "integrated_gradients":
-        return IntegratedGradients(model).attribute(x, target=y, n_steps=cfg.get("ig_steps", 32)).sum(1)
-    if method == "ig_smoothgrad":
-        nt = NoiseTunnel(IntegratedGradients(model))
-        return nt.attribute(x, target=y, nt_type="smoothgrad", nt_samples=cfg.get("sg_samples", 8),
-                            stdevs=cfg.get("sg_stdev", 0.15), n_steps=cfg.get("ig_steps", 32) // 2).sum(1)
-    if method == "gradcam":
-        cam = LayerGradCam(model, gradcam_layer(model)).attribute(x, target=y, relu_attributions=True)
-        return LayerAttribution.interpolate(cam, x.shape[-2:], interpolate_mode="bilinear")[:, 0]
-    if method == "occlusion":
-        win = cfg.get("occlusion_window", 8)
-        return Occlusion(model).attribute(x, target=y, sliding_window_shapes=(3, win, win),
-                                          strides=(3, win // 2, win // 2), baselines=0.0).sum(1)
-    raise InputError(f"unknown principled method {method!r}")
+METHODS: Registry[Callable[..., torch.Tensor]] = Registry("IDSDS principled method")
 
 
-def gradcam_pp(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def _x(x: torch.Tensor) -> torch.Tensor:
+    return x.clone().requires_grad_(True)
+
+
+@METHODS.register("gradient")
+def gradient(model, x, y, cfg):
+    from captum.attr import Saliency
+
+    return Saliency(model).attribute(_x(x), target=y, abs=False).sum(1)
+
+
+@METHODS.register("input_x_gradient")
+def input_x_gradient(model, x, y, cfg):
+    from captum.attr import InputXGradient
+
+    return InputXGradient(model).attribute(_x(x), target=y).sum(1)
+
+
+@METHODS.register("integrated_gradients")
+def integrated_gradients(model, x, y, cfg):
+    from captum.attr import IntegratedGradients
+
+    return IntegratedGradients(model).attribute(_x(x), target=y, n_steps=cfg.ig_steps).sum(1)
+
+
+@METHODS.register("ig_smoothgrad")
+def ig_smoothgrad(model, x, y, cfg):
+    from captum.attr import IntegratedGradients, NoiseTunnel
+
+    nt = NoiseTunnel(IntegratedGradients(model))
+    return nt.attribute(_x(x), target=y, nt_type="smoothgrad", nt_samples=cfg.sg_samples, stdevs=cfg.sg_stdev,
+                        n_steps=cfg.ig_steps // 2).sum(1)
+
+
+@METHODS.register("gradcam")
+def gradcam(model, x, y, cfg):
+    from captum.attr import LayerAttribution, LayerGradCam
+
+    cam = LayerGradCam(model, gradcam_layer(model)).attribute(_x(x), target=y, relu_attributions=True)
+    return LayerAttribution.interpolate(cam, x.shape[-2:], interpolate_mode="bilinear")[:, 0]
+
+
+@METHODS.register("occlusion")
+def occlusion(model, x, y, cfg):
+    from captum.attr import Occlusion
+
+    win = cfg.occlusion_window
+    return Occlusion(model).attribute(_x(x), target=y, sliding_window_shapes=(3, win, win),
+                                      strides=(3, win // 2, win // 2), baselines=0.0).sum(1)
+
+
+@METHODS.register("gradcam_pp")
+def gradcam_pp(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: Any = None) -> torch.Tensor:
     """Grad-CAM++ (Chattopadhay et al. 2018) with the exponential-score closed form:
     alpha = g^2 / (2 g^2 + sum(A) g^3), weights = sum(alpha * relu(g))."""
     layer = gradcam_layer(model)
@@ -62,15 +93,14 @@ def gradcam_pp(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torc
     return F.interpolate(cam, x.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
 
 
-PRINCIPLED = ("gradient", "input_x_gradient", "integrated_gradients", "ig_smoothgrad", "gradcam",
-              "gradcam_pp", "occlusion")
+PRINCIPLED = tuple(METHODS)
 
 
-def principled_maps(method: str, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict) -> np.ndarray:
+def principled_maps(method: str, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor,
+                    cfg: IdsdsScoreConfig | None) -> np.ndarray:
+    """(N, H, W) maps of principled method `method` for the true labels `y`."""
     model.eval()
-    if method == "gradcam_pp":
-        return gradcam_pp(model, x, y).numpy()
-    return _captum(method, model, x, y, cfg).detach().numpy()
+    return METHODS.get(method)(model, x, y, cfg).detach().numpy()
 
 
 # ------------------------------------------------------------ dummy baselines
@@ -123,5 +153,3 @@ def oracle_map(drops: np.ndarray, h: int, w: int, grid: int) -> np.ndarray:
     cells = drops.reshape(-1, grid, grid) / ((h // grid) * (w // grid))
     return np.repeat(np.repeat(cells, h // grid, axis=1), w // grid, axis=2)
 
-
-MapFn = Callable[..., np.ndarray]

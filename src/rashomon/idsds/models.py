@@ -111,3 +111,11 @@ def load_cifar_weights(model: nn.Module, path: str | Path) -> None:
     if result.missing_keys or result.unexpected_keys:
         raise InputError(f"{path}: weights do not fit: missing {result.missing_keys[:5]}, "
                          f"unexpected {result.unexpected_keys[:5]}")
+
+
+def check_model_names(names: list[str], weights: dict[str, str]) -> None:
+    """Every configured model and every `idsds.weights` key must be a known CIFAR model."""
+    for key, group in (("idsds.models", names), ("idsds.weights", list(weights))):
+        unknown = [n for n in group if n not in MODELS]
+        if unknown:
+            raise InputError(f"params.yaml: {key}: unknown CIFAR model {unknown[0]!r}; available: {', '.join(MODELS)}")

@@ -8,21 +8,24 @@ import numpy as np
 import torch
 from scipy import stats
 
-from rashomon.idsds.deletion import idsds_scores, single_deletion_drops, summarise
+from rashomon.config import IdsdsScoreConfig
+from rashomon.idsds.deletion import Deletion, idsds_scores, single_deletion_drops, summarise
 from rashomon.idsds.methods import PRINCIPLED, dummy_maps, principled_maps
 
 
 def score_model(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, rgb: np.ndarray,
-                cfg: Mapping[str, Any]) -> dict[str, Any]:
+                deletion: Deletion, cfg: IdsdsScoreConfig) -> dict[str, Any]:
     """{output: {method: summary}} for every principled method and dummy baseline."""
-    grid, transform = int(cfg["grid"]), cfg.get("transform", "raw")
-    maps = {m: np.concatenate([principled_maps(m, model, x[i:i + 32], y[i:i + 32], cfg) for i in range(0, len(x), 32)])
-            for m in cfg.get("methods", PRINCIPLED)}
-    maps.update(dummy_maps(rgb, int(cfg.get("seed", 0))))
+    maps = {}
+    for m in PRINCIPLED:
+        torch.manual_seed(cfg.seed)  # SmoothGrad's noise: the same draws whatever ran before
+        maps[m] = np.concatenate([principled_maps(m, model, x[i:i + 32], y[i:i + 32], cfg)
+                                  for i in range(0, len(x), 32)])
+    maps.update(dummy_maps(rgb, cfg.seed))
     out: dict[str, Any] = {}
-    for output in cfg.get("outputs", ("logit", "softmax")):
-        drops = single_deletion_drops(model, x, y, grid, output, float(cfg.get("value", 0.0)))
-        out[output] = {m: summarise(idsds_scores(mp, drops, grid, transform)) for m, mp in maps.items()}
+    for output in cfg.outputs:
+        drops = single_deletion_drops(model, x, y, deletion, output, cfg.seed)
+        out[output] = {m: summarise(idsds_scores(mp, drops, deletion.grid, cfg.transform)) for m, mp in maps.items()}
     return out
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from torch import nn
 
+from rashomon.errors import InputError
 
-def make_head(in_dim: int, kind: str = "study", dropout: float = 0.5) -> nn.Sequential:
+
+def make_head(in_dim: int, kind: str, dropout: float) -> nn.Sequential:
     """`study`: Linear(d,512)-ReLU-Dropout-Linear(512,128)-ReLU-Dropout-Linear(128,1);
     `vgg` (on fc2's features): Linear(d,128)-ReLU-Dropout-Linear(128,1)."""
     if kind == "vgg":
@@ -14,4 +16,4 @@ def make_head(in_dim: int, kind: str = "study", dropout: float = 0.5) -> nn.Sequ
         return nn.Sequential(
             nn.Linear(in_dim, 512), nn.ReLU(), nn.Dropout(dropout),
             nn.Linear(512, 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, 1))
-    raise ValueError(f"unknown head kind {kind!r}")
+    raise InputError(f"unknown head kind {kind!r} (study, vgg)")

@@ -10,12 +10,13 @@ Schemes (one long table: scheme, variant, image_id, subset):
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
+from rashomon.config import SplitConfig
 from rashomon.errors import InputError
 
 SUBSETS = ("train", "val", "test")
@@ -46,19 +47,19 @@ def stratified_partition(bins: np.ndarray, fractions: Sequence[float], rng: np.r
     return part
 
 
-def make_splits(manifest: pd.DataFrame, cfg: Mapping) -> pd.DataFrame:
+def make_splits(manifest: pd.DataFrame, cfg: SplitConfig) -> pd.DataFrame:
     """All split schemes for `manifest` as one long table."""
     ids = manifest["image_id"].astype(str).to_numpy()
-    bins = rating_bins(manifest[cfg.get("stratify_on", "authenticity")].to_numpy(), int(cfg.get("n_bins", 5)))
-    seed, n_variants = int(cfg.get("seed", 42)), int(cfg.get("n_variants", 10))
+    bins = rating_bins(manifest[cfg.stratify_on].to_numpy(), cfg.n_bins)
+    seed, n_variants = cfg.seed, cfg.n_variants
     rows = []
-    f1 = check_fractions(cfg.get("exp1_fractions", (0.7, 0.2, 0.1)), "exp1_fractions")
+    f1 = check_fractions(cfg.exp1_fractions, "exp1_fractions")
     for v in range(n_variants):
         part = stratified_partition(bins, f1, np.random.default_rng(seed + v))
         rows.append(pd.DataFrame({"scheme": "exp1", "variant": v, "image_id": ids,
                                   "subset": np.asarray(SUBSETS)[part]}))
-    test_fraction = float(cfg.get("exp3_test_fraction", 0.2))
-    val_fraction = float(cfg.get("exp3_val_fraction", 0.1))
+    test_fraction = cfg.exp3_test_fraction
+    val_fraction = cfg.exp3_val_fraction
     f3 = check_fractions((1 - test_fraction - val_fraction, val_fraction, test_fraction), "exp3 fractions")
     is_test = stratified_partition(bins, (1 - f3[2], f3[2]), np.random.default_rng(seed + 1000)) == 1
     rest = np.flatnonzero(~is_test)
@@ -67,7 +68,7 @@ def make_splits(manifest: pd.DataFrame, cfg: Mapping) -> pd.DataFrame:
         part = stratified_partition(bins[rest], f3[:2] / f3[:2].sum(), np.random.default_rng(seed + v))
         subset[rest[part == 1]] = "val"
         rows.append(pd.DataFrame({"scheme": "exp3", "variant": v, "image_id": ids, "subset": subset}))
-    k = int(cfg.get("stacking_folds", 5))
+    k = cfg.stacking_folds
     test_idx = np.flatnonzero(is_test)
     folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     for fold, (_, held) in enumerate(folds.split(test_idx, bins[test_idx])):

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
-
-import numpy as np
 import pandas as pd
 from scipy import stats
 
+from rashomon.config import FilterConfig
 from rashomon.errors import InputError
 
 
-def apply_exclusion(manifest: pd.DataFrame, rule: Mapping[str, Any]) -> pd.Series:
+def apply_exclusion(manifest: pd.DataFrame, rule: FilterConfig) -> pd.Series:
     """Boolean 'kept' mask for `manifest` under `rule`.
 
     Rule keys (all optional): keep_prompts (0-based prompt indices to keep; all others
@@ -24,7 +22,7 @@ def apply_exclusion(manifest: pd.DataFrame, rule: Mapping[str, Any]) -> pd.Serie
     kept = pd.Series(True, index=manifest.index)
 
     def check_prompts(key: str) -> list[int]:
-        values = [int(v) for v in (rule.get(key) or [])]
+        values = [int(v) for v in (getattr(rule, key) or [])]
         unknown = sorted(set(values) - known_prompts)
         if unknown:
             raise InputError(
@@ -33,7 +31,7 @@ def apply_exclusion(manifest: pd.DataFrame, rule: Mapping[str, Any]) -> pd.Serie
         return values
 
     def check_names(key: str, column: str) -> list[str]:
-        values = [str(v) for v in (rule.get(key) or [])]
+        values = [str(v) for v in (getattr(rule, key) or [])]
         known = set(manifest[column].astype(str))
         unknown = sorted(set(values) - known)
         if unknown:
@@ -41,7 +39,7 @@ def apply_exclusion(manifest: pd.DataFrame, rule: Mapping[str, Any]) -> pd.Serie
         return values
 
     keep_prompts = check_prompts("keep_prompts")
-    if rule.get("keep_prompts") is not None:
+    if rule.keep_prompts is not None:
         kept &= manifest["prompt_index"].isin(keep_prompts)
     kept &= ~manifest["prompt_index"].isin(check_prompts("exclude_prompts"))
     kept &= ~manifest["challenge"].astype(str).isin(check_names("exclude_challenges", "challenge"))

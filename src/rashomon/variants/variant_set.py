@@ -16,7 +16,15 @@ import torch
 from torch import nn
 
 from rashomon.backbones import Backbone
-from rashomon.training import FittedHead, load_head
+from rashomon.heads.fitted import FittedHead, load_head, to_rating_units
+
+
+def apply_channel_mask(target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Target activations (B, C, h, w) with channel c scaled by mask[c] (0 = pruned); a
+    leading batch of masks (M, C) gives (M, B, C, h, w)."""
+    if mask.dim() == 1:
+        return target * mask.view(1, -1, 1, 1)
+    return target.unsqueeze(0) * mask[:, None, :, None, None]
 
 
 class VariantSet(nn.Module):
@@ -51,18 +59,18 @@ class VariantSet(nn.Module):
 
     def head_scores(self, embedding: torch.Tensor, k: int) -> torch.Tensor:
         """Variant k's prediction (rating units) from an embedding."""
-        return self.heads[k](embedding).squeeze(-1) * self.sds[k] + self.means[k]
+        return to_rating_units(self.heads[k](embedding).squeeze(-1), self.means[k], self.sds[k])
 
     def variant_from_stem(self, outs: Sequence[torch.Tensor], k: int) -> torch.Tensor:
         """Variant k's prediction (B,) from stem outputs (target, *side)."""
         target, *side = outs
-        return self.head_scores(self.backbone.tail(target * self.masks[k].view(1, -1, 1, 1), *side), k)
+        return self.head_scores(self.backbone.tail(apply_channel_mask(target, self.masks[k]), *side), k)
 
     def scores_from_stem(self, outs: Sequence[torch.Tensor]) -> torch.Tensor:
         """All variants' predictions (B, K); the tail runs once per distinct mask."""
         target, *side = outs
         unique, inverse = torch.unique(self.masks, dim=0, return_inverse=True)
-        embeddings = [self.backbone.tail(target * m.view(1, -1, 1, 1), *side) for m in unique]
+        embeddings = [self.backbone.tail(apply_channel_mask(target, m), *side) for m in unique]
         return torch.stack([self.head_scores(embeddings[int(inverse[k])], k) for k in range(len(self))], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

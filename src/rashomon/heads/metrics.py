@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Sequence
 
 import numpy as np
@@ -10,7 +9,7 @@ import torch
 from scipy import stats
 from torchmetrics.functional import mean_squared_error, pearson_corrcoef, spearman_corrcoef
 
-from rashomon.psychometrics import fisher_z_mean, partial_corr, pearson
+from rashomon.psychometrics.correlation import fisher_z_mean, mean_pairwise_correlation, partial_corr, pearson
 
 
 def prediction_metrics(pred: np.ndarray, target: np.ndarray) -> dict[str, float]:
@@ -26,8 +25,7 @@ def prediction_metrics(pred: np.ndarray, target: np.ndarray) -> dict[str, float]
 
 def model_reliability(predictions: Sequence[np.ndarray]) -> float:
     """Mean pairwise Pearson correlation of the variants' predictions on the same images."""
-    rs = [pearson(a, b) for a, b in itertools.combinations(predictions, 2)]
-    return float(np.mean(rs)) if rs else float("nan")
+    return mean_pairwise_correlation(predictions)
 
 
 def variant_ceiling(noise_ceiling: float, reliability: float) -> float:
@@ -48,7 +46,7 @@ def quality_diagnostic(
     out = {
         "corr_quality": fisher_z_mean(r_q), "corr_authenticity": fisher_z_mean(r_a),
         "partial_authenticity_given_quality": fisher_z_mean(r_p),
-        "partial_sd": float(np.std(r_p, ddof=1)) if len(r_p) > 1 else float("nan"),
+        "partial_sd": float(np.std(r_p, ddof=0)),
     }
     if len(predictions) > 1:
         t, p = stats.ttest_rel(np.arctanh(r_q), np.arctanh(r_a))

@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from rashomon.data.manifest import DIMENSIONS
-from rashomon.psychometrics import (
-    bimodality, pearson, ratings_matrix, split_half_reliability, zscore_per_rater,
-)
+from rashomon.config import DIMENSIONS, ReliabilityConfig
+from rashomon.psychometrics.correlation import pearson
+from rashomon.psychometrics.reliability import bimodality, ratings_matrix, split_half_reliability
 
 log = logging.getLogger("rashomon.reliability")
 
 
-def reliability_report(
-    manifest: pd.DataFrame, long: pd.DataFrame | None, cfg: Mapping[str, Any],
-    likert_range: tuple[float, float] = (0, 5), source: str = "ratings_long",
-) -> dict[str, Any]:
+def reliability_report(manifest: pd.DataFrame, long: pd.DataFrame | None, cfg: ReliabilityConfig,
+                       source: str) -> dict[str, Any]:
     """Reliability metrics for the kept images; per-rater parts only when `long` exists."""
-    seed = int(cfg.get("seed", 0))
     report: dict[str, Any] = {
         "n_images": int(len(manifest)),
         "quality_authenticity_pearson": pearson(manifest["quality"], manifest["authenticity"]),
-        "bimodality": {d: bimodality(manifest[d].to_numpy(), seed) for d in DIMENSIONS},
+        "bimodality_delta_bic": {d: bimodality(manifest[d].to_numpy(), cfg.seed)["delta_bic"] for d in DIMENSIONS},
         "mean_sd_pearson": {
             d: pearson(manifest[d], manifest[f"{d}_sd"]) for d in DIMENSIONS if f"{d}_sd" in manifest
         },
@@ -34,18 +28,19 @@ def reliability_report(
     ids = manifest["image_id"].astype(str).tolist()
     if long is None:
         report["per_rater_data"] = False
-        report["skipped"] = ["split-half reliability", "Spearman-Brown", "noise ceiling from raters"]
-        given = cfg.get("noise_ceiling")
-        report["noise_ceiling"] = {"authenticity": given} if given is not None else {}
-        report["noise_ceiling_source"] = "user-given (reliability.noise_ceiling)" if given is not None else "none"
+        report["skipped"] = "split-half reliability, Spearman-Brown, noise ceiling from raters (no per-rater table)"
+        report["noise_ceiling"] = {"authenticity": cfg.noise_ceiling} if cfg.noise_ceiling is not None else {}
+        report["noise_ceiling_source"] = ("user-given (reliability.noise_ceiling)" if cfg.noise_ceiling is not None
+                                          else "none")
         log.warning("no per-rater table: split-half reliability skipped; noise ceiling %s",
-                    "taken from params" if given is not None else "unavailable")
+                    "taken from params" if cfg.noise_ceiling is not None else "unavailable")
         return report
     report["per_rater_data"] = True
+    report["recipe"] = ("per-rater z-scores" if cfg.zscore_raters else "raw ratings (the study)") + \
+        f", {cfg.n_splits} half splits, Spearman-Brown per split, Fisher-z mean"
     report["split_half"] = {}
     for d in DIMENSIONS:
-        matrix = zscore_per_rater(ratings_matrix(long, d, ids, source, likert_range))
-        res = split_half_reliability(matrix, int(cfg.get("n_splits", 20)), seed)
+        res = split_half_reliability(ratings_matrix(long, d, ids, source), cfg.n_splits, cfg.seed, cfg.zscore_raters)
         res.pop("split_rs")
         report["split_half"][d] = res
     report["noise_ceiling"] = {d: report["split_half"][d]["noise_ceiling"] for d in DIMENSIONS}
@@ -53,10 +48,9 @@ def reliability_report(
     return report
 
 
-def compare_with_truth(report: dict[str, Any], manifest: pd.DataFrame, truth_csv: Path) -> dict[str, Any]:
+def compare_with_truth(report: dict[str, Any], manifest: pd.DataFrame, truth: pd.DataFrame) -> dict[str, Any]:
     """Synthetic data only: the true ceiling (corr of observed MOS with the simulated
     population mean) on the same kept images, against the measured one."""
-    truth = pd.read_csv(truth_csv, dtype={"image_id": str}).set_index("image_id")
     truth = truth.loc[manifest["image_id"].astype(str)]
     out = {}
     for d in DIMENSIONS:

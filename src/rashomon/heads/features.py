@@ -14,41 +14,13 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
-from torchvision import transforms
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from rashomon.backbones.registry import IMAGENET_MEAN, IMAGENET_STD, Backbone, BackboneSpec
-from rashomon.data.images import load_rgb
+from rashomon.backbones.preprocess import ImageFiles
+from rashomon.backbones.registry import Backbone
 from rashomon.errors import InputError
 from rashomon.io import atomic_path, read_json, write_json
-
-
-def preprocess(spec: BackboneSpec) -> transforms.Compose:
-    """Resize, centre-crop, ImageNet normalisation (the study's preprocessing)."""
-    return transforms.Compose([
-        transforms.Resize(spec.resize_size), transforms.CenterCrop(spec.input_size),
-        transforms.ToTensor(), transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
-
-
-class ImageFiles(Dataset):
-    """Images streamed from disk in manifest order."""
-
-    def __init__(self, paths: Sequence[str], spec: BackboneSpec):
-        self.paths = list(paths)
-        self.transform = preprocess(spec)
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def __getitem__(self, i: int) -> torch.Tensor:
-        return self.transform(load_rgb(self.paths[i]))
-
-
-def load_images(paths: Sequence[str], spec: BackboneSpec) -> torch.Tensor:
-    """A small batch of preprocessed images (for explanation and tests)."""
-    ds = ImageFiles(paths, spec)
-    return torch.stack([ds[i] for i in range(len(ds))])
 
 
 def extract_features(

@@ -14,7 +14,9 @@ import torch
 from tqdm import tqdm
 
 from rashomon.backbones import Backbone
-from rashomon.training import FittedHead
+from rashomon.heads.fitted import FittedHead
+from rashomon.heads.metrics import prediction_metrics
+from rashomon.variants.variant_set import apply_channel_mask
 
 
 def _rmse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -32,9 +34,9 @@ def candidate_rmse(backbone: Backbone, head: FittedHead, outs: Sequence[torch.Te
         cand = candidates[start:start + chunk]
         masks = mask.repeat(len(cand), 1)
         masks[torch.arange(len(cand)), cand] = 0
-        t = (target.unsqueeze(0) * masks[:, None, :, None, None]).flatten(0, 1)
+        t = apply_channel_mask(target, masks).flatten(0, 1)
         s = [x.unsqueeze(0).expand(len(cand), *x.shape).flatten(0, 1) for x in side]
-        z = head.head(backbone.tail(t, *s)).squeeze(-1) * head.target_sd + head.target_mean
+        z = head.scores(backbone.tail(t, *s))
         out.append(_rmse(z.view(len(cand), n), y))
     return torch.cat(out)
 
@@ -51,7 +53,7 @@ class _LowRankTail:
         tail = backbone.tail
         target, *side = outs
         self.tail, self.offset = tail, tail.target_offset
-        self.f_cur = tail.channelwise(target * mask.view(1, -1, 1, 1), *side)  # (N, Ct, k)
+        self.f_cur = tail.channelwise(apply_channel_mask(target, mask), *side)  # (N, Ct, k)
         self.f_zero = tail.channelwise(torch.zeros_like(target), *side)
         self.k = self.f_cur.shape[2]
         if tail.mix_weight is None:
@@ -89,7 +91,7 @@ def sbs_prune(backbone: Backbone, head: FittedHead, outs: Sequence[torch.Tensor]
 
     def predict(mixed: torch.Tensor) -> torch.Tensor:
         emb = backbone.tail.rest(mixed.flatten(0, 1).clone())  # torchvision's ReLUs are in-place
-        return (head.head(emb).squeeze(-1) * head.target_sd + head.target_mean).view(mixed.shape[:2])
+        return head.scores(emb).view(mixed.shape[:2])
 
     state = _LowRankTail(backbone, outs, mask)
     current = float(_rmse(predict(state.l_cur.unsqueeze(0))[0], y_t))
@@ -114,3 +116,14 @@ def sbs_prune(backbone: Backbone, head: FittedHead, outs: Sequence[torch.Tensor]
         current = best_rmse
         history.append(current)
     return mask.numpy().astype(bool), history
+
+
+@torch.no_grad()
+def pruning_effect(backbone: Backbone, head: FittedHead, outs: Sequence[torch.Tensor], y: np.ndarray,
+                   mask: np.ndarray) -> dict[str, float]:
+    """RMSE/PLCC/SRCC of one head before and after applying its keep-mask."""
+    target, *side = outs
+    base = head.predict(backbone.tail(target, *side))
+    pruned = head.predict(backbone.tail(apply_channel_mask(target, torch.as_tensor(mask, dtype=torch.float32)), *side))
+    return {**{f"baseline_{k}": v for k, v in prediction_metrics(base, y).items()},
+            **{f"pruned_{k}": v for k, v in prediction_metrics(pruned, y).items()}}

@@ -1,0 +1,60 @@
+"""Running one attribution method over an architecture's variants, and the map store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from rashomon.attribution.registry import Attribution, attribute
+from rashomon.backbones import Backbone
+from rashomon.backbones.preprocess import load_images
+from rashomon.errors import InputError
+from rashomon.heads.features import FeatureCache
+from rashomon.io import write_npz
+from rashomon.psychometrics.correlation import mean_pairwise_correlation
+from rashomon.variants.variant_set import VariantSet
+
+
+def explanation_ids(splits: pd.DataFrame, scheme: str, n_images: int | None) -> list[str]:
+    """The explanation set: the scheme's shared test images (first `n_images`, sorted)."""
+    test = splits[(splits.scheme == scheme) & (splits.subset == "test")]
+    per_variant = test.groupby("variant")["image_id"].apply(set)
+    common = sorted(set.intersection(*per_variant), key=lambda s: (len(s), s)) if len(per_variant) else []
+    if not common:
+        raise InputError(f"scheme {scheme!r} has no test image shared by all variants")
+    return common if not n_images else common[: int(n_images)]
+
+
+def explain_architecture(method: str, backbone: Backbone, variants: VariantSet, cache: FeatureCache,
+                         manifest: pd.DataFrame, ids: Sequence[str], options: Mapping[str, Any]) -> Attribution:
+    """Maps (N, K, H, W) for `ids`; Grad-CAM from the cache, others from image files."""
+    missing = [i for i in ids if i not in manifest.index]
+    if missing:
+        raise InputError(f"explain: image(s) {missing[:5]} are not in the manifest")
+    if method == "gradcam":
+        size = (backbone.spec.input_size,) * 2
+        return attribute("gradcam", None, variants, stem_outputs=cache.stem_outputs(ids), size=size, **options)
+    images = load_images(manifest.loc[list(ids), "path"].tolist(), backbone.spec)
+    return attribute(method, images, variants, **options)
+
+
+def within_consistency(maps: np.ndarray) -> np.ndarray:
+    """Per image: mean of the pairwise Pearson correlations of the K variants' maps."""
+    return np.array([mean_pairwise_correlation(per_image.reshape(per_image.shape[0], -1)) for per_image in maps])
+
+
+def save_maps(path: Path, ids: Sequence[str], maps: np.ndarray, info: Mapping[str, Any]) -> None:
+    """The map store: image ids, float16 maps (N, K, H, W) and array-valued extras."""
+    extras = {k: np.asarray(v) for k, v in info.items() if isinstance(v, np.ndarray)}
+    write_npz(path, image_ids=np.asarray(ids), maps=maps.astype(np.float16), **extras)
+
+
+def load_maps(path: Path) -> dict[str, np.ndarray]:
+    """A stored map file as a dict of arrays (clear error if absent)."""
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no attribution maps here (run the explain stage)")
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}

@@ -1,0 +1,52 @@
+"""The study's image preprocessing, its inverse, and image batches for a backbone."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+from torchvision import transforms
+
+from rashomon.backbones.registry import IMAGENET_MEAN, IMAGENET_STD, BackboneSpec
+from rashomon.data.images import load_rgb
+
+
+def preprocess(spec: BackboneSpec) -> transforms.Compose:
+    """Resize, centre-crop, ImageNet normalisation (the study's preprocessing)."""
+    return transforms.Compose([
+        transforms.Resize(spec.resize_size), transforms.CenterCrop(spec.input_size),
+        transforms.ToTensor(), transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+
+
+def normalise(rgb: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) RGB in [0, 1] -> ImageNet-normalised model input."""
+    return (rgb - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+
+
+def denormalise(images: torch.Tensor) -> np.ndarray:
+    """Normalised (N, 3, H, W) tensors back to RGB (N, H, W, 3) in [0, 1]."""
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    return (images * std + mean).clamp(0, 1).permute(0, 2, 3, 1).numpy()
+
+
+class ImageFiles(Dataset):
+    """Images streamed from disk in manifest order."""
+
+    def __init__(self, paths: Sequence[str], spec: BackboneSpec):
+        self.paths = list(paths)
+        self.transform = preprocess(spec)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.transform(load_rgb(self.paths[i]))
+
+
+def load_images(paths: Sequence[str], spec: BackboneSpec) -> torch.Tensor:
+    """A small batch of preprocessed images (for explanation and tests)."""
+    ds = ImageFiles(paths, spec)
+    return torch.stack([ds[i] for i in range(len(ds))])

@@ -1,0 +1,139 @@
+"""In-pipeline pretraining of the default's small backbones (ImageNet weights cannot be
+fetched here), on PyTorch Lightning like every other training loop. Images are freshly
+generated synthetic scenes, disjoint from the rated set; supervised backbones learn the
+object class, the Barlow Twins one learns without labels. The weights of the best
+validation epoch are kept. Everything trained here is labelled 'pretrained on
+synthetic data'.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from rashomon.backbones import create_backbone
+from rashomon.backbones.preprocess import normalise
+from rashomon.config import PretrainConfig
+from rashomon.data.synthetic import ARTIFACTS, COLOURS, OBJECT_CLASSES, add_artifact, degrade_global, render_scene
+from rashomon.fitting import fit, seed_everything
+
+CHANCE = 1 / len(OBJECT_CLASSES)  # linear-probe chance level: one of the simulator's object classes
+
+
+def pretraining_images(n: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """`n` normalised scenes with random degradation/artifacts and their class labels."""
+    rng = np.random.default_rng(seed)
+    colours = list(COLOURS)
+    images = np.empty((n, size, size, 3), dtype=np.float32)
+    labels = rng.integers(0, len(OBJECT_CLASSES), n)
+    for i in range(n):
+        img = render_scene(rng, size, OBJECT_CLASSES[labels[i]], colours[rng.integers(len(colours))])
+        img = degrade_global(rng, img, rng.uniform(0, 0.5))
+        if rng.random() < 0.3:
+            img, _ = add_artifact(rng, img, rng.uniform(0.2, 1), ARTIFACTS[rng.integers(len(ARTIFACTS))])
+        images[i] = img
+    return normalise(torch.from_numpy(images).permute(0, 3, 1, 2)), torch.from_numpy(labels)
+
+
+def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Barlow Twins views: random flip, shifted crop (pad 6) and brightness/contrast jitter."""
+    n, _, h, w = x.shape
+    flip = torch.rand(n, generator=gen) < 0.5
+    x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
+    padded = nn.functional.pad(x, (6, 6, 6, 6), mode="reflect")
+    dx, dy = torch.randint(0, 13, (2, n), generator=gen)
+    x = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
+    contrast = 1 + 0.4 * (torch.rand(n, 1, 1, 1, generator=gen) - 0.5)
+    bright = 0.4 * (torch.rand(n, 1, 1, 1, generator=gen) - 0.5)
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    return (x - mean) * contrast + mean + bright
+
+
+def barlow_twins_loss(z1: torch.Tensor, z2: torch.Tensor, lambd: float) -> torch.Tensor:
+    """Zbontar et al. 2021: push the cross-correlation of the two views' projections to I."""
+    n = z1.shape[0]
+    z1 = (z1 - z1.mean(0)) / (z1.std(0) + 1e-6)
+    z2 = (z2 - z2.mean(0)) / (z2.std(0) + 1e-6)
+    c = z1.T @ z2 / n
+    on = (torch.diagonal(c) - 1).pow(2).sum()
+    off = (c - torch.diag(torch.diagonal(c))).pow(2).sum()
+    return on + lambd * off
+
+
+class Pretrainer(pl.LightningModule):
+    """Supervised (cross-entropy on the object class) or Barlow Twins pretraining of one
+    backbone's full model; validation loss picks the epoch whose weights are kept."""
+
+    def __init__(self, name: str, cfg: PretrainConfig, seed: int):
+        super().__init__()
+        backbone = create_backbone(name)
+        self.model, self.mode, self.cfg = backbone.model, backbone.spec.pretrain, cfg
+        self.__dict__["embed"] = backbone  # stem+tail over the model's own modules; not a second registration
+        self.projector = None
+        if self.mode == "barlow_twins":
+            with torch.no_grad():
+                dim = backbone(torch.zeros(2, 3, backbone.spec.input_size, backbone.spec.input_size)).shape[1]
+            self.projector = nn.Sequential(nn.Linear(dim, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Linear(256, 256))
+        for p in self.model.parameters():
+            p.requires_grad_(True)
+        self.gen = torch.Generator().manual_seed(seed)
+        self.seed = seed
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self.mode == "barlow_twins":
+            z1 = self.projector(self.embed(augment(x, gen)))
+            z2 = self.projector(self.embed(augment(x, gen)))
+            return barlow_twins_loss(z1, z2, self.cfg.barlow_lambda), None
+        logits = self.model(x)
+        return nn.functional.cross_entropy(logits, y), (logits.argmax(1) == y).float().mean()
+
+    def training_step(self, batch, _):
+        loss, acc = self.loss(*batch, self.gen)
+        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(batch[0]))
+        if acc is not None:
+            self.log("train_accuracy", acc, on_step=False, on_epoch=True, batch_size=len(batch[0]))
+        return loss
+
+    def on_validation_epoch_start(self) -> None:
+        self.val_gen = torch.Generator().manual_seed(self.seed + 1)  # the same views every epoch
+
+    def validation_step(self, batch, _):
+        loss, acc = self.loss(*batch, self.val_gen)
+        self.log("val_loss", loss, on_epoch=True, batch_size=len(batch[0]))
+        if acc is not None:
+            self.log("val_accuracy", acc, on_epoch=True, batch_size=len(batch[0]))
+
+    def configure_optimizers(self):
+        return torch.optim.Adam([p for p in self.parameters() if p.requires_grad], lr=self.cfg.lr)
+
+
+def pretrain_backbone(name: str, train: tuple[torch.Tensor, torch.Tensor], val: tuple[torch.Tensor, torch.Tensor],
+                      cfg: PretrainConfig, logger: Any = False) -> dict[str, Any]:
+    """Train backbone `name`; returns its best-validation state dict and training summary."""
+    seed_everything(cfg.seed)
+    module = Pretrainer(name, cfg, cfg.seed)
+    loader_gen = torch.Generator().manual_seed(cfg.seed)
+    result = fit(module, DataLoader(TensorDataset(*train), batch_size=cfg.batch_size, shuffle=True,
+                                    generator=loader_gen, drop_last=True),
+                 DataLoader(TensorDataset(*val), batch_size=256), max_epochs=cfg.epochs, logger=logger,
+                 progress=True)
+    return {"state_dict": module.model.state_dict(), "mode": module.mode, "best_epoch": result.best_epoch,
+            "best_val_loss": result.best_value, "history": result.history}
+
+
+def class_probe_accuracy(name: str, state: dict, x: torch.Tensor, y: torch.Tensor, n_train: int) -> float:
+    """Linear-probe (logistic regression) accuracy on held-out images: a check that the
+    frozen features learnt something, comparable across supervised and self-supervised."""
+    from sklearn.linear_model import LogisticRegression
+
+    backbone = create_backbone(name)
+    backbone.model.load_state_dict(state)
+    with torch.no_grad():
+        emb = torch.cat([backbone(x[i:i + 256]) for i in range(0, len(x), 256)]).numpy()
+    clf = LogisticRegression(max_iter=2000).fit(emb[:n_train], y[:n_train].numpy())
+    return float(clf.score(emb[n_train:], y[n_train:].numpy()))

@@ -1,0 +1,1 @@
+"""Psychometrics of rating data: correlations, split-half reliability, noise ceilings."""

@@ -1,0 +1,87 @@
+"""What a DVC stage needs as deps: the project modules its script imports (transitively,
+function-level imports included) and the input paths on its command line."""
+
+from __future__ import annotations
+
+import ast
+import shlex
+from pathlib import Path
+
+SRC = Path("src")
+PACKAGE = "rashomon"
+
+
+def module_file(repo: Path, module: str) -> Path | None:
+    """The file behind a dotted module name of the project (package -> __init__.py)."""
+    base = repo / SRC / Path(*module.split("."))
+    if (base / "__init__.py").is_file():
+        return base / "__init__.py"
+    if base.with_suffix(".py").is_file():
+        return base.with_suffix(".py")
+    return None
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Dotted names of project modules imported anywhere in a file (and their parents)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        for name in names:
+            if name == PACKAGE or name.startswith(PACKAGE + "."):
+                parts = name.split(".")
+                found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return found
+
+
+def import_closure(repo: Path, script: Path) -> set[Path]:
+    """Every project source file that running `script` can execute, relative to `repo`."""
+    todo, seen, files = [script], set(), set()
+    while todo:
+        path = todo.pop()
+        for module in imported_modules(path):
+            if module in seen:
+                continue
+            seen.add(module)
+            f = module_file(repo, module)
+            if f is not None:
+                files.add(f.relative_to(repo))
+                todo.append(f)
+    return files
+
+
+def covered(path: Path, deps: list[str]) -> bool:
+    """Whether `path` is a dep or inside a dep folder."""
+    return any(path == Path(d) or Path(d) in path.parents for d in deps)
+
+
+def uncovered_modules(repo: Path, stage: dict) -> list[str]:
+    """Project modules a stage's script imports that its deps do not cover."""
+    deps = [str(d) for d in stage.get("deps", [])]
+    scripts = [t for t in shlex.split(stage["cmd"]) if t.endswith(".py")]
+    missing = []
+    for script in scripts:
+        for f in sorted(import_closure(repo, repo / script) | {Path(script)}):
+            if not covered(f, deps):
+                missing.append(str(f))
+    return missing
+
+
+def _paths(entries: list) -> list[str]:
+    return [next(iter(e)) if isinstance(e, dict) else str(e) for e in entries]
+
+
+def uncovered_inputs(stage: dict) -> list[str]:
+    """Path arguments on a stage's command line that are neither deps nor outputs."""
+    deps = [str(d) for d in stage.get("deps", [])]
+    outputs = _paths(stage.get("outs", [])) + _paths(stage.get("metrics", [])) + _paths(stage.get("plots", []))
+    tokens = shlex.split(stage["cmd"])
+    missing = []
+    for flag, value in zip(tokens, tokens[1:]):
+        if flag.startswith("--") and flag != "--method" and not value.startswith("--"):
+            if not covered(Path(value), outputs) and not covered(Path(value), deps):
+                missing.append(f"{flag} {value}")
+    return missing

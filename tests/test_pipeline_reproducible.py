@@ -1,0 +1,170 @@
+"""DVC's promise end to end on a tiny config: pixels are a dependency (and nothing else
+reruns), two runs give identical bytes, and bad input or a stop leaves no output."""
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from PIL import Image
+
+from tests.dvc_project import commit, env, make_copy, out_hashes, run, set_param, stages_run
+
+IDSDS_TINY = {
+    "models": ["resnet20"], "compare_images": 8,
+    "synthetic": {"n_train": 96, "n_test": 16, "seed": 0},
+    "pretrain": {"epochs": 1, "batch_size": 32},
+    "finetune": {"epochs": 1, "batch_size": 32},
+    "score": {"n_images": 4, "ig_steps": 4, "sg_samples": 2},
+}
+TINY = {
+    "synthetic": {"n_prompts": 10, "image_size": 64},
+    "backbones": {"names": ["resnet_small"]},
+    "pretrain": {"n_images": 64, "n_val_images": 32, "n_probe_images": 40, "epochs": 1},
+    "split": {"n_variants": 2},
+    "train": {"seeds": 2, "max_epochs": 4, "patience": 2},
+    "explain": {"n_figures": 1, "lime": {"n_images": 2, "n_samples": 16},
+                "mpm": {"n_images": 1, "stride": 16}},
+    "idsds": IDSDS_TINY,
+}
+PIXEL_STAGES = {"ingest", "features", "train", "prune", "explain@gradcam", "explain@lime", "explain@mpm",
+                "explain_figures"}
+
+
+@pytest.mark.slow
+def test_pixels_rerun_exactly_their_dependents_and_reruns_are_bit_for_bit(tmp_path):
+    proj = make_copy(tmp_path / "proj", TINY)
+    run(["dvc", "repro", "synthesize"], proj)
+    shutil.copytree(proj / "data/synthetic", proj / "dataset")   # a user's dataset folder
+    set_param(proj, "data", "root", "dataset")
+    out = run(["dvc", "repro"], proj)
+    assert "idsds_score" in stages_run(out) and "explain_figures" in stages_run(out)
+    assert stages_run(run(["dvc", "repro"], proj)) == []
+    assert "up to date" in run(["dvc", "status"], proj).lower() or run(["dvc", "status"], proj).strip() == ""
+    first = out_hashes(proj)
+    commit(proj, "first run")
+
+    # one kept image's pixels change; its manifest row (id, path, ratings) does not
+    kept = (proj / "data/manifest_kept.csv").read_text().splitlines()[1].split(",")[0]
+    path = proj / "dataset/Image/allimg" / f"{kept}.png"
+    img = Image.open(path).convert("RGB")
+    img.putpixel((0, 0), tuple(255 - c for c in img.getpixel((0, 0))))
+    img.save(path)
+    assert set(stages_run(run(["dvc", "repro"], proj))) == PIXEL_STAGES
+    assert out_hashes(proj)["data/manifest.csv"] == first["data/manifest.csv"]
+    assert out_hashes(proj)["data/images.csv"] != first["data/images.csv"]
+
+    # a second clean run of every stage gives the same bytes, and no metric moves
+    subprocess.run(["git", "checkout", "-q", "--", "dataset"], cwd=proj, check=True)
+    second = run(["dvc", "repro", "-f"], proj)
+    assert len(stages_run(second)) == 16  # 14 stages, explain a matrix of 3
+    assert out_hashes(proj) == first
+    assert run(["dvc", "metrics", "diff", "--json"], proj).strip() in ("{}", "")
+    report = json.loads((proj / "metrics/idsds.json").read_text())
+    assert "SYNTHETIC" in report["label"] and {"score_gradcam_pp", "best_dummy"} <= set(report["models"]["resnet20"])
+
+
+def stage_cmd(proj, script, *args):
+    return subprocess.run([sys.executable, f"stages/{script}.py", *args], cwd=proj, env=env(),
+                          capture_output=True, text=True)
+
+
+def assert_clean_failure(proc, message, proj, *absent):
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    for rel in absent:
+        assert not (proj / rel).exists(), rel
+    assert not list(proj.rglob(".*.tmp")), "temp debris left behind"
+
+
+@pytest.fixture(scope="module")
+def small_project(tmp_path_factory):
+    proj = make_copy(tmp_path_factory.mktemp("bad") / "proj", TINY)
+    run(["dvc", "repro", "synthesize"], proj)
+    return proj
+
+
+def fresh(small_project, tmp_path):
+    proj = tmp_path / "p"
+    shutil.copytree(small_project, proj, ignore=shutil.ignore_patterns(".dvc", ".git"))
+    return proj
+
+
+def test_bad_per_rater_tables_stop_ingest(small_project, tmp_path):
+    proj = fresh(small_project, tmp_path)
+    table = proj / "data/synthetic/ratings_long.csv"
+    lines = table.read_text().splitlines()
+    lines[5] = ",".join(lines[5].split(",")[:3] + ["9"])
+    table.write_text("\n".join(lines) + "\n")
+    assert_clean_failure(stage_cmd(proj, "ingest"), "ratings_long.csv: rating 9 at row 4 is outside [0, 5]", proj,
+                         "data/manifest.csv", "data/ratings_long.csv")
+    lines = table.read_text().splitlines()
+    lines[5] = lines[6].split(",")[0] + ",,quality,3"
+    table.write_text("\n".join(lines) + "\n")
+    assert_clean_failure(stage_cmd(proj, "ingest"), "ratings_long.csv: rater is missing at row 4", proj,
+                         "data/manifest.csv")
+
+
+def test_missing_image_and_broken_manifests_stop_ingest(small_project, tmp_path):
+    proj = fresh(small_project, tmp_path)
+    (proj / "data/synthetic/Image/allimg/17.png").unlink()
+    assert_clean_failure(stage_cmd(proj, "ingest"), "image file(s) 17.png missing", proj, "data/manifest.csv")
+    folder = proj / "mine"
+    folder.mkdir()
+    set_param(proj, "data", "source", "manifest")
+    set_param(proj, "data", "root", "mine")
+    set_param(proj, "data", "ratings_long", None)
+    (folder / "manifest.csv").write_bytes(b"")
+    assert_clean_failure(stage_cmd(proj, "ingest"), "manifest.csv: manifest is an empty file (0 bytes)", proj,
+                         "data/manifest.csv")
+    header = "image_id,path,generator,prompt_index,challenge,category,quality,authenticity,correspondence\n"
+    (folder / "manifest.csv").write_text(header)
+    assert_clean_failure(stage_cmd(proj, "ingest"), "the manifest has no rows", proj, "data/manifest.csv")
+    shutil.copy(proj / "data/synthetic/Image/allimg/0.png", folder / "a.png")
+    (folder / "manifest.csv").write_text(header + "a,a.png,g,,Basic,x,50,50,50\n")
+    assert_clean_failure(stage_cmd(proj, "ingest"), "prompt_index is blank or not an integer for image_id 'a'",
+                         proj, "data/manifest.csv")
+
+
+def test_unknown_params_key_and_misspelled_weights_stop_a_stage(small_project, tmp_path):
+    proj = fresh(small_project, tmp_path)
+    text = (proj / "params.yaml").read_text().replace("  patience: 2\n", "  patience: 2\n  patiense: 3\n")
+    (proj / "params.yaml").write_text(text)
+    assert_clean_failure(stage_cmd(proj, "split"), "unknown key train.patiense", proj, "data/splits.csv")
+    proj = fresh(small_project, tmp_path / "again")
+    set_param(proj, "backbones", "weights", {"resnet_smal": "w.pt"})
+    assert_clean_failure(stage_cmd(proj, "pretrain"), "backbones.weights: unknown architecture 'resnet_smal'", proj,
+                         "models/pretrained")
+
+
+@pytest.mark.slow
+def test_splits_that_do_not_match_the_feature_cache_stop_train(small_project, tmp_path):
+    proj = fresh(small_project, tmp_path)
+    for script in ("ingest", "filter", "reliability", "split", "pretrain", "features"):
+        assert stage_cmd(proj, script).returncode == 0, script
+    splits = proj / "data/splits.csv"
+    splits.write_text(splits.read_text() + "exp3,0,999999,train\n")
+    assert_clean_failure(stage_cmd(proj, "train"), "splits name image(s) ['999999'] that the resnet_small feature",
+                         proj, "models/heads", "data/predictions.csv", "dvclive/train")
+
+
+def test_sigterm_fails_the_stage_and_leaves_nothing(small_project, tmp_path):
+    proj = fresh(small_project, tmp_path)
+    set_param(proj, "pretrain", "epochs", 500)
+    proc = subprocess.Popen([sys.executable, "stages/pretrain.py"], cwd=proj, env=env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not list((proj / "models").glob(".pretrained.*.tmp")) and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)  # inside Lightning's training loop by now
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert "stopped by signal 15; no output was written" in err
+    assert not (proj / "models/pretrained").exists() and not (proj / "metrics/pretrain.json").exists()
+    assert not list(proj.rglob(".*.tmp"))
