@@ -25,7 +25,8 @@ def run(params, args):
         metrics["per_rater"] = "skipped: no per-rater table (data.ratings_long is null)"
         log.info("no per-rater table: removed-vs-kept t-tests skipped")
     else:
-        metrics["removed_vs_kept_per_rater"] = removed_vs_kept_per_rater(long, set(manifest.loc[kept, "image_id"]))
+        tests = removed_vs_kept_per_rater(long, set(manifest.loc[kept, "image_id"]))
+        metrics["removed_vs_kept_per_rater"] = {d: {k: t[k] for k in ("t", "p", "cohens_dz")} for d, t in tests.items()}
     write_csv(args.out, manifest[kept])
     write_json(args.metrics, metrics)
     log.info("kept %d of %d images", metrics["kept"], metrics["n_images"])

@@ -46,7 +46,6 @@ def run(params, args):
         report["models"][name] = {
             "output": first,
             "best_method": order[0], "best_score": scores[first][order[0]]["mean"],
-            **{f"score_{m}": scores[first][m]["mean"] for m in PRINCIPLED},
             "best_dummy": best_dummy, "best_dummy_score": scores[first][best_dummy]["mean"],
             "kendall_tau_logit_vs_softmax": (rank_change(scores["logit"], scores["softmax"])
                                              if {"logit", "softmax"} <= set(scores) else None),

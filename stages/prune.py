@@ -20,7 +20,8 @@ log = logging.getLogger("rashomon.prune")
 
 
 def run(params, args):
-    """Write data/pruning/{arch}.npz (keep-masks, K x C) and metrics/prune.json."""
+    """Write data/pruning/{arch}.npz (keep-masks, K x C), metrics/prune.json (test-set means)
+    and plots/prune/baseline_vs_pruned.csv (every variant, fit and test sets)."""
     cfg, scheme, target = params.prune, params.train.scheme, params.data.target
     check_backbone_names(params.backbones)
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
@@ -48,10 +49,10 @@ def run(params, args):
             log.info("%s: removed %.1f channels on average", name, np.mean([(~m).sum() for m in masks]))
     table = pd.DataFrame(rows)
     report = {"fit_on": cfg.fit_on}
-    for (name, label), g in table.groupby(["architecture", "set"], sort=False):
-        report.setdefault(name, {})[label] = {c: float(g[c].mean()) for c in g.columns
-                                              if c.startswith(("baseline_", "pruned_"))}
-        report[name]["channels_removed_mean"] = float(g["channels_removed"].mean())
+    for name, g in table[table["set"] == "test"].groupby("architecture", sort=False):
+        report[name] = {"channels_removed_mean": float(g["channels_removed"].mean()),
+                        **{c: float(g[c].mean()) for c in ("baseline_plcc", "pruned_plcc", "baseline_rmse",
+                                                           "pruned_rmse")}}
     write_csv(Path(args.plots) / "baseline_vs_pruned.csv", table)
     write_json(args.metrics, report)
 

@@ -13,7 +13,7 @@ from rashomon.data.manifest import manifest_hash, read_manifest
 from rashomon.data.truth import read_truth
 from rashomon.errors import InputError
 from rashomon.fitting import quiet_lightning
-from rashomon.heads.evaluation import evaluate_predictions
+from rashomon.heads.evaluation import evaluate_predictions, headline
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.training import train_variants
 from rashomon.io import atomic_path, read_json, write_csv, write_json
@@ -43,14 +43,11 @@ def run(params, args):
         predictions = pd.concat(frames, ignore_index=True)
         write_csv(args.predictions, predictions)
     ceiling = (read_json(args.reliability).get("noise_ceiling") or {}).get(target)
-    report, variants = evaluate_predictions(predictions, manifest, target, ceiling)
+    per_arch, variants = evaluate_predictions(predictions, manifest, target, ceiling)
+    report = headline(per_arch, ceiling)
     if read_truth(args.truth) is not None:
         report["label"] = "SYNTHETIC data; backbones pretrained on synthetic data"
-    table = pd.DataFrame([{"architecture": a, "plcc": r["plcc_mean"], "plcc_sd": r["plcc_sd"],
-                           "srcc": r["srcc_mean"], "rmse": r["rmse_mean"], "model_reliability": r["model_reliability"],
-                           "variant_ceiling": r["variant_ceiling"], "corr_quality": r["corr_quality"],
-                           "partial_authenticity_given_quality": r["partial_authenticity_given_quality"]}
-                          for a, r in report["architectures"].items()])
+    table = pd.DataFrame([{"architecture": a, **r} for a, r in per_arch.items()]).rename(columns={"plcc_mean": "plcc"})
     with atomic_path(args.plots, is_dir=True) as plots:
         write_csv(plots / "architectures.csv", table)
         write_csv(plots / "variants.csv", variants)

@@ -33,14 +33,19 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path):
     gradcam = np.load(proj / "data/explanations/gradcam/efficientnet_small.npz")
     assert gradcam["maps"].shape[1:] == (2, 64, 64) and len(gradcam["image_ids"]) > 10
     assert len(list((proj / "plots/explain").glob("*.png"))) == 1  # mpm explains one image
-    prune = json.loads((proj / "metrics/prune.json").read_text())
-    assert prune["resnet_small"]["fit"]["pruned_rmse"] <= prune["resnet_small"]["fit"]["baseline_rmse"] + 1e-9
+    prune = pd.read_csv(proj / "plots/prune/baseline_vs_pruned.csv")
+    fit = prune[prune["set"] == "fit"]
+    assert (fit["pruned_rmse"] <= fit["baseline_rmse"] + 1e-9).all() and len(fit) == 4
+    assert set(json.loads((proj / "metrics/prune.json").read_text())["resnet_small"]) >= {"pruned_plcc", "baseline_plcc"}
     report = json.loads((proj / "metrics/train.json").read_text())
     assert set(report["architectures"]) == {"resnet_small", "efficientnet_small"}
-    assert report["architectures"]["resnet_small"]["n_variants"] == 2
+    assert set(report["architectures"]["resnet_small"]) == {"plcc_mean", "plcc_sd", "model_reliability",
+                                                             "partial_authenticity_given_quality"}
     assert "SYNTHETIC" in report["label"]
     variants = pd.read_csv(proj / "plots/train/variants.csv")
     assert len(variants) == 4 and {"rmse", "plcc", "srcc", "epochs"} <= set(variants.columns)
+    archs = pd.read_csv(proj / "plots/train/architectures.csv").set_index("architecture")
+    assert archs.loc["resnet_small", "n_variants"] == 2
     # training curves are plots DVC can load (versioned with git, not ignored)
     plots = json.loads(run(["dvc", "plots", "show", "--json"], proj))
     assert any(k.startswith("dvclive/train/resnet_small/v0/") and k.endswith("val/loss.tsv") for k in plots["data"])
@@ -51,7 +56,7 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path):
     out = run(["dvc", "exp", "run", "-S", "train.seeds=3"], proj)
     ran = stages_run(out)
     assert "train" in ran and "features" not in ran and "pretrain" not in ran  # the cache is reused
-    report = json.loads((proj / "metrics/train.json").read_text())
-    assert report["architectures"]["resnet_small"]["n_variants"] == 3
+    archs = pd.read_csv(proj / "plots/train/architectures.csv").set_index("architecture")
+    assert archs.loc["resnet_small", "n_variants"] == 3
     preds = pd.read_csv(proj / "data/predictions.csv")
     assert preds.groupby("architecture")["variant"].nunique().tolist() == [3, 3]

@@ -64,7 +64,7 @@ def test_pixels_rerun_exactly_their_dependents_and_reruns_are_bit_for_bit(tmp_pa
     assert out_hashes(proj) == first
     assert run(["dvc", "metrics", "diff", "--json"], proj).strip() in ("{}", "")
     report = json.loads((proj / "metrics/idsds.json").read_text())
-    assert "SYNTHETIC" in report["label"] and {"score_gradcam_pp", "best_dummy"} <= set(report["models"]["resnet20"])
+    assert "SYNTHETIC" in report["label"] and {"best_method", "best_dummy", "reliability_warning"} <= set(report["models"]["resnet20"])
 
 
 def stage_cmd(proj, script, *args):
