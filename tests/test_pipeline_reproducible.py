@@ -30,7 +30,7 @@ TINY = {
                 "mpm": {"n_images": 1, "stride": 16}},
     "idsds": IDSDS_TINY,
 }
-PIXEL_STAGES = {"ingest", "features", "train", "prune", "explain@gradcam", "explain@lime", "explain@mpm",
+PIXEL_STAGES = {"ingest", "features", "train", "reliance", "prune", "explain@gradcam", "explain@lime", "explain@mpm",
                 "explain_figures"}
 
 
@@ -60,7 +60,7 @@ def test_pixels_rerun_exactly_their_dependents_and_reruns_are_bit_for_bit(tmp_pa
     # a second clean run of every stage gives the same bytes, and no metric moves
     subprocess.run(["git", "checkout", "-q", "--", "dataset"], cwd=proj, check=True)
     second = run(["dvc", "repro", "-f"], proj)
-    assert len(stages_run(second)) == 16  # 14 stages, explain a matrix of 3
+    assert len(stages_run(second)) == 17  # 15 stages, explain a matrix of 3
     assert out_hashes(proj) == first
     assert run(["dvc", "metrics", "diff", "--json"], proj).strip() in ("{}", "")
     report = json.loads((proj / "metrics/idsds.json").read_text())

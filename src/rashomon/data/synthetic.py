@@ -121,6 +121,40 @@ def add_artifact(
     return np.clip(out, 0, 1).astype(np.float32), mask
 
 
+TWIN_DIR = "twins"
+TWINS: tuple[str, ...] = ("no_artifact", "no_degradation")
+
+
+def render_with_twins(rng: np.random.Generator, size: int, obj: str, colour: str, badness: float, strength: float,
+                      artifact: str | None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """An image, its artifact mask, and its twins from the same random draws: the same
+    scene without the local artifact, and the same scene (artifact at the same place and
+    strength) without the global degradation. The twins say what each cue does to a model."""
+    scene = render_scene(rng, size, obj, colour)
+    after_scene = rng.bit_generator.state
+    degraded = degrade_global(rng, scene, badness)
+    mask = np.zeros(degraded.shape[:2], dtype=np.float32)
+    img = degraded
+    if artifact is not None:
+        img, mask = add_artifact(rng, degraded, strength, artifact)
+    replay = np.random.default_rng()
+    replay.bit_generator.state = after_scene
+    clean = degrade_global(replay, scene, 0.0)  # draws the same noise (times 0): artifact lands alike
+    if artifact is not None:
+        clean, _ = add_artifact(replay, clean, strength, artifact)
+    return img, mask, {"no_artifact": degraded, "no_degradation": clean}
+
+
+def save_png(img: np.ndarray, path: Path) -> None:
+    """An RGB float image in [0, 1] as an 8-bit PNG."""
+    Image.fromarray((img * 255).round().astype(np.uint8)).save(path)
+
+
+def twin_path(root: str | os.PathLike, twin: str, image_id: str) -> Path:
+    """Where the synthesizer stored one image's twin."""
+    return Path(root) / TWIN_DIR / twin / f"{image_id}.png"
+
+
 def _standardise(v: np.ndarray) -> np.ndarray:
     return (v - v.mean()) / (v.std() + 1e-12)
 
@@ -217,15 +251,16 @@ def generate(out_dir: str | os.PathLike, cfg: SyntheticConfig) -> dict:
         mask_dir = tmp / "masks"
         img_dir.mkdir(parents=True)
         mask_dir.mkdir()
+        for kind in TWINS:
+            (tmp / TWIN_DIR / kind).mkdir(parents=True)
         for i in tqdm(range(n), desc="synthetic images", unit="img", mininterval=2):
-            img_rng = np.random.default_rng([cfg.seed, i])
-            img = render_scene(img_rng, cfg.image_size, drawn_object[i], prompts["colour"][prompt[i]])
-            img = degrade_global(img_rng, img, badness[i])
-            mask = np.zeros(img.shape[:2], dtype=np.float32)
-            if has_artifact[i]:
-                img, mask = add_artifact(img_rng, img, strength[i], ARTIFACTS[artifact_kind[i]])
-            Image.fromarray((img * 255).round().astype(np.uint8)).save(img_dir / f"{i}.png")
+            kind = ARTIFACTS[artifact_kind[i]] if has_artifact[i] else None
+            img, mask, twins = render_with_twins(np.random.default_rng([cfg.seed, i]), cfg.image_size, drawn_object[i],
+                                                 prompts["colour"][prompt[i]], badness[i], strength[i], kind)
+            save_png(img, img_dir / f"{i}.png")
             Image.fromarray((mask * 255).astype(np.uint8)).save(mask_dir / f"{i}.png")
+            for twin, pixels in twins.items():
+                save_png(pixels, tmp / TWIN_DIR / twin / f"{i}.png")
         (tmp / "DATA" / "MOS").mkdir(parents=True)
         (tmp / "DATA" / "STD").mkdir(parents=True)
         for k, dim in enumerate(DIMENSIONS, start=1):
