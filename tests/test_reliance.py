@@ -87,3 +87,9 @@ def test_partial_corr_p_matches_a_regression_t_test():
     r = stats.pearsonr(rx, ry)[0]
     t = r * np.sqrt(77 / (1 - r**2))
     assert partial_corr_p(r, 80) == pytest.approx(2 * stats.t.sf(abs(t), 77))
+
+
+def test_partial_corr_p_edge_cases():
+    assert np.isnan(partial_corr_p(0.5, 3))        # no degrees of freedom: undefined, not significant
+    assert np.isnan(partial_corr_p(float("nan"), 50))
+    assert partial_corr_p(1.0, 50) == 0.0

@@ -32,8 +32,10 @@ def predict_images(variants: VariantSet, images: torch.Tensor, batch_size: int =
 def partial_corr_p(r: float, n: int, n_controls: int = 1) -> float:
     """Two-sided p of a partial correlation (t with n - 2 - n_controls df)."""
     df = n - 2 - n_controls
-    if not np.isfinite(r) or df < 1 or abs(r) >= 1:
-        return float("nan") if not np.isfinite(r) else 0.0
+    if not np.isfinite(r) or df < 1:
+        return float("nan")
+    if abs(r) >= 1:
+        return 0.0
     t = r * np.sqrt(df / (1 - r**2))
     return float(2 * stats.t.sf(abs(t), df))
 
