@@ -22,13 +22,14 @@ def evaluate_predictions(
     rows = []
     for arch, group in predictions.groupby("architecture", sort=False):
         test = group[group["subset"] == "test"]
-        preds = []
+        preds, arch_rows = [], []
         for v, g in test.groupby("variant"):
             y = truth.loc[g["image_id"], target].to_numpy()
-            rows.append({"architecture": arch, "variant": int(v),
-                         **prediction_metrics(g["prediction"].to_numpy(), y), "epochs": int(g["epochs"].iloc[0])})
+            arch_rows.append({"architecture": arch, "variant": int(v), **prediction_metrics(g["prediction"].to_numpy(), y),
+                              "epochs": int(g["epochs"].iloc[0])})
             preds.append(g.set_index("image_id")["prediction"].rename(int(v)))
-        frame = pd.DataFrame([r for r in rows if r["architecture"] == arch])
+        rows += arch_rows
+        frame = pd.DataFrame(arch_rows)
         common = pd.concat(preds, axis=1, join="inner")  # images in every variant's test set
         columns = [common[c].to_numpy() for c in common.columns]
         reliability = model_reliability(columns)
