@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rashomon.attribution.gradcam import constant_share, single_signed
 from rashomon.attribution.runner import explain_architecture, explanation_ids, save_maps, within_consistency
 from rashomon.backbones import create_backbone
 from rashomon.backbones.weights import check_backbone_names, weights_for
@@ -29,6 +30,8 @@ def run(params, args):
     if method != "gradcam":  # perturbation methods read the image files
         check_image_hashes(manifest[manifest["image_id"].isin(ids)], args.images)
     report = {"method": method, "n_images": len(ids), "pruned_variants": cfg.use_pruned, "architectures": {}}
+    if method == "gradcam":
+        report["target_layer"] = cfg.gradcam.target_layer
     with atomic_path(args.out, is_dir=True) as tmp:
         for name in params.backbones.names:
             backbone = create_backbone(name, weights_for(name, params.backbones, Path(args.pretrained)))
@@ -39,6 +42,9 @@ def run(params, args):
                                           options)
             save_maps(tmp / f"{name}.npz", ids, result.maps, result.info)
             entry = {"within_architecture_consistency": float(np.nanmean(within_consistency(result.maps)))}
+            if method == "gradcam":  # the per-image constant of a signed map (README: Grad-CAM target layer)
+                entry["constant_share_mean"] = float(np.nanmean(constant_share(result.maps)))
+                entry["single_signed_maps_share"] = float(single_signed(result.maps).mean())
             if "fidelity" in result.info:
                 entry["lime_fidelity_r2_mean"] = float(np.nanmean(result.info["fidelity"]))
             report["architectures"][name] = entry

@@ -160,7 +160,9 @@ def test_weighted_ridge_matches_sklearn():
 
 def test_lime_on_a_real_model_with_slic_segments():
     b, vs = real_variants("densenet_small", k=2)
-    res = attribute("lime", torch.randn(1, 3, 64, 64) * 0.5, vs, n_samples=64, progress=False)
+    blocks = torch.randn(1, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    x = torch.nn.functional.interpolate(blocks, size=(64, 64), mode="nearest")   # regions SLIC can segment
+    res = attribute("lime", x, vs, n_samples=64, progress=False)
     assert res.maps.shape == (1, 2, 64, 64) and 2 <= res.info["segments"].max() + 1 <= 150
 
 
@@ -194,3 +196,32 @@ def test_explaining_an_image_outside_the_manifest_is_an_error():
     manifest = pd.DataFrame({"path": ["x.png"]}, index=pd.Index(["0"], name="image_id"))
     with pytest.raises(InputError, match="\\['99'\\] are not in the manifest"):
         explain_architecture("gradcam", b, vs, None, manifest, ["99"], {})
+
+
+@pytest.mark.parametrize("name", ["resnet_small", "vgg_small", "densenet_small", "efficientnet_small"])
+@pytest.mark.parametrize("target_layer", ["after_bn", "block_output"])
+def test_gradcam_at_later_targets_equals_captum(name, target_layer):
+    from captum.attr import LayerAttribution, LayerGradCam
+
+    b, vs = real_variants(name, k=2)
+    b.train(False)
+    x = torch.randn(3, 3, 64, 64)
+    with torch.no_grad():
+        target, *side = b.stem(x)
+    ours = attribute("gradcam", None, vs, stem_outputs=(target, *side), size=(64, 64), target_layer=target_layer).maps
+    layer = b.tail.cam_layers()[target_layer]
+    for k in range(2):   # captum hooks the same tail module, the tail alone runs (no stem reuse of modules)
+        cap = LayerGradCam(lambda t, k=k: vs.variant_from_stem((t, *side), k), layer).attribute(target.clone())
+        cap = LayerAttribution.interpolate(cap, (64, 64), interpolate_mode="bilinear")[:, 0].detach().numpy()
+        np.testing.assert_allclose(ours[:, k], cap, rtol=1e-4, atol=1e-5)
+
+
+def test_gradcam_constant_share():
+    from rashomon.attribution.gradcam import constant_share, single_signed
+
+    const = np.full((1, 4, 4), 2.0)
+    zero_mean = np.array([[[1.0, -1.0], [-1.0, 1.0]]])
+    half = np.array([[[1.0, 3.0], [1.0, 3.0]]])  # mean 2, mean square 5
+    np.testing.assert_allclose(constant_share(np.concatenate([const[:, :2, :2], zero_mean, half])), [1, 0, 0.8])
+    assert np.isnan(constant_share(np.zeros((1, 3, 3)))[0])
+    assert single_signed(np.concatenate([half, zero_mean])).tolist() == [True, False]

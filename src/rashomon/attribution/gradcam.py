@@ -1,9 +1,17 @@
-"""Grad-CAM for a scalar output, from cached stem outputs through the tail only."""
+"""Grad-CAM for a scalar output, from cached stem outputs through the tail only.
+
+The target is the stem's last conv output (`conv`, the study's layer: before BatchNorm for
+every family here), or later in the tail: the BatchNorm output (`after_bn`) or the
+activation that enters global pooling (`block_output`). A signed map taken before
+BatchNorm carries a per-image constant (sum over channels of weight x BN running mean)
+that can set the sign of the whole map; `constant_share` measures it.
+"""
 
 from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -11,28 +19,73 @@ from rashomon.attribution.registry import METHODS, Attribution
 from rashomon.variants.variant_set import VariantSet, apply_channel_mask
 
 
+CAM_TARGETS = ("conv", "after_bn", "block_output")
+
+
+def _cam_at_layer(variants: VariantSet, target: torch.Tensor, side: Sequence[torch.Tensor],
+                  layer: str) -> torch.Tensor:
+    """(K, B, h, w) Grad-CAM at a tail module's output, captured with a forward hook."""
+    module = variants.backbone.tail.cam_layers()[layer]
+    captured: list[torch.Tensor] = []
+
+    def hook(_m, _i, out):
+        captured.append(out)
+        return out.clone()  # an in-place op after the layer (VGG's ReLU) must not overwrite what we keep
+
+    handle = module.register_forward_hook(hook)
+    try:
+        with torch.enable_grad():
+            x = target.clone().requires_grad_(True)   # puts the frozen tail's activations in the graph
+            total = sum(variants.variant_from_stem((x, *side), j).sum() for j in range(len(variants)))
+            grads = torch.autograd.grad(total, captured)
+    finally:
+        handle.remove()
+    return torch.stack([(g.mean(dim=(-2, -1), keepdim=True) * a.detach()).sum(1) for g, a in zip(grads, captured)])
+
+
 def gradcam_from_stem(variants: VariantSet, outs: Sequence[torch.Tensor], size: tuple[int, int],
-                      relu: bool = False) -> torch.Tensor:
+                      relu: bool = False, target_layer: str = "conv") -> torch.Tensor:
     """Grad-CAM of every variant from stem outputs: d(score)/d(target activation), channel
     weights = spatial mean of the gradient, weighted sum of the (masked) activations,
     bilinear upsampling to the input size. Returns (B, K, H, W)."""
     target, *side = [o.detach() for o in outs]
     k = len(variants)
-    a = target.unsqueeze(0).expand(k, *target.shape).clone().requires_grad_(True)
-    with torch.enable_grad():
-        total = sum(variants.variant_from_stem((a[j], *side), j).sum() for j in range(k))
-        (grad,) = torch.autograd.grad(total, a)
-    masked = apply_channel_mask(target, variants.masks)                 # (K, B, C, h, w)
-    cam = (grad.mean(dim=(-2, -1), keepdim=True) * masked).sum(dim=2)   # (K, B, h, w)
+    if target_layer == "conv":
+        a = target.unsqueeze(0).expand(k, *target.shape).clone().requires_grad_(True)
+        with torch.enable_grad():
+            total = sum(variants.variant_from_stem((a[j], *side), j).sum() for j in range(k))
+            (grad,) = torch.autograd.grad(total, a)
+        masked = apply_channel_mask(target, variants.masks)                 # (K, B, C, h, w)
+        cam = (grad.mean(dim=(-2, -1), keepdim=True) * masked).sum(dim=2)   # (K, B, h, w)
+    elif target_layer in CAM_TARGETS:
+        cam = _cam_at_layer(variants, target, side, target_layer)
+    else:
+        raise ValueError(f"unknown Grad-CAM target {target_layer!r}; choose from {CAM_TARGETS}")
     if relu:
         cam = cam.clamp_min(0)
     cam = F.interpolate(cam, size=size, mode="bilinear", align_corners=False)
     return cam.transpose(0, 1)
 
 
+def constant_share(maps: np.ndarray) -> np.ndarray:
+    """Per map, the share of its energy that is its spatial mean (mean^2 / mean of squares):
+    1 for a constant map, 0 for a map that averages to zero. NaN for an all-zero map."""
+    flat = maps.reshape(*maps.shape[:-2], -1).astype(np.float64)
+    energy = (flat ** 2).mean(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(energy > 0, flat.mean(-1) ** 2 / energy, np.nan)
+
+
+def single_signed(maps: np.ndarray) -> np.ndarray:
+    """Per map, whether every pixel has the same sign (the constant dominates)."""
+    flat = maps.reshape(*maps.shape[:-2], -1)
+    return (flat >= 0).all(-1) | (flat <= 0).all(-1)
+
+
 @METHODS.register("gradcam")
 def gradcam(images: torch.Tensor | None, variants: VariantSet, *, stem_outputs: Sequence[torch.Tensor] | None = None,
-            size: tuple[int, int] | None = None, relu: bool = False, batch_size: int = 64) -> Attribution:
+            size: tuple[int, int] | None = None, relu: bool = False, target_layer: str = "conv",
+            batch_size: int = 64) -> Attribution:
     """Grad-CAM for a scalar output; with `stem_outputs` (the feature cache) no stem pass runs."""
     if stem_outputs is None:
         with torch.no_grad():
@@ -40,7 +93,7 @@ def gradcam(images: torch.Tensor | None, variants: VariantSet, *, stem_outputs: 
     if size is None:
         size = tuple(images.shape[-2:]) if images is not None else (variants.backbone.spec.input_size,) * 2
     n = stem_outputs[0].shape[0]
-    maps = [gradcam_from_stem(variants, [o[i:i + batch_size] for o in stem_outputs], size, relu)
+    maps = [gradcam_from_stem(variants, [o[i:i + batch_size] for o in stem_outputs], size, relu, target_layer)
             for i in range(0, n, batch_size)]
     return Attribution(torch.cat(maps).numpy())
 

@@ -42,6 +42,11 @@ class VGGTail(nn.Module):
         self.mix_weight, self.mix_bias = self.fc[0].weight, self.fc[0].bias
         self.rest = self.fc[1:]
 
+    def cam_layers(self) -> dict[str, nn.Module]:
+        """Modules whose *output* is a later Grad-CAM target (see CAM_TARGETS)."""
+        bn = next(m for m in self.features if isinstance(m, nn.BatchNorm2d))
+        return {"after_bn": bn, "block_output": self.features[-1]}
+
     def channelwise(self, target: torch.Tensor) -> torch.Tensor:
         return torch.flatten(self.avgpool(self.features(target)), 2)
 
@@ -79,6 +84,9 @@ class ResNetTail(nn.Module):
         self.avgpool = model.avgpool
         self.target_offset, self.mix_weight, self.mix_bias, self.rest = 0, None, None, nn.Identity()
 
+    def cam_layers(self) -> dict[str, nn.Module]:
+        return {"after_bn": self.bn, "block_output": self.relu}
+
     def channelwise(self, target: torch.Tensor, identity: torch.Tensor) -> torch.Tensor:
         return torch.flatten(self.avgpool(self.relu(self.bn(target) + identity)), 2)
 
@@ -111,17 +119,21 @@ class DenseNetTail(nn.Module):
     def __init__(self, model: nn.Module):
         super().__init__()
         self.norm = model.features.norm5
+        self.relu = nn.ReLU()
         self.mix_weight, self.mix_bias, self.rest = None, None, nn.Identity()
         last_block = list(model.features.children())[-2]
         growth = list(last_block.children())[-1].conv2.out_channels
         self.target_offset = model.features.norm5.num_features - growth  # target channels come last
 
+    def cam_layers(self) -> dict[str, nn.Module]:
+        return {"after_bn": self.norm, "block_output": self.relu}
+
     def channelwise(self, target: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
-        out = torch.relu(self.norm(torch.cat([prev, target], 1)))
+        out = self.relu(self.norm(torch.cat([prev, target], 1)))
         return torch.flatten(nn.functional.adaptive_avg_pool2d(out, 1), 2)
 
     def forward(self, target: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
-        out = torch.relu(self.norm(torch.cat([prev, target], 1)))
+        out = self.relu(self.norm(torch.cat([prev, target], 1)))
         return torch.flatten(nn.functional.adaptive_avg_pool2d(out, 1), 1)
 
 
@@ -142,6 +154,9 @@ class EfficientNetTail(nn.Module):
         self.post = nn.Sequential(*list(model.features[-1])[1:])
         self.avgpool = model.avgpool
         self.target_offset, self.mix_weight, self.mix_bias, self.rest = 0, None, None, nn.Identity()
+
+    def cam_layers(self) -> dict[str, nn.Module]:
+        return {"after_bn": self.post[0], "block_output": self.post[-1]}
 
     def channelwise(self, target: torch.Tensor) -> torch.Tensor:
         return torch.flatten(self.avgpool(self.post(target)), 2)

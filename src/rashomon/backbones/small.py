@@ -11,14 +11,14 @@ from torchvision.models.resnet import BasicBlock
 
 from rashomon.backbones.registry import BackboneSpec, register
 
-N_PRETRAIN_CLASSES = 8  # object classes of the synthetic generator
+N_PRETRAIN_OUTPUTS = 19  # logits of the multi-task pretraining: 8 objects + 5 materials + 6 colours
 
 
 class SmallVGG(nn.Module):
     """VGG-BN layout (features / avgpool / classifier with fc1, fc2) at a fraction of the
     width; batch norm because plain VGG does not train from scratch in the default's budget."""
 
-    def __init__(self, num_classes: int = N_PRETRAIN_CLASSES, cfg=(16, "M", 32, "M", 64, 64, "M", 128, 128)):
+    def __init__(self, num_classes: int = N_PRETRAIN_OUTPUTS, cfg=(16, "M", 32, "M", 64, 64, "M", 128, 128)):
         super().__init__()
         layers: list[nn.Module] = []
         c = 3
@@ -41,7 +41,7 @@ class SmallVGG(nn.Module):
 class SmallResNet(nn.Module):
     """torchvision ResNet layout with BasicBlocks, widths 16-128, no stem max-pool."""
 
-    def __init__(self, num_classes: int = N_PRETRAIN_CLASSES, widths=(16, 32, 64, 128)):
+    def __init__(self, num_classes: int = N_PRETRAIN_OUTPUTS, widths=(16, 32, 64, 128)):
         super().__init__()
         self.conv1 = nn.Conv2d(3, widths[0], 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(widths[0])
@@ -63,7 +63,7 @@ class SmallResNet(nn.Module):
         return self.fc(self.avgpool(x).flatten(1))
 
 
-def small_densenet(num_classes: int = N_PRETRAIN_CLASSES) -> DenseNet:
+def small_densenet(num_classes: int = N_PRETRAIN_OUTPUTS) -> DenseNet:
     model = DenseNet(growth_rate=12, block_config=(2, 2, 2), num_init_features=24, bn_size=4,
                      num_classes=num_classes)
     model.features.conv0 = nn.Conv2d(3, 24, 3, 2, 1, bias=False)
@@ -71,7 +71,7 @@ def small_densenet(num_classes: int = N_PRETRAIN_CLASSES) -> DenseNet:
     return model
 
 
-def small_efficientnet(num_classes: int = N_PRETRAIN_CLASSES) -> EfficientNet:
+def small_efficientnet(num_classes: int = N_PRETRAIN_OUTPUTS) -> EfficientNet:
     setting = [MBConvConfig(1, 3, 1, 16, 16, 1), MBConvConfig(4, 3, 2, 16, 24, 1),
                MBConvConfig(4, 5, 2, 24, 40, 1), MBConvConfig(4, 3, 1, 40, 64, 1)]
     return EfficientNet(setting, dropout=0.2, stochastic_depth_prob=0.0, num_classes=num_classes)

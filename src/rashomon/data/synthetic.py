@@ -69,8 +69,33 @@ def _shape_mask(kind: str, size: int, cx: float, cy: float, r: float, angle: flo
     raise ValueError(f"unknown shape {kind}")
 
 
-def render_scene(rng: np.random.Generator, size: int, obj: str, colour: str) -> np.ndarray:
-    """A clean scene: smooth two-colour background with texture and one object."""
+MATERIALS: tuple[str, ...] = ("plain", "stripes", "dots", "grain", "rings")
+
+
+def material_texture(rng: np.random.Generator, size: int, kind: str, cx: float, cy: float) -> np.ndarray:
+    """A surface texture in [-1, 1] (period 3-10 px, random orientation): the materials of
+    the pretraining scenes, so backbones learn texture features as ImageNet ones do."""
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32)
+    period = rng.uniform(3.0, 10.0)
+    angle = rng.uniform(0, np.pi)
+    u, v = x * np.cos(angle) + y * np.sin(angle), -x * np.sin(angle) + y * np.cos(angle)
+    if kind == "plain":
+        return np.zeros((size, size), np.float32)
+    if kind == "stripes":
+        return np.sin(2 * np.pi * u / period).astype(np.float32)
+    if kind == "dots":
+        return (np.sin(2 * np.pi * u / period) * np.sin(2 * np.pi * v / period) > 0.5).astype(np.float32) * 2 - 1
+    if kind == "grain":
+        g = ndimage.gaussian_filter(rng.normal(0, 1, (size, size)), sigma=period / 8)
+        return np.clip(g / (g.std() + 1e-8), -1, 1).astype(np.float32)
+    if kind == "rings":
+        return np.sin(2 * np.pi * np.hypot(x - cx * size, y - cy * size) / period).astype(np.float32)
+    raise ValueError(f"unknown material {kind}")
+
+
+def render_scene(rng: np.random.Generator, size: int, obj: str, colour: str, material: str | None = None) -> np.ndarray:
+    """A clean scene: smooth two-colour background with texture and one object (of a
+    surface `material`, pretraining scenes only; None draws nothing extra)."""
     x, y = _grid(size)
     c0, c1 = rng.uniform(0.2, 0.8, 3), rng.uniform(0.2, 0.8, 3)
     t = np.clip(x * np.cos(rng.uniform(0, np.pi)) + y * np.sin(rng.uniform(0, np.pi)), 0, 1)
@@ -82,6 +107,8 @@ def render_scene(rng: np.random.Generator, size: int, obj: str, colour: str) -> 
     mask = _shape_mask(obj, size, cx, cy, r, rng.uniform(0, 2 * np.pi))
     shade = 1.0 - 0.35 * ((x - cx) + (y - cy))  # consistent lighting from the top-left
     rgb = np.asarray(COLOURS[colour])[None, None, :] * shade[..., None]
+    if material is not None:
+        rgb = rgb * (1 + 0.3 * material_texture(rng, size, material, cx, cy))[..., None]
     img = np.where(mask[..., None], rgb, img)
     return np.clip(img, 0, 1).astype(np.float32)
 

@@ -1,0 +1,94 @@
+"""Ground-truth tables for one method x architecture from stored maps: localisation of
+each variant's map and of the prototype (variant mean), reference maps, twin
+faithfulness and deletion curves."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image
+
+from rashomon.groundtruth.faithfulness import curve_area, deletion_curves, region_mass, twin_agreement
+from rashomon.groundtruth.localisation import SCORES, localisation_scores
+from rashomon.groundtruth.references import reference_maps
+from rashomon.variants.variant_set import VariantSet
+
+PROTOTYPE = "prototype"
+
+
+def fit_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A binary mask at the maps' resolution (nearest neighbour)."""
+    if mask.shape == shape:
+        return mask > 0.5
+    img = Image.fromarray((mask > 0.5).astype(np.uint8) * 255)
+    return np.asarray(img.resize(shape[::-1], Image.NEAREST)) > 127
+
+
+def localisation_table(maps: np.ndarray, masks: np.ndarray, ids: Sequence[str]) -> pd.DataFrame:
+    """Scores per image of the prototype and of every variant; cue score = -map."""
+    rows = []
+    for i, image_id in enumerate(ids):
+        if not masks[i].any():
+            continue
+        per_variant = maps[i].astype(np.float64)
+        for level, m in [(PROTOTYPE, per_variant.mean(0))] + [(str(k), v) for k, v in enumerate(per_variant)]:
+            rows.append({"image_id": image_id, "level": level, **localisation_scores(-m, masks[i])})
+    return pd.DataFrame(rows, columns=["image_id", "level", *SCORES])
+
+
+def reference_table(images_rgb: np.ndarray, masks: np.ndarray, ids: Sequence[str], sigma: float,
+                    seed: int) -> pd.DataFrame:
+    """Scores of each reference map per image with an artifact (reference maps are cue scores)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, image_id in enumerate(ids):
+        refs = reference_maps(images_rgb[i], sigma, rng)
+        if not masks[i].any():
+            continue
+        for name, ref in refs.items():
+            rows.append({"image_id": image_id, "reference": name, **localisation_scores(ref, masks[i])})
+    return pd.DataFrame(rows, columns=["image_id", "reference", *SCORES])
+
+
+def summarise(table: pd.DataFrame) -> dict[str, float]:
+    """Mean of each score over images where it is defined, and the count of undefined ones."""
+    out = {s: float(table[s].mean()) if table[s].notna().any() else float("nan") for s in SCORES}
+    out["n_images"] = int(table["image_id"].nunique())
+    out["n_undefined_auroc"] = int(table["auroc"].isna().sum())
+    return out
+
+
+def faithfulness(maps: np.ndarray, masks: np.ndarray, twin_effect: np.ndarray) -> dict[str, float]:
+    """Twin agreement of the prototype maps over the images with an artifact."""
+    has = masks.reshape(len(masks), -1).any(1)
+    mass = region_mass(maps.astype(np.float64).mean(1)[has], masks[has])
+    return twin_agreement(mass, twin_effect[has])
+
+
+def deletion_table(variants: VariantSet, images: torch.Tensor, maps: np.ndarray, ids: Sequence[str], *,
+                   grid: int, steps: int, n_random: int, fill: float, seed: int) -> pd.DataFrame:
+    """Per image: deletion curve of the prototype map's order and the mean random curve."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, image_id in enumerate(ids):
+        curve, random = deletion_curves(variants, images[i], maps[i].astype(np.float64).mean(0), grid=grid,
+                                        steps=steps, n_random=n_random, fill=fill, rng=rng)
+        for s, (a, b) in enumerate(zip(curve, random.mean(0))):
+            rows.append({"image_id": image_id, "step": s, "fraction": s / steps, "map_order": float(a),
+                         "random_order": float(b)})
+    return pd.DataFrame(rows)
+
+
+def deletion_summary(table: pd.DataFrame) -> dict[str, float]:
+    """Areas under the mean curves (rating units x fraction deleted); gain = random - map:
+    > 0 when removing the map's most positive cells lowers the prediction faster."""
+    mean = table.groupby("step")[["map_order", "random_order"]].mean()
+    area_map, area_random = curve_area(mean["map_order"].to_numpy()), curve_area(mean["random_order"].to_numpy())
+    per_image = table.groupby("image_id").apply(
+        lambda t: curve_area(t["random_order"].to_numpy()) - curve_area(t["map_order"].to_numpy()),
+        include_groups=False)
+    return {"auc_map_order": area_map, "auc_random_order": area_random, "gain": area_random - area_map,
+            "share_images_better_than_random": float((per_image > 0).mean())}

@@ -1,0 +1,73 @@
+"""Is a map faithful to the model? (1) Across images, the map's signed mass on the artifact
+region against the model's measured twin effect (how much removing the artifact raises
+the prediction). (2) Deletion curves: grid cells removed in the map's order against
+random orders; a faithful map lowers the prediction faster."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy import stats
+
+from rashomon.variants.variant_set import VariantSet
+
+
+def region_mass(maps: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Per image, the map's mass in the mask pointing to "lowers authenticity", as a share
+    of its total absolute mass: sum(-map * mask) / sum(|map|). NaN for an all-zero map."""
+    flat, m = maps.reshape(len(maps), -1).astype(np.float64), masks.reshape(len(masks), -1)
+    total = np.abs(flat).sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, (-flat * m).sum(1) / total, np.nan)
+
+
+def twin_agreement(mass: np.ndarray, twin_effect: np.ndarray) -> dict[str, float]:
+    """Spearman correlation (and p) of region mass with the twin effect over images where
+    both are defined; > 0 = the map puts more weight on the artifact where the model
+    reacts to it more."""
+    ok = np.isfinite(mass) & np.isfinite(twin_effect)
+    if ok.sum() < 3 or np.ptp(mass[ok]) == 0 or np.ptp(twin_effect[ok]) == 0:
+        return {"rho": float("nan"), "p": float("nan"), "n": int(ok.sum())}
+    rho, p = stats.spearmanr(mass[ok], twin_effect[ok])
+    return {"rho": float(rho), "p": float(p), "n": int(ok.sum())}
+
+
+def cell_order(attribution: np.ndarray, grid: int) -> np.ndarray:
+    """Grid cells (row-major index) from the most to the least positive summed attribution
+    (stable sort: ties keep row-major order)."""
+    h, w = attribution.shape
+    sums = attribution.reshape(grid, h // grid, grid, w // grid).sum(axis=(1, 3)).ravel()
+    return np.argsort(-sums, kind="stable")
+
+
+def deleted_images(image: torch.Tensor, orders: np.ndarray, grid: int, steps: int, fill: float) -> torch.Tensor:
+    """For each order (R, G*G): the image with the first 0, G*G/steps, ..., G*G cells
+    replaced by `fill` -> (R * (steps + 1), C, H, W)."""
+    c, h, w = image.shape
+    ch, cw = h // grid, w // grid
+    per_step = np.linspace(0, grid * grid, steps + 1).round().astype(int)
+    out = image.expand(len(orders) * (steps + 1), c, h, w).clone()
+    for r, order in enumerate(orders):
+        for s, n in enumerate(per_step):
+            for cell in order[:n]:
+                y, x = divmod(int(cell), grid)
+                out[r * (steps + 1) + s, :, y * ch:(y + 1) * ch, x * cw:(x + 1) * cw] = fill
+    return out
+
+
+@torch.no_grad()
+def deletion_curves(variants: VariantSet, image: torch.Tensor, attribution: np.ndarray, *, grid: int, steps: int,
+                    n_random: int, fill: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Change in the variant-mean prediction as cells are deleted: in the map's order
+    (steps + 1,) and in `n_random` random orders (n_random, steps + 1). One batch."""
+    orders = np.stack([cell_order(attribution, grid)] + [rng.permutation(grid * grid) for _ in range(n_random)])
+    pred = variants(deleted_images(image, orders, grid, steps, fill)).mean(1).numpy()
+    curves = pred.reshape(len(orders), steps + 1)
+    curves = curves - curves[:, :1]
+    return curves[0], curves[1:]
+
+
+def curve_area(curve: np.ndarray) -> float:
+    """Area under a deletion curve over the deleted fraction in [0, 1] (trapezoid)."""
+    x = np.linspace(0, 1, len(curve))
+    return float(np.sum((curve[1:] + curve[:-1]) / 2 * np.diff(x)))

@@ -1,0 +1,165 @@
+"""Stage groundtruth: is each explanation right? Localisation against the artifact mask,
+reference maps, faithfulness to the model's twin effects, deletion curves."""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rashomon.attribution.runner import load_maps
+from rashomon.backbones import create_backbone
+from rashomon.backbones.preprocess import denormalise, load_images
+from rashomon.backbones.weights import check_backbone_names, weights_for
+from rashomon.cli import stage
+from rashomon.data.images import load_mask
+from rashomon.data.manifest import check_image_hashes, read_manifest
+from rashomon.data.truth import SYNTHETIC_LABEL, read_truth
+from rashomon.groundtruth.evaluate import (PROTOTYPE, deletion_summary, deletion_table, faithfulness, fit_mask,
+                                           localisation_table, reference_table, summarise)
+from rashomon.groundtruth.localisation import SCORES
+from rashomon.io import atomic_path, write_csv, write_json
+from rashomon.plotting import plt, save_figure
+from rashomon.variants.variant_set import load_variants
+
+log = logging.getLogger("rashomon.groundtruth")
+
+
+def run(params, args):
+    """Write metrics/groundtruth.json and plots/groundtruth/{localisation,references,deletion}.csv."""
+    cfg, names = params.groundtruth, params.backbones.names
+    check_backbone_names(params.backbones)
+    truth = read_truth(args.truth)
+    plots = Path(args.plots)
+    if truth is None:
+        with atomic_path(plots, is_dir=True) as tmp:
+            for table in ("localisation", "references", "deletion"):
+                write_csv(tmp / f"{table}.csv", pd.DataFrame({"method": [], "architecture": []}))
+        write_json(args.metrics, {"skipped": "no artifact masks: ground truth exists only for the synthetic default"})
+        return
+    manifest = read_manifest(args.manifest, rating_range=params.data.rating_range).set_index("image_id")
+    effects = pd.read_csv(args.effects, dtype={"image_id": str}).set_index(["architecture", "image_id"])
+    report = {"label": SYNTHETIC_LABEL, "cue_score": "-map (the artifact lowers authenticity); auroc_abs ranks |map|",
+              "methods": {}, "references": {}}
+    loc_frames, del_frames = [], []
+    for method in params.explain.methods:
+        entry: dict = {"architectures": {}}
+        for name in names:
+            stored = load_maps(Path(args.explanations) / method / f"{name}.npz")
+            ids = [str(i) for i in stored["image_ids"]]
+            maps = stored["maps"]
+            masks = np.stack([fit_mask(load_mask(truth.loc[i, "mask_path"]), maps.shape[-2:]) for i in ids])
+            table = localisation_table(maps, masks, ids)
+            loc_frames.append(table.assign(method=method, architecture=name))
+            proto = summarise(table[table.level == PROTOTYPE])
+            variants_mean = table[table.level != PROTOTYPE].groupby("level")[list(SCORES)].mean()
+            twin = effects.loc[name].reindex(ids)["artifact_effect"].to_numpy()
+            row = {**proto, "variant_auroc_mean": float(variants_mean["auroc"].mean()),
+                   "variant_auroc_sd": float(variants_mean["auroc"].std(ddof=1)),
+                   "twin_agreement": faithfulness(maps, masks, twin)}
+            # deletion curves: the first images, through the explained (pruned) variants
+            backbone = create_backbone(name, weights_for(name, params.backbones, Path(args.pretrained)))
+            pruned = np.load(Path(args.pruning) / f"{name}.npz")["masks"] if params.explain.use_pruned else None
+            variants = load_variants(backbone, Path(args.heads), params.train.seeds, pruned)
+            del_ids = ids[: cfg.deletion_images]
+            check_image_hashes(manifest.loc[del_ids].reset_index(), args.images)
+            images = load_images(manifest.loc[del_ids, "path"].tolist(), backbone.spec)
+            curves = deletion_table(variants, images, maps[: len(del_ids)], del_ids, grid=cfg.grid,
+                                    steps=cfg.deletion_steps, n_random=cfg.deletion_random, fill=cfg.deletion_fill,
+                                    seed=cfg.seed)
+            del_frames.append(curves.assign(method=method, architecture=name))
+            row["deletion"] = deletion_summary(curves)
+            entry["architectures"][name] = row
+            log.info("%s %s: AUROC %.3f, deletion gain %.3f", method, name, proto["auroc"], row["deletion"]["gain"])
+        ensemble_file = Path(args.ensemble) / f"{method}.npz"
+        if ensemble_file.is_file():  # the bagged ensemble's maps (MPM, LIME): localisation and twin agreement
+            stored = load_maps(ensemble_file)
+            ids = [str(i) for i in stored["image_ids"]]
+            masks = np.stack([fit_mask(load_mask(truth.loc[i, "mask_path"]), stored["maps"].shape[-2:]) for i in ids])
+            table = localisation_table(stored["maps"], masks, ids)
+            loc_frames.append(table.assign(method=method, architecture="ensemble"))
+            twin = effects["artifact_effect"].unstack(0).reindex(ids)[names].mean(axis=1).to_numpy()
+            entry["architectures"]["ensemble"] = {**summarise(table[table.level == PROTOTYPE]),
+                                                  "twin_agreement": faithfulness(stored["maps"], masks, twin),
+                                                  "deletion": None}
+        report["methods"][method] = entry
+    # reference maps on the union of explained images (scored per method's image set below)
+    all_ids = sorted({i for f in loc_frames for i in f["image_id"]}, key=lambda s: (len(s), s))
+    rgb = denormalise(load_images(manifest.loc[all_ids, "path"].tolist(), create_backbone(names[0]).spec))
+    masks = np.stack([fit_mask(load_mask(truth.loc[i, "mask_path"]), rgb.shape[1:3]) for i in all_ids])
+    refs = reference_table(rgb, masks, all_ids, cfg.gaussian_sigma, cfg.seed)
+    for method, entry in report["methods"].items():
+        method_ids = set(pd.concat(loc_frames).query("method == @method")["image_id"])
+        ref_scores = {r: summarise(t[t.image_id.isin(method_ids)]) for r, t in refs.groupby("reference")}
+        entry["references"] = {r: ref_scores[r]["auroc"] for r in ref_scores}
+        best = max(((a, r) for a, r in entry["architectures"].items() if a != "ensemble"),
+                   key=lambda kv: np.nan_to_num(kv[1]["auroc"], nan=-1))
+        entry["best_auroc"] = {"architecture": best[0], "auroc": best[1]["auroc"]}
+        entry["beats_gaussian"] = bool(best[1]["auroc"] > ref_scores["gaussian"]["auroc"])
+        entry["beats_sobel"] = bool(best[1]["auroc"] > ref_scores["sobel"]["auroc"])
+    report["references"] = {r: summarise(t) for r, t in refs.groupby("reference")}
+    summary = auroc_summary(report)
+    deletion = pd.concat(del_frames, ignore_index=True)
+    with atomic_path(plots, is_dir=True) as tmp:
+        write_csv(tmp / "localisation.csv", pd.concat(loc_frames, ignore_index=True))
+        write_csv(tmp / "references.csv", refs)
+        write_csv(tmp / "deletion.csv", deletion)
+        write_csv(tmp / "summary.csv", summary)
+        auroc_figure(summary, tmp / "auroc.png")
+        deletion_figure(deletion, tmp / "deletion.png")
+    write_json(args.metrics, report)
+
+
+def auroc_summary(report: dict) -> pd.DataFrame:
+    """One row per method x architecture (prototype maps) and per reference map."""
+    rows = [{"label": f"{m} / {a}", "kind": m, "auroc": r["auroc"], "auroc_abs": r["auroc_abs"]}
+            for m, e in report["methods"].items() for a, r in e["architectures"].items()]
+    rows += [{"label": f"reference: {r}", "kind": "reference", "auroc": v["auroc"], "auroc_abs": v["auroc_abs"]}
+             for r, v in report["references"].items()]
+    return pd.DataFrame(rows)
+
+
+def auroc_figure(summary: pd.DataFrame, path: Path) -> None:
+    """AUROC of -map against the artifact mask: methods x architectures beside the references."""
+    fig, ax = plt.subplots(figsize=(6.5, 0.28 * len(summary) + 1.2))
+    colours = {k: c for k, c in zip(summary["kind"].unique(), plt.rcParams["axes.prop_cycle"].by_key()["color"])}
+    colours["reference"] = "grey"
+    ax.barh(summary["label"], summary["auroc"], color=[colours[k] for k in summary["kind"]])
+    ax.axvline(0.5, color="black", lw=0.8, ls=":")
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("AUROC of -map against the artifact mask (0.5 = chance)")
+    ax.set_title("Does the explanation find the cue the raters punish?", fontsize=9)
+    save_figure(fig, path)
+
+
+def deletion_figure(deletion: pd.DataFrame, path: Path) -> None:
+    """Mean deletion curves per method and architecture (solid: map order; dotted: random)."""
+    methods = list(deletion["method"].unique())
+    fig, axes = plt.subplots(1, len(methods), figsize=(4.2 * len(methods), 3.3), squeeze=False, sharey=True)
+    for ax, method in zip(axes[0], methods):
+        for arch, t in deletion[deletion.method == method].groupby("architecture", sort=False):
+            mean = t.groupby("fraction")[["map_order", "random_order"]].mean()
+            line, = ax.plot(mean.index, mean["map_order"], label=arch)
+            ax.plot(mean.index, mean["random_order"], ls=":", color=line.get_color())
+        ax.set_title(method)
+        ax.set_xlabel("fraction of grid cells deleted (most positive first)")
+    axes[0, 0].set_ylabel("change in predicted authenticity")
+    axes[0, -1].legend(fontsize=7)
+    save_figure(fig, path)
+
+
+main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),
+             ("--images", {"default": "data/images.csv"}),
+             ("--truth", {"default": "data/truth.csv"}),
+             ("--explanations", {"default": "data/explanations"}),
+             ("--effects", {"default": "plots/reliance/effects.csv"}),
+             ("--ensemble", {"default": "data/ensemble"}),
+             ("--pretrained", {"default": "models/pretrained"}),
+             ("--heads", {"default": "models/heads"}),
+             ("--pruning", {"default": "data/pruning"}),
+             ("--metrics", {"default": "metrics/groundtruth.json"}),
+             ("--plots", {"default": "plots/groundtruth"}))
+
+if __name__ == "__main__":
+    main()

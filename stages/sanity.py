@@ -1,0 +1,114 @@
+"""Stage sanity: cascading model randomisation and shuffled-ratings heads (Adebayo et al. 2018)."""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rashomon.attribution import attribute
+from rashomon.attribution.runner import explanation_ids
+from rashomon.backbones import create_backbone, get_spec
+from rashomon.backbones.preprocess import denormalise, load_images
+from rashomon.backbones.weights import check_backbone_names, weights_for
+from rashomon.cli import stage
+from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
+from rashomon.data.splits import subset_ids
+from rashomon.fitting import quiet_lightning
+from rashomon.groundtruth.sanity import cascade, shuffled_head, similarity, sobel_reference, with_head
+from rashomon.heads.features import FeatureCache
+from rashomon.io import atomic_path, write_csv, write_json
+from rashomon.plotting import plt, save_figure
+from rashomon.variants.variant_set import load_variants
+
+log = logging.getLogger("rashomon.sanity")
+
+
+def run(params, args):
+    """Write metrics/sanity.json, plots/sanity/cascade.csv and plots/sanity/cascade.png."""
+    quiet_lightning()
+    cfg, names = params.sanity, params.backbones.names
+    check_backbone_names(params.backbones)
+    manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
+    splits = pd.read_csv(args.splits, dtype={"image_id": str})
+    ids = explanation_ids(splits, params.train.scheme, cfg.n_images)
+    check_image_hashes(manifest[manifest["image_id"].isin(ids)], args.images)
+    indexed = manifest.set_index("image_id")
+    rows, report = [], {"rule": f"passes if mean Spearman(|map|) after full randomisation < {cfg.pass_below}",
+                        "n_images": len(ids), "methods": {}}
+    for name in names:
+        backbone = create_backbone(name, weights_for(name, params.backbones, Path(args.pretrained)))
+        masks = np.load(Path(args.pruning) / f"{name}.npz")["masks"] if params.explain.use_pruned else None
+        variants = load_variants(backbone, Path(args.heads), params.train.seeds, masks)
+        images = load_images(indexed.loc[ids, "path"].tolist(), backbone.spec)
+        cache = FeatureCache(Path(args.features) / name, manifest_hash(manifest))
+        row_of = {i: k for k, i in enumerate(cache.ids)}
+        emb, tgt = {}, {}
+        for subset in ("train", "val"):
+            sub = subset_ids(splits, params.train.scheme, 0, subset)
+            emb[subset] = cache.embedding()[[row_of[i] for i in sub]]
+            tgt[subset] = indexed.loc[sub, params.data.target].to_numpy()
+        shuffled = with_head(variants, shuffled_head(emb, tgt, kind=get_spec(name).head, cfg=params.train,
+                                                     seed=cfg.seed))
+        for method in cfg.methods:
+            _, opts = params.explain.options(method)
+            if method == "mpm":
+                opts = {**opts, "stride": cfg.mpm_stride}
+
+            def explain(v, method=method, opts=opts):
+                return attribute(method, images, v, **opts).maps[:, 0]
+
+            steps = cascade(variants, explain, cfg.stem_steps, cfg.seed)
+            original = steps[0][1]
+            steps.append(("shuffled ratings", explain(shuffled)))
+            for k, (label, maps) in enumerate(steps):
+                rows.append({"architecture": name, "method": method, "step": k, "randomised": label,
+                             **similarity(original, maps)})
+        sobel = sobel_reference(denormalise(images), len(steps))
+        rows += [{"architecture": name, "method": "sobel (reference)", "step": k, "randomised": label,
+                  **similarity(sobel[0], maps)} for k, ((label, _), maps) in enumerate(zip(steps, sobel))]
+        log.info("%s: %d cascade steps", name, len(steps) - 2)
+    table = pd.DataFrame(rows)
+    for method, t in table.groupby("method", sort=False):
+        last = t[t.randomised != "shuffled ratings"].groupby("architecture").tail(1)
+        shuffled_rows = t[t.randomised == "shuffled ratings"]
+        rho = float(last["spearman_abs"].mean())
+        report["methods"][method] = {
+            "spearman_after_full_randomisation": rho, "ssim_after_full_randomisation": float(last["ssim"].mean()),
+            "spearman_shuffled_ratings": float(shuffled_rows["spearman_abs"].mean()) if len(shuffled_rows) else rho,
+            "passes": bool(rho < cfg.pass_below)}
+    with atomic_path(args.plots, is_dir=True) as tmp:
+        write_csv(tmp / "cascade.csv", table)
+        plot_cascade(table, tmp / "cascade.png")
+    write_json(args.metrics, report)
+
+
+def plot_cascade(table: pd.DataFrame, path: Path) -> None:
+    """Spearman(|map|) against the cascade step, one panel per method, a line per architecture."""
+    methods = [m for m in table["method"].unique() if not m.startswith("sobel")]
+    fig, axes = plt.subplots(1, len(methods), figsize=(4.2 * len(methods), 3.4), squeeze=False, sharey=True)
+    for ax, method in zip(axes[0], methods):
+        for arch, t in table[(table.method == method) & (table.randomised != "shuffled ratings")].groupby("architecture"):
+            ax.plot(t["step"], t["spearman_abs"], marker="o", label=arch)
+        sobel = table[(table.method == "sobel (reference)") & (table.randomised != "shuffled ratings")]
+        ax.plot(sobel.groupby("step")["spearman_abs"].mean(), color="grey", ls="--", label="Sobel edges (reference)")
+        ax.set_title(method)
+        ax.set_xlabel("randomised from the top (0 = original, 1 = head, ...)")
+        ax.set_ylim(-0.2, 1.05)
+    axes[0, 0].set_ylabel("Spearman |map| vs original")
+    axes[0, -1].legend(fontsize=7)
+    save_figure(fig, path)
+
+
+main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),
+             ("--images", {"default": "data/images.csv"}),
+             ("--splits", {"default": "data/splits.csv"}),
+             ("--features", {"default": "data/features"}),
+             ("--pretrained", {"default": "models/pretrained"}),
+             ("--heads", {"default": "models/heads"}),
+             ("--pruning", {"default": "data/pruning"}),
+             ("--metrics", {"default": "metrics/sanity.json"}),
+             ("--plots", {"default": "plots/sanity"}))
+
+if __name__ == "__main__":
+    main()

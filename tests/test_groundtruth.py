@@ -1,0 +1,126 @@
+"""Ground-truth scores against hand-computed cases and Quantus' definitions; faithfulness,
+deletion and sanity checks on toy models with known answers."""
+
+import numpy as np
+import pytest
+import torch
+
+from rashomon.groundtruth.faithfulness import (cell_order, curve_area, deletion_curves, deleted_images, region_mass,
+                                               twin_agreement)
+from rashomon.groundtruth.localisation import (auroc, localisation_scores, pointing_game, rank_accuracy,
+                                               relevance_mass)
+from rashomon.groundtruth.references import gaussian_map, sobel_map
+
+
+def square_mask(size=16, lo=4, hi=8):
+    m = np.zeros((size, size), bool)
+    m[lo:hi, lo:hi] = True
+    return m
+
+
+def test_an_oracle_map_scores_one_and_its_opposite_zero():
+    mask = square_mask()
+    oracle = mask.astype(float)
+    assert localisation_scores(oracle, mask) == {"auroc": 1.0, "auroc_abs": 1.0, "mass": 1.0, "pointing": 1.0,
+                                                 "rank": 1.0}
+    assert auroc(-oracle, mask) == 0.0 and pointing_game(-oracle, mask) == 0.0 and rank_accuracy(-oracle, mask) == 0.0
+    assert relevance_mass(1 - oracle, mask) == 0.0
+    assert auroc(np.abs(-oracle), mask) == 1.0  # the sign-blind AUROC finds it either way
+
+
+def test_a_constant_map_or_an_empty_mask_is_undefined():
+    mask = square_mask()
+    for score in localisation_scores(np.full(mask.shape, 3.0), mask).values():
+        assert np.isnan(score)
+    for score in localisation_scores(np.random.default_rng(0).random(mask.shape), np.zeros_like(mask)).values():
+        assert np.isnan(score)
+
+
+def test_hand_computed_ties():
+    mask = np.array([[1, 0], [0, 0]], bool)
+    tied_max = np.array([[5.0, 5.0], [1.0, 0.0]])
+    assert pointing_game(tied_max, mask) == 0.5     # a random tie-break hits half the time
+    assert rank_accuracy(tied_max, mask) == 0.5     # K = 1 slot shared by two tied pixels
+    # AUROC with ties: positive 5 vs negatives 5, 1, 0 -> (0.5 + 1 + 1) / 3
+    assert auroc(tied_max, mask) == pytest.approx(2.5 / 3)
+    assert relevance_mass(np.array([[2.0, -7.0], [1.0, 1.0]]), mask) == pytest.approx(0.5)  # negatives ignored
+
+
+def test_scores_agree_with_quantus_on_fixed_arrays():
+    quantus = pytest.importorskip("quantus")
+    rng = np.random.default_rng(3)
+    a = rng.random((6, 1, 12, 12))                  # continuous: no ties, where Quantus is defined
+    s = np.zeros((6, 1, 12, 12))
+    for i in range(6):
+        y, x = rng.integers(0, 8, 2)
+        s[i, 0, y:y + 4, x:x + 3 + i % 2] = 1
+    kw = dict(disable_warnings=True)
+    expected = {
+        "auroc": quantus.AUC(**kw).evaluate_batch(a_batch=a, s_batch=s),
+        "pointing": quantus.PointingGame(**kw).evaluate_batch(a_batch=a, s_batch=s),
+        "mass": quantus.RelevanceMassAccuracy(**kw).evaluate_batch(a_batch=a, s_batch=s),
+        "rank": quantus.RelevanceRankAccuracy(**kw).evaluate_batch(a_batch=a, s_batch=s),
+    }
+    for i in range(6):
+        ours = localisation_scores(a[i, 0], s[i, 0] > 0)
+        for key, values in expected.items():
+            assert ours[key] == pytest.approx(float(values[i]), abs=1e-12), key
+
+
+def test_reference_maps():
+    g = gaussian_map(8, 0.25)
+    assert g.argmax() in (27, 28, 35, 36) and np.allclose(g, g.T) and np.allclose(g, g[::-1])
+    step = np.zeros((10, 10, 3))
+    step[:, 5:] = 1.0
+    edges = sobel_map(step)
+    assert edges[:, 4:6].min() > 0 and np.allclose(edges[:, :3], 0) and np.allclose(edges[:, 7:], 0)
+
+
+def test_region_mass_and_twin_agreement():
+    maps = np.zeros((2, 4, 4))
+    maps[0, :2, :2] = -1.0      # all mass in the mask, pointing to "lowers authenticity"
+    maps[1, :2, :2] = 1.0
+    maps[1, 3, 3] = -1.0        # half the mass, the wrong sign inside
+    masks = np.zeros((2, 4, 4))
+    masks[:, :2, :2] = 1
+    np.testing.assert_allclose(region_mass(maps, masks), [1.0, -0.8])
+    agree = twin_agreement(np.array([0.1, 0.4, 0.2, 0.9]), np.array([1.0, 3.0, 2.0, 5.0]))
+    assert agree["rho"] == pytest.approx(1.0) and agree["n"] == 4
+    assert np.isnan(twin_agreement(np.ones(4), np.arange(4.0))["rho"])
+
+
+def test_cell_order_and_deleted_images():
+    attribution = np.zeros((4, 4))
+    attribution[2:, 2:] = 3.0   # cell 3 (bottom right)
+    attribution[:2, :2] = 1.0   # cell 0
+    assert cell_order(attribution, 2).tolist() == [3, 0, 1, 2]
+    image = torch.ones(1, 4, 4)
+    out = deleted_images(image, np.array([[3, 0, 1, 2]]), grid=2, steps=2, fill=0.0)
+    assert out.shape == (3, 1, 4, 4)
+    assert out[0].sum() == 16 and out[1].sum() == 8 and out[2].sum() == 0
+    assert out[1, 0, 2:, 2:].sum() == 0 and out[1, 0, :2, :2].sum() == 0 and out[1, 0, :2, 2:].sum() == 4
+    assert curve_area(np.array([0.0, -1.0, -1.0])) == pytest.approx(-0.75)
+
+
+class RegionModel(torch.nn.Module):
+    """Two 'variants' whose prediction is the mean of the top-left quarter."""
+
+    def forward(self, x):
+        v = x[:, :, :8, :8].mean(dim=(1, 2, 3))
+        return torch.stack([v, 2 * v], 1)
+
+
+def test_deletion_follows_a_faithful_map_faster_than_random():
+    image = torch.ones(3, 16, 16)
+    faithful = np.zeros((16, 16))
+    faithful[:8, :8] = 1.0
+    curve, random = deletion_curves(RegionModel(), image, faithful, grid=4, steps=16, n_random=8, fill=0.0,
+                                    rng=np.random.default_rng(0))
+    # the four cells the model reads go first: the prediction (mean of 1 and 2 = 1.5) falls to 0 after 4 of 16
+    np.testing.assert_allclose(curve[:5], [0, -0.375, -0.75, -1.125, -1.5])
+    assert np.all(curve[4:] == -1.5)
+    assert curve_area(curve) < curve_area(random.mean(0))
+    unfaithful = -faithful
+    curve_bad, _ = deletion_curves(RegionModel(), image, unfaithful, grid=4, steps=16, n_random=1, fill=0.0,
+                                   rng=np.random.default_rng(0))
+    assert curve_area(curve_bad) > curve_area(random.mean(0))
