@@ -62,10 +62,8 @@ def run(params, args):
     with atomic_path(args.plots, is_dir=True) as plots:
         write_csv(plots / "scores.csv", table)
         write_csv(plots / "dummy_outranks_principled.csv", pd.concat(flagged, ignore_index=True))
-        for name, g in table[table.output == cfg.score.outputs[0]].groupby("model"):
-            g = g.sort_values("mean", ascending=False).assign(err=lambda d: d["ci95_high"] - d["mean"])
-            plotting.bars(g, "method", "mean", "err", None, plots / f"ranking_{name}.png",
-                          f"IDSDS ({name}, {cfg.score.outputs[0]}, grid {cfg.grid}): mean +- 95% CI")
+        plotting.ranking_panels(table[table.output == cfg.score.outputs[0]], plots / "ranking.png",
+                                f"IDSDS ({cfg.score.outputs[0]}, grid {cfg.grid}): mean and 95% CI over images")
     write_json(args.metrics, report)
 
 

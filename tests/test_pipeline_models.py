@@ -17,6 +17,10 @@ TINY_MODELS = {
     "explain": {"n_figures": 2,
                 "lime": {"n_images": 2, "n_samples": 32},
                 "mpm": {"n_images": 1, "stride": 16}},
+    "groundtruth": {"deletion_images": 2, "deletion_random": 2, "deletion_steps": 4},
+    "sanity": {"n_images": 2, "stem_steps": 2},
+    "ensemble": {"n_images": 1, "prune_max_iterations": 3},
+    "consistency": {"train_images": 20},
     "idsds": {"models": ["resnet20"], "synthetic": {"n_train": 96, "n_test": 16, "seed": 0},
               "pretrain": {"epochs": 1}, "finetune": {"epochs": 1}, "score": {"n_images": 4, "ig_steps": 4}},
 }
@@ -51,6 +55,39 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path):
     assert any(k.startswith("dvclive/train/resnet_small/v0/") and k.endswith("val/loss.tsv") for k in plots["data"])
     assert not plots.get("errors")
     assert (proj / "models/heads/efficientnet_small/v1.pt").is_file()
+    truth = json.loads((proj / "metrics/groundtruth.json").read_text())
+    assert set(truth["methods"]) == {"gradcam", "lime", "mpm"} and set(truth["references"]) == {"gaussian", "sobel",
+                                                                                                "random"}
+    for entry in truth["methods"].values():
+        assert set(entry["architectures"]) == {"resnet_small", "efficientnet_small"}
+        assert {"beats_gaussian", "beats_sobel", "best_auroc"} <= set(entry)
+    localisation = pd.read_csv(proj / "plots/groundtruth/localisation.csv")
+    assert set(localisation["level"].astype(str)) == {"prototype", "0", "1"}
+    assert localisation["auroc"].dropna().between(0, 1).all()
+    sanity = json.loads((proj / "metrics/sanity.json").read_text())
+    assert sanity["methods"]["sobel (reference)"]["passes"] is False   # it ignores the model
+    assert sanity["methods"]["sobel (reference)"]["spearman_after_full_randomisation"] == 1.0
+    cascade_steps = pd.read_csv(proj / "plots/sanity/cascade.csv")
+    assert {"original", "head", "shuffled ratings"} <= set(cascade_steps["randomised"])
+    ensemble = json.loads((proj / "metrics/ensemble.json").read_text())
+    assert ensemble["members"] == 4 and set(ensemble["stacking_weights"]) == {"intercept", "resnet_small",
+                                                                             "efficientnet_small"}
+    assert np.load(proj / "data/ensemble/mpm.npz")["maps"].shape == (1, 1, 64, 64)
+    consistency = json.loads((proj / "metrics/consistency.json").read_text())
+    for method in ("gradcam", "lime", "mpm"):
+        entry = consistency["methods"][method]
+        assert -1 <= entry["within_mean_pearson"] <= 1 and -1 <= entry["across_mean_pearson"] <= 1
+    assert "gradcam/resnet_small/train/rating" in consistency["relations"]
+    heat = pd.read_csv(proj / "plots/consistency/across_pearson_gradcam.csv")
+    assert len(heat) == 4 and set(heat.columns) >= {"a", "b", "mean", "sd"}
+    # the report: one self-contained page with every section, nothing fetched from the network
+    page = (proj / "report/rashomon.html").read_text()
+    for title in ("reliability", "Prediction per architecture", "Quality diagnostic", "Consistency of explanations",
+                  "Ensembles", "Ground truth", "Sanity checks", "IDSDS benchmark", "SYNTHETIC"):
+        assert title in page, title
+    assert "<script" not in page and "http://" not in page and "https://" not in page
+    assert page.count("data:image/png;base64,") >= 6
+    assert any("across_pearson_gradcam" in k for k in plots["data"])   # the heatmap is a DVC plot
 
     commit(proj, "baseline")
     out = run(["dvc", "exp", "run", "-S", "train.seeds=3"], proj)

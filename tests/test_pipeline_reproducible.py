@@ -28,10 +28,14 @@ TINY = {
     "train": {"seeds": 2, "max_epochs": 4, "patience": 2},
     "explain": {"n_figures": 1, "lime": {"n_images": 2, "n_samples": 16},
                 "mpm": {"n_images": 1, "stride": 16}},
+    "groundtruth": {"deletion_images": 2, "deletion_random": 1, "deletion_steps": 4},
+    "sanity": {"n_images": 1, "stem_steps": 1},
+    "ensemble": {"n_images": 1, "prune_max_iterations": 2},
+    "consistency": {"train_images": 10},
     "idsds": IDSDS_TINY,
 }
 PIXEL_STAGES = {"ingest", "features", "train", "reliance", "prune", "explain@gradcam", "explain@lime", "explain@mpm",
-                "explain_figures"}
+                "explain_figures", "groundtruth", "sanity", "ensemble", "consistency", "report"}
 
 
 @pytest.mark.slow
@@ -60,7 +64,7 @@ def test_pixels_rerun_exactly_their_dependents_and_reruns_are_bit_for_bit(tmp_pa
     # a second clean run of every stage gives the same bytes, and no metric moves
     subprocess.run(["git", "checkout", "-q", "--", "dataset"], cwd=proj, check=True)
     second = run(["dvc", "repro", "-f"], proj)
-    assert len(stages_run(second)) == 17  # 15 stages, explain a matrix of 3
+    assert len(stages_run(second)) == 22  # 20 stages, explain a matrix of 3
     assert out_hashes(proj) == first
     assert run(["dvc", "metrics", "diff", "--json"], proj).strip() in ("{}", "")
     report = json.loads((proj / "metrics/idsds.json").read_text())

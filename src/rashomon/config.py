@@ -114,6 +114,13 @@ class PretrainConfig:
     lr: float
     seed: int
     barlow_lambda: float
+    barlow_batch_size: int
+    barlow_epochs: int
+    tasks: list[Literal["object", "material", "colour"]]  # supervised pretraining targets
+
+    def __post_init__(self) -> None:
+        if "object" not in self.tasks:
+            raise InputError("params.yaml: pretrain.tasks must include 'object' (the linear probe's target)")
 
 
 @dataclass(frozen=True)
@@ -138,6 +145,7 @@ class PruneConfig:
 class GradcamConfig:
     n_images: int | None
     relu: bool
+    target_layer: Literal["conv", "after_bn", "block_output"]  # conv = the study's (before BatchNorm)
 
 
 @dataclass(frozen=True)
@@ -231,6 +239,40 @@ class IdsdsConfig:
 
 
 @dataclass(frozen=True)
+class GroundtruthConfig:
+    gaussian_sigma: float          # SD of the centred Gaussian reference, as a fraction of the side
+    grid: int                      # deletion curves: cells per side
+    deletion_steps: int            # points on a deletion curve after the start
+    deletion_random: int           # random orders per image
+    deletion_images: int           # images per method x architecture with deletion curves
+    deletion_fill: float           # deleted cells' value in normalised space (0 = dataset mean colour)
+    seed: int
+
+
+@dataclass(frozen=True)
+class EnsembleConfig:
+    prune_max_iterations: int | None   # SBS on each variant's validation set (null = until RMSE stops falling)
+    n_images: int                  # explanation-set images with MPM and LIME maps of the bagged ensemble
+
+
+@dataclass(frozen=True)
+class ConsistencyConfig:
+    percents: list[float]          # IoU of the top p% pixels (>= the percentile)
+    topk_fraction: float           # top-k features of the disagreement metrics, as a share of pixels
+    train_images: int              # training images with Grad-CAM maps (from the cache) for the relations
+
+
+@dataclass(frozen=True)
+class SanityConfig:
+    methods: list[Literal["gradcam", "lime", "mpm"]]
+    n_images: int                  # explanation-set images per architecture (variant 0)
+    stem_steps: int                # the stem's layers are randomised in this many groups, from the top
+    mpm_stride: int                # MPM centres' stride here (other MPM and LIME settings: explain's)
+    pass_below: float              # a method passes if Spearman(|map|) after full randomisation is below
+    seed: int
+
+
+@dataclass(frozen=True)
 class Params:
     data: DataConfig
     synthetic: SyntheticConfig
@@ -242,6 +284,10 @@ class Params:
     train: TrainConfig
     prune: PruneConfig
     explain: ExplainConfig
+    ensemble: EnsembleConfig
+    consistency: ConsistencyConfig
+    groundtruth: GroundtruthConfig
+    sanity: SanityConfig
     idsds: IdsdsConfig
 
 

@@ -38,5 +38,9 @@ def figure(image_rgb: np.ndarray, prototypes: Mapping[str, Mapping[str, np.ndarr
             axes[r, c + 1].set_xticks([]), axes[r, c + 1].set_yticks([])
             if r == 0:
                 axes[r, c + 1].set_title(arch, fontsize=8)
+    bar = fig.colorbar(plt.cm.ScalarMappable(norm=plt.Normalize(-1, 1), cmap="RdBu_r"), ax=axes.ravel().tolist(),
+                       shrink=0.7, ticks=[-1, 0, 1])
+    bar.ax.set_yticklabels(["lowers", "0", "raises"])
+    bar.set_label("predicted authenticity (each map scaled to its max |value|)", fontsize=7)
     fig.suptitle(title, fontsize=9)
     save_figure(fig, path)

@@ -1,0 +1,1 @@
+"""Ensembles of every architecture's variants: bagging, stacking and their attributions."""

@@ -1,0 +1,50 @@
+"""Bagging (the mean of all members' predictions) and stacking (a linear meta-learner on
+the architectures' predictions, scored out of fold), as in the study's ensemble protocol."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from sklearn.linear_model import LinearRegression
+from torch import nn
+
+from rashomon.variants.variant_set import VariantSet
+
+
+def bagging(member_predictions: np.ndarray) -> np.ndarray:
+    """Mean over members (N, M) -> (N,)."""
+    return np.asarray(member_predictions, dtype=np.float64).mean(1)
+
+
+def stacking_oof(features: np.ndarray, target: np.ndarray, folds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold predictions of a linear meta-learner (least squares with intercept) over
+    the folds in `folds` (N,), and the weights (intercept first) fitted on all images."""
+    oof = np.empty(len(target))
+    for f in np.unique(folds):
+        test = folds == f
+        oof[test] = LinearRegression().fit(features[~test], target[~test]).predict(features[test])
+    full = LinearRegression().fit(features, target)
+    return oof, np.concatenate([[full.intercept_], full.coef_])
+
+
+class BaggedEnsemble(nn.Module):
+    """The bagged ensemble as one model with a single 'variant': the mean over every
+    architecture's variants. Each architecture's stem runs once per image for all its
+    variants, so perturbation methods cost one stem pass per architecture per image."""
+
+    def __init__(self, members: Sequence[VariantSet]):
+        super().__init__()
+        sizes = {m.backbone.spec.input_size for m in members}
+        if len(sizes) != 1:
+            raise ValueError(f"ensemble attribution needs one input size for all architectures, got {sorted(sizes)}")
+        self.members = nn.ModuleList(members)
+        self.total = sum(len(m) for m in members)
+        self.eval()
+
+    def __len__(self) -> int:
+        return 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (sum(m(x).sum(1) for m in self.members) / self.total).unsqueeze(1)

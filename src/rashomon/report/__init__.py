@@ -1,0 +1,1 @@
+"""The self-contained HTML report: every figure embedded, no script or style fetched."""

@@ -1,0 +1,106 @@
+"""The report's sections, each from the metrics (and figures) of one part of the pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from rashomon.report.html import image, section, table
+
+Metrics = Mapping[str, Any]
+
+
+def reliability(m: Metrics, plots: Path) -> str:
+    rows = [{"dimension": d, "split-half r": v["split_half_r"], "Spearman-Brown": v["spearman_brown"],
+             "noise ceiling": v["noise_ceiling"], "raters": v["n_raters"]} for d, v in m["split_half"].items()]
+    return section("Ratings: reliability and noise ceiling",
+                   "How well one half of the raters predicts the other; the ceiling bounds any model's PLCC.",
+                   table(rows), f"<p>{m['recipe']}; quality-authenticity r = {m['quality_authenticity_pearson']:.3f}"
+                   f" over {m['n_images']} images.</p>", image(plots / "reliability/distributions.png", "ratings"))
+
+
+def prediction(m: Metrics, plots: Path) -> str:
+    rows = [{"architecture": a, "PLCC (mean)": v["plcc_mean"], "PLCC SD": v["plcc_sd"],
+             "model reliability": v["model_reliability"]} for a, v in m["architectures"].items()]
+    return section("Prediction per architecture against the ceiling",
+                   "Test PLCC of each architecture's heads (mean and population SD over variants); dashed line in "
+                   "the figure: the noise ceiling.", table(rows),
+                   f"<p>Best: {m['best_architecture']}, PLCC {m['best_plcc']:.3f} = "
+                   f"{m['best_plcc_over_noise_ceiling']:.2f} of the ceiling ({m['noise_ceiling']:.3f}).</p>",
+                   image(plots / "train/plcc_by_architecture.png", "PLCC"))
+
+
+def quality(m: Metrics) -> str:
+    rows = [{"architecture": a, "partial r(prediction, authenticity | quality)": v["partial_authenticity_given_quality"]}
+            for a, v in m["architectures"].items()]
+    return section("Quality diagnostic",
+                   "Does a model predict authenticity beyond perceived quality? Near 0: it tracks quality only.",
+                   table(rows))
+
+
+def consistency(m: Metrics, plots: Path) -> str:
+    parts = []
+    for method, e in m["methods"].items():
+        rows = [{"architecture": a, **v} for a, v in e["within"].items()]
+        parts.append(f"<h3>{method}</h3>" + table(rows) +
+                     f"<p>Across architectures (prototype maps): Pearson {e['across']['pearson']:.3f}, "
+                     f"feature agreement {e['across'].get('feature_agreement', float('nan')):.3f}; within > across: "
+                     f"{'yes' if e['within_exceeds_across'] else 'no'}.</p>")
+    behaviour = [{"architecture": a, **v} for a, v in m["behaviour"].items()]
+    return section("Consistency of explanations",
+                   "Within: mean pairwise agreement of an architecture's variants' maps per image (Pearson, IoU of the "
+                   "top 5/15/25% pixels). Across: agreement of architectures' prototype (variant-mean) maps. Same "
+                   "behaviour with different maps is non-identifiability.", *parts,
+                   "<h3>Behaviour</h3>", table(behaviour),
+                   image(plots / "consistency/across_pearson.png", "across-architecture heatmaps"))
+
+
+def ensemble(m: Metrics) -> str:
+    rows = [{"model": "bagging (all pruned variants)", **m["bagging"]},
+            {"model": "stacking (linear, out of fold)", **m["stacking"]}]
+    a = m["attribution"]
+    return section("Ensembles",
+                   "Do ensembles beat every single architecture? Variants pruned on their validation sets; the fixed "
+                   "test set.", table(rows),
+                   f"<p>Best single architecture: {m['best_single']['architecture']} (PLCC "
+                   f"{m['best_single']['plcc']:.3f}); mean single PLCC {m['mean_single_plcc']:.3f}. Ensemble maps on "
+                   f"{a['n_images']} images: LIME fidelity R² {a['lime_fidelity_r2_mean']:.3f}, LIME vs MPM Pearson "
+                   f"{a['lime_vs_mpm_pearson_mean']:.3f}.</p>")
+
+
+def groundtruth(m: Metrics, reliance: Metrics, plots: Path) -> str:
+    if "skipped" in m:
+        return section("Ground truth", m["skipped"])
+    rel = [{"architecture": a, "partial r (artifact | degradation)": v["partial_r_artifact_given_degradation"],
+            "p": v["partial_p"], "artifact effect": v["artifact_effect_mean"],
+            "degradation effect": v["degradation_effect_mean"], "relies on artifact": v["relies_on_artifact"]}
+           for a, v in reliance["architectures"].items()]
+    rows = [{"method": meth, "architecture": a, "AUROC": v["auroc"], "AUROC |map|": v["auroc_abs"],
+             "mass": v["mass"], "pointing": v["pointing"], "rank": v["rank"],
+             "twin rho": v["twin_agreement"]["rho"], "deletion gain": (v["deletion"] or {}).get("gain")}
+            for meth, e in m["methods"].items() for a, v in e["architectures"].items()]
+    refs = [{"reference": r, "AUROC": v["auroc"], "AUROC |map|": v["auroc_abs"], "mass": v["mass"],
+             "pointing": v["pointing"], "rank": v["rank"]} for r, v in m["references"].items()]
+    return section("Ground truth: do explanations find the cue?",
+                   "Reliance: what each model uses, measured by removing the artifact (twins). Localisation: does "
+                   "-map rank the artifact's pixels first (AUROC 0.5 = chance)? A method is right only if it beats "
+                   "the trivial reference maps.", "<h3>What the models rely on</h3>", table(rel),
+                   "<h3>Localisation and faithfulness</h3>", table(rows), "<h3>Reference maps</h3>", table(refs),
+                   image(plots / "groundtruth/auroc.png", "AUROC"), image(plots / "groundtruth/deletion.png", "deletion"))
+
+
+def sanity(m: Metrics, plots: Path) -> str:
+    rows = [{"method": k, **v} for k, v in m["methods"].items()]
+    return section("Sanity checks (Adebayo et al. 2018)",
+                   f"Maps should change when the model is randomised; {m['rule']}. The Sobel edge map ignores the "
+                   "model and must fail.", table(rows), image(plots / "sanity/cascade.png", "cascade"))
+
+
+def idsds(m: Metrics, plots: Path) -> str:
+    rows = []
+    for model, outputs in m["models"].items():
+        for out in outputs if isinstance(outputs, list) else [outputs]:
+            rows.append({"model": model, **{k: v for k, v in out.items() if not isinstance(v, (list, dict))}})
+    images = image(plots / "idsds/ranking.png", "IDSDS ranking")
+    return section("IDSDS benchmark", "In-domain single-deletion scores: principled attribution methods against dummy "
+                   "baselines; a dummy that outranks a principled method is a warning.", table(rows), images)

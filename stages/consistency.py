@@ -1,0 +1,135 @@
+"""Stage consistency: are explanations identifiable within and across architectures?"""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rashomon.attribution import attribute
+from rashomon.attribution.runner import explanation_ids, load_maps
+from rashomon.backbones import create_backbone
+from rashomon.backbones.weights import check_backbone_names, weights_for
+from rashomon.cli import stage
+from rashomon.consistency.tables import (across_table, head_representations, pair_matrices, prediction_similarity,
+                                         relation, rsm_similarity, within_table)
+from rashomon.data.manifest import manifest_hash, read_manifest
+from rashomon.heads.features import FeatureCache
+from rashomon.io import atomic_path, write_csv, write_json
+from rashomon.plotting import heatmaps
+from rashomon.variants.variant_set import load_variants
+
+log = logging.getLogger("rashomon.consistency")
+MATRIX_METRICS = ("pearson", "iou5", "iou15", "iou25", "feature_agreement", "sign_agreement")
+
+
+def run(params, args):
+    """Write metrics/consistency.json and plots/consistency/ (tables, pair matrices, heatmaps)."""
+    cfg, names, target = params.consistency, params.backbones.names, params.data.target
+    check_backbone_names(params.backbones)
+    manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
+    rating = manifest.set_index("image_id")[target]
+    splits = pd.read_csv(args.splits, dtype={"image_id": str})
+    predictions = pd.read_csv(args.predictions, dtype={"image_id": str})
+    test_ids = explanation_ids(splits, params.train.scheme, None)
+    pool = splits[(splits.scheme == params.train.scheme) & (splits.subset != "test")]["image_id"].unique()
+    train_ids = sorted(set(pool) - set(test_ids), key=lambda s: (len(s), s))[: cfg.train_images]
+    within_frames, across_frames, matrix_frames, relation_rows = [], [], [], []
+    report: dict = {"percents": list(cfg.percents), "methods": {}, "behaviour": {}}
+
+    def mean_prediction(arch: str, ids: list[str]) -> np.ndarray:
+        p = predictions[predictions.architecture == arch].pivot(index="image_id", columns="variant",
+                                                                 values="prediction")
+        return p.loc[ids].mean(axis=1).to_numpy()
+
+    for method in params.explain.methods:
+        prototypes, entry = {}, {"within": {}, "across": {}}
+        for name in names:
+            stored = load_maps(Path(args.explanations) / method / f"{name}.npz")
+            ids = [str(i) for i in stored["image_ids"]]
+            maps = stored["maps"]
+            within = within_table(maps, ids, cfg.percents).assign(method=method, architecture=name, set="test")
+            within_frames.append(within)
+            entry["within"][name] = {c: float(within[c].mean()) for c in within.columns if c == "pearson"
+                                     or c.startswith("iou")}
+            prototypes[name] = maps.astype(np.float32).mean(1)
+            error = np.abs(mean_prediction(name, ids) - rating.loc[ids].to_numpy())
+            for other, values in (("rating", rating.loc[ids].to_numpy()), ("abs_error", error)):
+                relation_rows.append({"method": method, "architecture": name, "set": "test", "versus": other,
+                                      **relation(within["pearson"].to_numpy(), values)})
+        across = across_table(prototypes, ids, cfg.percents, cfg.topk_fraction).assign(method=method)
+        across_frames.append(across)
+        ensemble_file = Path(args.ensemble) / f"{method}.npz"
+        if ensemble_file.is_file():  # the bagged ensemble's map against each architecture's prototype
+            stored = load_maps(ensemble_file)
+            common = [i for i in map(str, stored["image_ids"]) if i in ids]
+            rows = [ids.index(i) for i in common]
+            ens = stored["maps"][[list(map(str, stored["image_ids"])).index(i) for i in common], 0]
+            vs = across_table({"ensemble": ens.astype(np.float32), **{a: p[rows] for a, p in prototypes.items()}},
+                              common, cfg.percents, cfg.topk_fraction)
+            vs = vs[vs.a == "ensemble"].assign(method=method)
+            across_frames.append(vs)
+            entry["ensemble_vs_architectures_pearson"] = {b: float(g["pearson"].mean()) for b, g in vs.groupby("b")}
+        for metric in MATRIX_METRICS:
+            matrix_frames.append(pair_matrices(across, names, metric).assign(method=method))
+        entry["across"] = {c: float(across[c].mean()) for c in across.columns
+                           if c not in ("image_id", "a", "b", "method")}
+        entry["within_mean_pearson"] = float(np.mean([v["pearson"] for v in entry["within"].values()]))
+        entry["across_mean_pearson"] = entry["across"]["pearson"]
+        entry["within_exceeds_across"] = bool(entry["within_mean_pearson"] > entry["across_mean_pearson"])
+        report["methods"][method] = entry
+        log.info("%s: within %.3f, across %.3f", method, entry["within_mean_pearson"], entry["across_mean_pearson"])
+
+    # training images (Grad-CAM from the cache) and the behavioural views, per architecture
+    for name in names:
+        backbone = create_backbone(name, weights_for(name, params.backbones, Path(args.pretrained)))
+        masks = np.load(Path(args.pruning) / f"{name}.npz")["masks"] if params.explain.use_pruned else None
+        variants = load_variants(backbone, Path(args.heads), params.train.seeds, masks)
+        cache = FeatureCache(Path(args.features) / name, manifest_hash(manifest))
+        if "gradcam" in params.explain.methods and train_ids:
+            _, opts = params.explain.options("gradcam")
+            maps = attribute("gradcam", None, variants, stem_outputs=cache.stem_outputs(train_ids),
+                             size=(backbone.spec.input_size,) * 2, **opts).maps
+            within = within_table(maps, train_ids, cfg.percents).assign(method="gradcam", architecture=name,
+                                                                        set="train")
+            within_frames.append(within)
+            error = np.abs(mean_prediction(name, train_ids) - rating.loc[train_ids].to_numpy())
+            for other, values in (("rating", rating.loc[train_ids].to_numpy()), ("abs_error", error)):
+                relation_rows.append({"method": "gradcam", "architecture": name, "set": "train", "versus": other,
+                                      **relation(within["pearson"].to_numpy(), values)})
+        test_pred = predictions[(predictions.architecture == name) & predictions.image_id.isin(test_ids)].pivot(
+            index="image_id", columns="variant", values="prediction")
+        reps = head_representations(variants, cache.stem_outputs(test_ids))
+        report["behaviour"][name] = {"prediction_similarity": prediction_similarity(test_pred.to_numpy()),
+                                     "rsm_similarity": rsm_similarity(reps)}
+    relations = pd.DataFrame(relation_rows)
+    report["relations"] = {f"{r.method}/{r.architecture}/{r.set}/{r.versus}": {"r": r.r, "p": r.p}
+                           for r in relations.itertuples()}
+    matrices = pd.concat(matrix_frames, ignore_index=True)
+    with atomic_path(args.plots, is_dir=True) as tmp:
+        write_csv(tmp / "within.csv", pd.concat(within_frames, ignore_index=True))
+        write_csv(tmp / "across.csv", pd.concat(across_frames, ignore_index=True))
+        write_csv(tmp / "relations.csv", relations)
+        for method in params.explain.methods:
+            pearson = matrices[(matrices.method == method) & (matrices.metric == "pearson")]
+            write_csv(tmp / f"across_pearson_{method}.csv", pearson[["a", "b", "mean", "sd", "min", "max"]])
+        write_csv(tmp / "matrices.csv", matrices)
+        heatmaps(matrices[matrices.metric == "pearson"], names, tmp / "across_pearson.png",
+                 "across architectures: mean Pearson r of prototype maps over images")
+    write_json(args.metrics, report)
+
+
+main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),
+             ("--splits", {"default": "data/splits.csv"}),
+             ("--predictions", {"default": "data/predictions.csv"}),
+             ("--explanations", {"default": "data/explanations"}),
+             ("--ensemble", {"default": "data/ensemble"}),
+             ("--features", {"default": "data/features"}),
+             ("--pretrained", {"default": "models/pretrained"}),
+             ("--heads", {"default": "models/heads"}),
+             ("--pruning", {"default": "data/pruning"}),
+             ("--metrics", {"default": "metrics/consistency.json"}),
+             ("--plots", {"default": "plots/consistency"}))
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Consistency metrics on constructed maps whose correlation, IoU and agreement are known."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from rashomon.consistency.metrics import (agreement, disagreement, iou, iou_matrix, mean_offdiagonal, pearson_matrix,
+                                          top_region)
+from rashomon.consistency.tables import (across_table, pair_matrices, prediction_similarity, relation,
+                                         rsm_similarity, within_table)
+
+
+def test_pearson_matrix_of_known_maps():
+    m = np.random.default_rng(0).normal(size=(8, 8))
+    r = pearson_matrix(np.stack([m, 2 * m + 1, -m]))
+    np.testing.assert_allclose(r, [[1, 1, -1], [1, 1, -1], [-1, -1, 1]], atol=1e-12)
+    other = np.random.default_rng(1).normal(size=(8, 8))
+    assert pearson_matrix(np.stack([m, other]))[0, 1] == pytest.approx(stats.pearsonr(m.ravel(), other.ravel())[0])
+    assert mean_offdiagonal(r) == pytest.approx(-1 / 3)
+
+
+def test_top_region_includes_ties_at_the_percentile():
+    distinct = np.arange(100.0).reshape(10, 10)
+    assert top_region(distinct, 5).sum() == 5             # 95..99
+    tied = np.zeros((10, 10))
+    tied.flat[:3] = 1.0                                    # the 95th percentile is 0: every pixel ties
+    assert top_region(tied, 5).sum() == 100
+    assert iou(top_region(distinct, 5), top_region(tied, 5)) == pytest.approx(5 / 100)
+
+
+def test_iou_by_hand():
+    a = np.zeros((10, 10))
+    a[0, :10] = 1 + np.arange(10)                          # top 10%: row 0
+    b = np.zeros((10, 10))
+    b[0, 5:] = 5.0
+    b[1, :5] = 5.0 + np.arange(5)                          # top 10%: half of row 0, half of row 1
+    np.testing.assert_allclose(iou_matrix(np.stack([a, b]), 10), [[1, 5 / 15], [5 / 15, 1]])
+    out = agreement(np.stack([a, a, b]), [10])
+    assert out["iou10"] == pytest.approx((1 + 5 / 15 + 5 / 15) / 3)
+
+
+def test_disagreement_metrics_by_hand():
+    a = np.array([5.0, -4.0, 3.0, 0.1, 0.0])
+    b = np.array([-5.0, 3.0, 4.0, 0.0, 0.2])               # top-3 by |b|: 0, 2, 1
+    out = disagreement(a, b, 3)                             # top-3 by |a|: 0, 1, 2
+    assert out["feature"] == 1.0                            # same set
+    assert out["rank"] == pytest.approx(1 / 3)              # only feature 0 holds the same rank
+    assert out["sign"] == pytest.approx(1 / 3)              # feature 2 keeps its sign; 0 and 1 flip
+    assert out["signed_rank"] == 0.0
+
+
+def test_tables_and_pair_matrices():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(3, 6, 6))
+    maps = np.stack([base, base, base * 2], axis=1)        # (N=3, K=3): identical up to scale
+    within = within_table(maps, ["a", "b", "c"], [5, 25])
+    assert np.allclose(within["pearson"], 1.0) and np.allclose(within["iou25"], 1.0)
+    protos = {"x": base, "y": -base, "z": base + 0.0}
+    across = across_table(protos, ["a", "b", "c"], [25], 0.25)
+    xy = across[(across.a == "x") & (across.b == "y")]
+    assert np.allclose(xy["pearson"], -1) and np.allclose(xy["feature_agreement"], 1)
+    assert np.allclose(xy["sign_agreement"], 0)
+    matrices = pair_matrices(across, ["x", "y", "z"], "pearson").set_index(["a", "b"])
+    assert matrices.loc[("y", "x"), "mean"] == pytest.approx(-1) and matrices.loc[("z", "z"), "mean"] == 1
+    assert len(matrices) == 9
+
+
+def test_behavioural_similarities():
+    rng = np.random.default_rng(0)
+    signal = rng.normal(size=50)
+    assert prediction_similarity(np.stack([signal, 2 * signal, signal + 1], 1)) == pytest.approx(1.0)
+    feats = rng.normal(size=(20, 8))
+    assert rsm_similarity([feats, 3 * feats]) == pytest.approx(1.0)   # a positive scaling keeps every RSM
+    assert rsm_similarity([feats, rng.normal(size=(20, 8))]) < 0.5
+    rel = relation(np.array([1.0, 2, 3, 4]), np.array([2.0, 4, 6, 8.5]))
+    assert rel["r"] == pytest.approx(stats.pearsonr([1, 2, 3, 4], [2, 4, 6, 8.5])[0])
+    assert np.isnan(relation(np.ones(4), np.arange(4.0))["r"])

@@ -1,0 +1,75 @@
+"""Bagging, stacking and the bagged ensemble's attributions against explicit computations."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from rashomon.attribution import attribute
+from rashomon.ensemble.combine import BaggedEnsemble, bagging, stacking_oof
+from tests.test_attribution import real_variants
+
+
+def test_bagging_is_the_mean_of_its_members():
+    members = np.random.default_rng(0).normal(size=(7, 5))
+    np.testing.assert_allclose(bagging(members), members.mean(1))
+
+
+def test_stacking_recovers_a_known_linear_combination():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(100, 3))
+    y = 2.0 + x @ np.array([0.5, -1.0, 0.25])
+    folds = np.arange(100) % 5
+    oof, weights = stacking_oof(x, y, folds)
+    np.testing.assert_allclose(weights, [2.0, 0.5, -1.0, 0.25], atol=1e-10)
+    np.testing.assert_allclose(oof, y, atol=1e-10)   # exact model: out-of-fold is exact too
+    noisy = y + rng.normal(scale=0.5, size=100)
+    oof, _ = stacking_oof(x, noisy, folds)
+    for f in range(5):                               # each fold is predicted by a model that never saw it
+        from sklearn.linear_model import LinearRegression
+        held = folds == f
+        ref = LinearRegression().fit(x[~held], noisy[~held]).predict(x[held])
+        np.testing.assert_allclose(oof[held], ref)
+
+
+class Averaged(nn.Module):
+    """The explicitly averaged model: full forward of every member, mean over all variants."""
+
+    def __init__(self, members):
+        super().__init__()
+        self.members = members
+
+    def __len__(self):
+        return 1
+
+    def forward(self, x):
+        preds = [m.backbone.tail(m.backbone.stem(x)[0], *m.backbone.stem(x)[1:]) for m in self.members]
+        scores = [torch.stack([m.head_scores(p, k) for k in range(len(m))], 1) for m, p in zip(self.members, preds)]
+        return torch.cat(scores, 1).mean(1, keepdim=True)
+
+
+def test_ensemble_mpm_and_lime_equal_those_of_an_explicitly_averaged_model():
+    _, a = real_variants("resnet_small", k=2, seed=0)
+    _, b = real_variants("efficientnet_small", k=3, seed=1)
+    ensemble = BaggedEnsemble([a, b])
+    blocks = torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    x = nn.functional.interpolate(blocks, size=(64, 64), mode="nearest")   # regions SLIC can segment
+    with torch.no_grad():
+        np.testing.assert_allclose(ensemble(x).numpy(), Averaged([a, b])(x).numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(ensemble(x)[:, 0].numpy(), torch.cat([a(x), b(x)], 1).mean(1).numpy(), rtol=1e-6)
+    opts = dict(mask_sizes=(3, 17), stride=16, progress=False)
+    ours = attribute("mpm", x, ensemble, **opts).maps
+    explicit = attribute("mpm", x, Averaged([a, b]), **opts).maps
+    assert ours.shape == (2, 1, 64, 64)
+    np.testing.assert_allclose(ours, explicit, rtol=1e-4, atol=1e-5)
+    lime_opts = dict(n_samples=40, n_segments=20, seed=3, progress=False)
+    np.testing.assert_allclose(attribute("lime", x, ensemble, **lime_opts).maps,
+                               attribute("lime", x, Averaged([a, b]), **lime_opts).maps, rtol=1e-4, atol=1e-5)
+
+
+def test_ensemble_refuses_mixed_input_sizes():
+    _, a = real_variants("resnet_small", k=1)
+    _, b = real_variants("efficientnet_small", k=1)
+    b.backbone.spec = type(b.backbone.spec)(**{**b.backbone.spec.__dict__, "input_size": 32})
+    with pytest.raises(ValueError, match="one input size"):
+        BaggedEnsemble([a, b])

@@ -1,0 +1,28 @@
+"""The report's building blocks: self-contained HTML, embedded figures, readable numbers."""
+
+import base64
+import math
+
+from rashomon.plotting import plt, save_figure
+from rashomon.report.html import fmt, image, page, section, table
+
+
+def test_numbers_and_tables():
+    assert fmt(0.123456) == "0.123" and fmt(math.nan) == "–" and fmt(None) == "–" and fmt(True) == "yes"
+    assert fmt(0.0001234) == "0.000123" and fmt("<b>") == "&lt;b&gt;"
+    html = table([{"architecture": "a", "plcc": 0.5}, {"architecture": "b", "plcc": math.nan}])
+    assert html.count("<tr>") == 3 and "<th>plcc</th>" in html and "<td>0.500</td>" in html
+    assert "no rows" in table([])
+
+
+def test_figures_are_embedded_and_the_page_fetches_nothing(tmp_path):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    save_figure(fig, tmp_path / "f.png")
+    tag = image(tmp_path / "f.png", "a line")
+    payload = tag.split("base64,")[1].split('"')[0]
+    assert base64.b64decode(payload) == (tmp_path / "f.png").read_bytes()
+    assert "not found" in image(tmp_path / "missing.png", "x")
+    html = page("t", "SYNTHETIC data", [section("S", "what it means", tag)])
+    assert html.startswith("<!DOCTYPE html>") and "SYNTHETIC data" in html and "what it means" in html
+    assert "<script" not in html and "<link" not in html and "http" not in html
