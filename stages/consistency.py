@@ -72,11 +72,14 @@ def run(params, args):
             entry["ensemble_vs_architectures_pearson"] = {b: float(g["pearson"].mean()) for b, g in vs.groupby("b")}
         for metric in MATRIX_METRICS:
             matrix_frames.append(pair_matrices(across, names, metric).assign(method=method))
-        entry["across"] = {c: float(across[c].mean()) for c in across.columns
-                           if c not in ("image_id", "a", "b", "method")}
-        entry["within_mean_pearson"] = float(np.mean([v["pearson"] for v in entry["within"].values()]))
+        entry["across"] = {c: float(across[c].mean()) if len(across) else float("nan") for c in across.columns
+                           if c not in ("image_id", "a", "b", "method")}   # NaN: one architecture, no pairs
+        within_means = [v["pearson"] for v in entry["within"].values()]
+        entry["within_mean_pearson"] = (float(np.nanmean(within_means)) if np.isfinite(within_means).any()
+                                        else float("nan"))   # an architecture whose maps are constant is skipped
         entry["across_mean_pearson"] = entry["across"]["pearson"]
-        entry["within_exceeds_across"] = bool(entry["within_mean_pearson"] > entry["across_mean_pearson"])
+        entry["within_exceeds_across"] = (bool(entry["within_mean_pearson"] > entry["across_mean_pearson"])
+                                          if np.isfinite(entry["across_mean_pearson"]) else None)
         report["methods"][method] = entry
         log.info("%s: within %.3f, across %.3f", method, entry["within_mean_pearson"], entry["across_mean_pearson"])
 

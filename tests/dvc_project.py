@@ -33,6 +33,7 @@ def make_copy(dest: Path, overrides: dict | None = None) -> Path:
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], dest)
     run(["dvc", "init", "-q"], dest)
+    shutil.copytree(REPO / ".dvc/plots", dest / ".dvc/plots", dirs_exist_ok=True)  # custom plot templates
     commit(dest, "pipeline")  # like a clone: DVCLive and `dvc exp` need a HEAD commit
     return dest
 

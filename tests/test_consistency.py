@@ -75,3 +75,10 @@ def test_behavioural_similarities():
     rel = relation(np.array([1.0, 2, 3, 4]), np.array([2.0, 4, 6, 8.5]))
     assert rel["r"] == pytest.approx(stats.pearsonr([1, 2, 3, 4], [2, 4, 6, 8.5])[0])
     assert np.isnan(relation(np.ones(4), np.arange(4.0))["r"])
+
+
+def test_a_single_architecture_has_no_pairs():
+    across = across_table({"x": np.ones((2, 4, 4))}, ["a", "b"], [25], 0.25)
+    assert across.empty and {"a", "b", "pearson", "iou25", "sign_agreement"} <= set(across.columns)
+    matrices = pair_matrices(across, ["x"], "pearson")
+    assert matrices[["a", "b", "mean"]].values.tolist() == [["x", "x", 1.0]]

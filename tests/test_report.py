@@ -26,3 +26,13 @@ def test_figures_are_embedded_and_the_page_fetches_nothing(tmp_path):
     html = page("t", "SYNTHETIC data", [section("S", "what it means", tag)])
     assert html.startswith("<!DOCTYPE html>") and "SYNTHETIC data" in html and "what it means" in html
     assert "<script" not in html and "<link" not in html and "http" not in html
+
+
+def test_sections_render_undefined_values(tmp_path):
+    from rashomon.report import sections
+
+    consistency = {"methods": {"gradcam": {"within": {"a": {"pearson": 0.5, "iou5": None}},
+                                           "across": {"pearson": None}, "within_exceeds_across": None}},
+                   "behaviour": {"a": {"prediction_similarity": 0.9, "rsm_similarity": None}}}
+    html = sections.consistency(consistency, tmp_path)
+    assert "Pearson –" in html and "undefined (one architecture)" in html

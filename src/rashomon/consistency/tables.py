@@ -36,13 +36,15 @@ def across_table(prototypes: Mapping[str, np.ndarray], ids: Sequence[str], perce
                 row[f"iou{p:g}"] = iou(top_region(pa[n], p), top_region(pb[n], p))
             row.update({f"{key}_agreement": v for key, v in disagreement(pa[n], pb[n], k).items()})
             rows.append(row)
-    return pd.DataFrame(rows)
+    columns = ["image_id", "a", "b", "pearson", *[f"iou{p:g}" for p in percents],
+               *[f"{k}_agreement" for k in ("feature", "rank", "sign", "signed_rank")]]
+    return pd.DataFrame(rows, columns=columns)   # no rows with a single architecture
 
 
 def pair_matrices(across: pd.DataFrame, archs: Sequence[str], column: str) -> pd.DataFrame:
     """Long table (a, b, mean, sd, min, max) over images, both orders, diagonal = 1."""
     rows = []
-    for (a, b), g in across.groupby(["a", "b"], sort=False):
+    for (a, b), g in (across.groupby(["a", "b"], sort=False) if len(across) else []):
         v = g[column].dropna()
         entry = {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else float("nan"),
                  "min": float(v.min()), "max": float(v.max())}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from rashomon.report.html import image, section, table
+from rashomon.report.html import fmt, image, section, table
 
 Metrics = Mapping[str, Any]
 
@@ -15,7 +15,7 @@ def reliability(m: Metrics, plots: Path) -> str:
              "noise ceiling": v["noise_ceiling"], "raters": v["n_raters"]} for d, v in m["split_half"].items()]
     return section("Ratings: reliability and noise ceiling",
                    "How well one half of the raters predicts the other; the ceiling bounds any model's PLCC.",
-                   table(rows), f"<p>{m['recipe']}; quality-authenticity r = {m['quality_authenticity_pearson']:.3f}"
+                   table(rows), f"<p>{m['recipe']}; quality-authenticity r = {fmt(m['quality_authenticity_pearson'])}"
                    f" over {m['n_images']} images.</p>", image(plots / "reliability/distributions.png", "ratings"))
 
 
@@ -25,8 +25,8 @@ def prediction(m: Metrics, plots: Path) -> str:
     return section("Prediction per architecture against the ceiling",
                    "Test PLCC of each architecture's heads (mean and population SD over variants); dashed line in "
                    "the figure: the noise ceiling.", table(rows),
-                   f"<p>Best: {m['best_architecture']}, PLCC {m['best_plcc']:.3f} = "
-                   f"{m['best_plcc_over_noise_ceiling']:.2f} of the ceiling ({m['noise_ceiling']:.3f}).</p>",
+                   f"<p>Best: {m['best_architecture']}, PLCC {fmt(m['best_plcc'])} = "
+                   f"{fmt(m['best_plcc_over_noise_ceiling'])} of the ceiling ({fmt(m['noise_ceiling'])}).</p>",
                    image(plots / "train/plcc_by_architecture.png", "PLCC"))
 
 
@@ -43,9 +43,9 @@ def consistency(m: Metrics, plots: Path) -> str:
     for method, e in m["methods"].items():
         rows = [{"architecture": a, **v} for a, v in e["within"].items()]
         parts.append(f"<h3>{method}</h3>" + table(rows) +
-                     f"<p>Across architectures (prototype maps): Pearson {e['across']['pearson']:.3f}, "
-                     f"feature agreement {e['across'].get('feature_agreement', float('nan')):.3f}; within > across: "
-                     f"{'yes' if e['within_exceeds_across'] else 'no'}.</p>")
+                     f"<p>Across architectures (prototype maps): Pearson {fmt(e['across']['pearson'])}, "
+                     f"feature agreement {fmt(e['across'].get('feature_agreement', float('nan')))}; within > across: "
+                     f"{ {True: 'yes', False: 'no', None: 'undefined (one architecture)'}[e['within_exceeds_across']]}.</p>")
     behaviour = [{"architecture": a, **v} for a, v in m["behaviour"].items()]
     return section("Consistency of explanations",
                    "Within: mean pairwise agreement of an architecture's variants' maps per image (Pearson, IoU of the "
@@ -63,9 +63,9 @@ def ensemble(m: Metrics) -> str:
                    "Do ensembles beat every single architecture? Variants pruned on their validation sets; the fixed "
                    "test set.", table(rows),
                    f"<p>Best single architecture: {m['best_single']['architecture']} (PLCC "
-                   f"{m['best_single']['plcc']:.3f}); mean single PLCC {m['mean_single_plcc']:.3f}. Ensemble maps on "
-                   f"{a['n_images']} images: LIME fidelity R² {a['lime_fidelity_r2_mean']:.3f}, LIME vs MPM Pearson "
-                   f"{a['lime_vs_mpm_pearson_mean']:.3f}.</p>")
+                   f"{fmt(m['best_single']['plcc'])}); mean single PLCC {fmt(m['mean_single_plcc'])}. Ensemble maps on "
+                   f"{a['n_images']} images: LIME fidelity R² {fmt(a['lime_fidelity_r2_mean'])}, LIME vs MPM Pearson "
+                   f"{fmt(a['lime_vs_mpm_pearson_mean'])}.</p>")
 
 
 def groundtruth(m: Metrics, reliance: Metrics, plots: Path) -> str:
