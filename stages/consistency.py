@@ -7,17 +7,16 @@ import numpy as np
 import pandas as pd
 
 from rashomon.attribution import attribute
-from rashomon.attribution.runner import explanation_ids, load_maps
-from rashomon.backbones import create_backbone
-from rashomon.backbones.weights import check_backbone_names, weights_for
+from rashomon.attribution.runner import explained_variants, explanation_ids, load_maps
+from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
-from rashomon.consistency.tables import (across_table, head_representations, pair_matrices, prediction_similarity,
-                                         relation, rsm_similarity, within_table)
+from rashomon.consistency.tables import (across_table, head_representations, pair_matrices, relation,
+                                         rsm_similarity, within_table)
+from rashomon.heads.metrics import model_reliability
 from rashomon.data.manifest import manifest_hash, read_manifest
 from rashomon.heads.features import FeatureCache
 from rashomon.io import atomic_path, write_csv, write_json
 from rashomon.plotting import heatmaps
-from rashomon.variants.variant_set import load_variants
 
 log = logging.getLogger("rashomon.consistency")
 MATRIX_METRICS = ("pearson", "iou5", "iou15", "iou25", "feature_agreement", "sign_agreement")
@@ -37,10 +36,16 @@ def run(params, args):
     within_frames, across_frames, matrix_frames, relation_rows = [], [], [], []
     report: dict = {"percents": list(cfg.percents), "methods": {}, "behaviour": {}}
 
-    def mean_prediction(arch: str, ids: list[str]) -> np.ndarray:
-        p = predictions[predictions.architecture == arch].pivot(index="image_id", columns="variant",
-                                                                 values="prediction")
-        return p.loc[ids].mean(axis=1).to_numpy()
+    per_variant = {name: g.pivot(index="image_id", columns="variant", values="prediction")
+                   for name, g in predictions.groupby("architecture") if name in names}   # (images, variants)
+
+    def add_relations(method: str, name: str, subset: str, within: pd.DataFrame, ids: list[str]) -> None:
+        """Per-image consistency against the rating and the variant-mean absolute error."""
+        truth = rating.loc[ids].to_numpy()
+        error = np.abs(per_variant[name].loc[ids].mean(axis=1).to_numpy() - truth)
+        for other, values in (("rating", truth), ("abs_error", error)):
+            relation_rows.append({"method": method, "architecture": name, "set": subset, "versus": other,
+                                  **relation(within["pearson"].to_numpy(), values)})
 
     for method in params.explain.methods:
         prototypes, entry = {}, {"within": {}, "across": {}}
@@ -53,19 +58,17 @@ def run(params, args):
             entry["within"][name] = {c: float(within[c].mean()) for c in within.columns if c == "pearson"
                                      or c.startswith("iou")}
             prototypes[name] = maps.astype(np.float32).mean(1)
-            error = np.abs(mean_prediction(name, ids) - rating.loc[ids].to_numpy())
-            for other, values in (("rating", rating.loc[ids].to_numpy()), ("abs_error", error)):
-                relation_rows.append({"method": method, "architecture": name, "set": "test", "versus": other,
-                                      **relation(within["pearson"].to_numpy(), values)})
+            add_relations(method, name, "test", within, ids)
         across = across_table(prototypes, ids, cfg.percents, cfg.topk_fraction).assign(method=method)
         across_frames.append(across)
         ensemble_file = Path(args.ensemble) / f"{method}.npz"
         if ensemble_file.is_file():  # the bagged ensemble's map against each architecture's prototype
             stored = load_maps(ensemble_file)
-            common = [i for i in map(str, stored["image_ids"]) if i in ids]
+            ens_row = {str(i): k for k, i in enumerate(stored["image_ids"])}
+            common = [i for i in ids if i in ens_row]
             rows = [ids.index(i) for i in common]
-            ens = stored["maps"][[list(map(str, stored["image_ids"])).index(i) for i in common], 0]
-            vs = across_table({"ensemble": ens.astype(np.float32), **{a: p[rows] for a, p in prototypes.items()}},
+            ens = stored["maps"][[ens_row[i] for i in common], 0].astype(np.float32)
+            vs = across_table({"ensemble": ens, **{a: p[rows] for a, p in prototypes.items()}},
                               common, cfg.percents, cfg.topk_fraction)
             vs = vs[vs.a == "ensemble"].assign(method=method)
             across_frames.append(vs)
@@ -85,25 +88,19 @@ def run(params, args):
 
     # training images (Grad-CAM from the cache) and the behavioural views, per architecture
     for name in names:
-        backbone = create_backbone(name, weights_for(name, params.backbones, Path(args.pretrained)))
-        masks = np.load(Path(args.pruning) / f"{name}.npz")["masks"] if params.explain.use_pruned else None
-        variants = load_variants(backbone, Path(args.heads), params.train.seeds, masks)
+        variants = explained_variants(name, params, Path(args.pretrained), Path(args.heads), Path(args.pruning))
         cache = FeatureCache(Path(args.features) / name, manifest_hash(manifest))
         if "gradcam" in params.explain.methods and train_ids:
             _, opts = params.explain.options("gradcam")
             maps = attribute("gradcam", None, variants, stem_outputs=cache.stem_outputs(train_ids),
-                             size=(backbone.spec.input_size,) * 2, **opts).maps
+                             size=(variants.backbone.spec.input_size,) * 2, **opts).maps
             within = within_table(maps, train_ids, cfg.percents).assign(method="gradcam", architecture=name,
                                                                         set="train")
             within_frames.append(within)
-            error = np.abs(mean_prediction(name, train_ids) - rating.loc[train_ids].to_numpy())
-            for other, values in (("rating", rating.loc[train_ids].to_numpy()), ("abs_error", error)):
-                relation_rows.append({"method": "gradcam", "architecture": name, "set": "train", "versus": other,
-                                      **relation(within["pearson"].to_numpy(), values)})
-        test_pred = predictions[(predictions.architecture == name) & predictions.image_id.isin(test_ids)].pivot(
-            index="image_id", columns="variant", values="prediction")
+            add_relations("gradcam", name, "train", within, train_ids)
+        test_pred = per_variant[name].loc[test_ids].to_numpy()
         reps = head_representations(variants, cache.stem_outputs(test_ids))
-        report["behaviour"][name] = {"prediction_similarity": prediction_similarity(test_pred.to_numpy()),
+        report["behaviour"][name] = {"prediction_similarity": model_reliability(list(test_pred.T)),
                                      "rsm_similarity": rsm_similarity(reps)}
     relations = pd.DataFrame(relation_rows)
     report["relations"] = {f"{r.method}/{r.architecture}/{r.set}/{r.versus}": {"r": r.r, "p": r.p}

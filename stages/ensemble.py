@@ -14,15 +14,13 @@ from rashomon.backbones import create_backbone
 from rashomon.backbones.preprocess import load_images
 from rashomon.backbones.weights import check_backbone_names, weights_for
 from rashomon.cli import stage
-from rashomon.consistency.metrics import pearson_matrix
 from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
-from rashomon.data.splits import subset_ids
 from rashomon.ensemble.combine import BaggedEnsemble, bagging, stacking_oof
 from rashomon.heads.features import FeatureCache
-from rashomon.heads.fitted import load_head
 from rashomon.heads.metrics import prediction_metrics
 from rashomon.io import atomic_path, write_csv, write_json, write_npz
-from rashomon.variants.pruning import sbs_prune
+from rashomon.psychometrics.correlation import pearson
+from rashomon.variants.pruning import prune_variants
 from rashomon.variants.variant_set import VariantSet
 
 log = logging.getLogger("rashomon.ensemble")
@@ -36,31 +34,26 @@ def run(params, args):
     rating = manifest.set_index("image_id")[target]
     splits = pd.read_csv(args.splits, dtype={"image_id": str})
     test_ids = explanation_ids(splits, scheme, None)
+    y = rating.loc[test_ids].to_numpy()
     members, per_arch, rows = [], {}, []
     with atomic_path(args.out, is_dir=True) as tmp:
         for name in names:
             backbone = create_backbone(name, weights_for(name, params.backbones, Path(args.pretrained)))
             cache = FeatureCache(Path(args.features) / name, manifest_hash(manifest))
-            heads, masks = [], []
-            for v in range(params.train.seeds):
-                head = load_head(Path(args.heads) / name / f"v{v}.pt")
-                val_ids = subset_ids(splits, scheme, v, "val")
-                mask, _ = sbs_prune(backbone, head, cache.stem_outputs(val_ids), rating.loc[val_ids].to_numpy(),
-                                    max_iterations=cfg.prune_max_iterations, desc=f"SBS(val) {name} v{v}")
-                heads.append(head)
-                masks.append(mask)
-            variants = VariantSet(backbone, heads, torch.as_tensor(np.stack(masks), dtype=torch.float32))
-            write_npz(tmp / f"masks_{name}.npz", masks=np.stack(masks))
+            pruned = prune_variants(backbone, cache, Path(args.heads), splits, scheme=scheme, subset="val",
+                                    target=rating, n_variants=params.train.seeds,
+                                    max_iterations=cfg.prune_max_iterations, desc="SBS(val)")
+            masks = np.stack([p.mask for p in pruned])
+            variants = VariantSet(backbone, [p.head for p in pruned], torch.as_tensor(masks, dtype=torch.float32))
+            write_npz(tmp / f"masks_{name}.npz", masks=masks)
             with torch.no_grad():
                 per_arch[name] = variants.scores_from_stem(cache.stem_outputs(test_ids)).numpy()
             members.append(variants)
-            y = rating.loc[test_ids].to_numpy()
             singles = [prediction_metrics(per_arch[name][:, k], y) for k in range(len(variants))]
             rows.append({"model": name, "kind": "single (mean over variants)",
                          **{m: float(np.mean([s[m] for s in singles])) for m in singles[0]}})
             rows.append({"model": name, "kind": "architecture bagging", **prediction_metrics(bagging(per_arch[name]), y)})
             log.info("%s: %d variants pruned on validation", name, len(variants))
-        y = rating.loc[test_ids].to_numpy()
         bagged = bagging(np.concatenate([per_arch[n] for n in names], axis=1))
         folds = fold_of(splits, test_ids)
         features = np.stack([per_arch[n].mean(1) for n in names], axis=1)
@@ -80,8 +73,7 @@ def run(params, args):
             save_maps(tmp / f"{method}.npz", ens_ids, result.maps, result.info)
             maps[method] = result
     single = table[table.kind == "single (mean over variants)"].set_index("model")
-    agreement = [pearson_matrix(np.stack([a[0], b[0]]))[0, 1]
-                 for a, b in zip(maps["lime"].maps, maps["mpm"].maps)]
+    agreement = [pearson(a[0], b[0]) for a, b in zip(maps["lime"].maps, maps["mpm"].maps)]
     report = {
         "n_test_images": len(test_ids), "members": int(sum(len(m) for m in members)),
         "bagging": table[table.kind == "bagging"].iloc[0][["rmse", "plcc", "srcc"]].to_dict(),

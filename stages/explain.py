@@ -7,14 +7,13 @@ import numpy as np
 import pandas as pd
 
 from rashomon.attribution.gradcam import constant_share, single_signed
-from rashomon.attribution.runner import explain_architecture, explanation_ids, save_maps, within_consistency
-from rashomon.backbones import create_backbone
-from rashomon.backbones.weights import check_backbone_names, weights_for
+from rashomon.attribution.runner import (explain_architecture, explained_variants, explanation_ids, save_maps,
+                                        within_consistency)
+from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
 from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
 from rashomon.heads.features import FeatureCache
 from rashomon.io import atomic_path, write_json
-from rashomon.variants.variant_set import load_variants
 
 log = logging.getLogger("rashomon.explain")
 
@@ -34,9 +33,8 @@ def run(params, args):
         report["target_layer"] = cfg.gradcam.target_layer
     with atomic_path(args.out, is_dir=True) as tmp:
         for name in params.backbones.names:
-            backbone = create_backbone(name, weights_for(name, params.backbones, Path(args.pretrained)))
-            masks = np.load(Path(args.pruning) / f"{name}.npz")["masks"] if cfg.use_pruned else None
-            variants = load_variants(backbone, Path(args.heads), params.train.seeds, masks)
+            variants = explained_variants(name, params, Path(args.pretrained), Path(args.heads), Path(args.pruning))
+            backbone = variants.backbone
             cache = FeatureCache(Path(args.features) / name, manifest_hash(manifest))
             result = explain_architecture(method, backbone, variants, cache, manifest.set_index("image_id"), ids,
                                           options)

@@ -7,10 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rashomon.attribution.runner import load_maps
-from rashomon.backbones import create_backbone
+from rashomon.attribution.runner import explained_variants, load_maps
 from rashomon.backbones.preprocess import denormalise, load_images
-from rashomon.backbones.weights import check_backbone_names, weights_for
+from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
 from rashomon.data.images import load_mask
 from rashomon.data.manifest import check_image_hashes, read_manifest
@@ -20,7 +19,6 @@ from rashomon.groundtruth.evaluate import (PROTOTYPE, deletion_summary, deletion
 from rashomon.groundtruth.localisation import SCORES
 from rashomon.io import atomic_path, write_csv, write_json
 from rashomon.plotting import plt, save_figure
-from rashomon.variants.variant_set import load_variants
 
 log = logging.getLogger("rashomon.groundtruth")
 
@@ -42,13 +40,24 @@ def run(params, args):
     report = {"label": SYNTHETIC_LABEL, "cue_score": "-map (the artifact lowers authenticity); auroc_abs ranks |map|",
               "methods": {}, "references": {}}
     loc_frames, del_frames = [], []
+    variants_of = {name: explained_variants(name, params, Path(args.pretrained), Path(args.heads), Path(args.pruning))
+                   for name in names}
+    mask_files: dict[str, np.ndarray] = {}
+
+    def masks_for(ids: list[str], shape: tuple[int, int]) -> np.ndarray:
+        """The artifact masks of `ids` at the maps' resolution (each file read once)."""
+        for i in ids:
+            if i not in mask_files:
+                mask_files[i] = load_mask(truth.loc[i, "mask_path"])
+        return np.stack([fit_mask(mask_files[i], shape) for i in ids])
+
     for method in params.explain.methods:
         entry: dict = {"architectures": {}}
         for name in names:
             stored = load_maps(Path(args.explanations) / method / f"{name}.npz")
             ids = [str(i) for i in stored["image_ids"]]
             maps = stored["maps"]
-            masks = np.stack([fit_mask(load_mask(truth.loc[i, "mask_path"]), maps.shape[-2:]) for i in ids])
+            masks = masks_for(ids, maps.shape[-2:])
             table = localisation_table(maps, masks, ids)
             loc_frames.append(table.assign(method=method, architecture=name))
             proto = summarise(table[table.level == PROTOTYPE])
@@ -58,12 +67,10 @@ def run(params, args):
                    "variant_auroc_sd": float(variants_mean["auroc"].std(ddof=1)),
                    "twin_agreement": faithfulness(maps, masks, twin)}
             # deletion curves: the first images, through the explained (pruned) variants
-            backbone = create_backbone(name, weights_for(name, params.backbones, Path(args.pretrained)))
-            pruned = np.load(Path(args.pruning) / f"{name}.npz")["masks"] if params.explain.use_pruned else None
-            variants = load_variants(backbone, Path(args.heads), params.train.seeds, pruned)
+            variants = variants_of[name]
             del_ids = ids[: cfg.deletion_images]
             check_image_hashes(manifest.loc[del_ids].reset_index(), args.images)
-            images = load_images(manifest.loc[del_ids, "path"].tolist(), backbone.spec)
+            images = load_images(manifest.loc[del_ids, "path"].tolist(), variants.backbone.spec)
             curves = deletion_table(variants, images, maps[: len(del_ids)], del_ids, grid=cfg.grid,
                                     steps=cfg.deletion_steps, n_random=cfg.deletion_random, fill=cfg.deletion_fill,
                                     seed=cfg.seed)
@@ -75,7 +82,7 @@ def run(params, args):
         if ensemble_file.is_file():  # the bagged ensemble's maps (MPM, LIME): localisation and twin agreement
             stored = load_maps(ensemble_file)
             ids = [str(i) for i in stored["image_ids"]]
-            masks = np.stack([fit_mask(load_mask(truth.loc[i, "mask_path"]), stored["maps"].shape[-2:]) for i in ids])
+            masks = masks_for(ids, stored["maps"].shape[-2:])
             table = localisation_table(stored["maps"], masks, ids)
             loc_frames.append(table.assign(method=method, architecture="ensemble"))
             twin = effects["artifact_effect"].unstack(0).reindex(ids)[names].mean(axis=1).to_numpy()
@@ -85,8 +92,8 @@ def run(params, args):
         report["methods"][method] = entry
     # reference maps on the union of explained images (scored per method's image set below)
     all_ids = sorted({i for f in loc_frames for i in f["image_id"]}, key=lambda s: (len(s), s))
-    rgb = denormalise(load_images(manifest.loc[all_ids, "path"].tolist(), create_backbone(names[0]).spec))
-    masks = np.stack([fit_mask(load_mask(truth.loc[i, "mask_path"]), rgb.shape[1:3]) for i in all_ids])
+    rgb = denormalise(load_images(manifest.loc[all_ids, "path"].tolist(), variants_of[names[0]].backbone.spec))
+    masks = masks_for(all_ids, rgb.shape[1:3])
     refs = reference_table(rgb, masks, all_ids, cfg.gaussian_sigma, cfg.seed)
     for method, entry in report["methods"].items():
         method_ids = set(pd.concat(loc_frames).query("method == @method")["image_id"])

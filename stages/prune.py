@@ -12,9 +12,8 @@ from rashomon.cli import stage
 from rashomon.data.manifest import manifest_hash, read_manifest
 from rashomon.data.splits import subset_ids
 from rashomon.heads.features import FeatureCache
-from rashomon.heads.fitted import load_head
 from rashomon.io import atomic_path, write_csv, write_json, write_npz
-from rashomon.variants.pruning import pruning_effect, sbs_prune
+from rashomon.variants.pruning import prune_variants, pruning_effect
 
 log = logging.getLogger("rashomon.prune")
 
@@ -32,20 +31,18 @@ def run(params, args):
         for name in params.backbones.names:
             backbone = create_backbone(name, weights_for(name, params.backbones, Path(args.pretrained)))
             cache = FeatureCache(Path(args.features) / name, manifest_hash(manifest))
-            masks, histories = [], []
-            for v in range(params.train.seeds):
-                head = load_head(Path(args.heads) / name / f"v{v}.pt")
-                fit_ids = subset_ids(splits, scheme, v, cfg.fit_on)
-                mask, history = sbs_prune(backbone, head, cache.stem_outputs(fit_ids), truth.loc[fit_ids].to_numpy(),
-                                          max_iterations=cfg.max_iterations, desc=f"SBS {name} v{v}")
-                masks.append(mask)
-                histories.append(history)
-                for label, ids in (("fit", fit_ids), ("test", subset_ids(splits, scheme, v, "test"))):
-                    effect = pruning_effect(backbone, head, cache.stem_outputs(ids), truth.loc[ids].to_numpy(), mask)
+            pruned = prune_variants(backbone, cache, Path(args.heads), splits, scheme=scheme, subset=cfg.fit_on,
+                                    target=truth, n_variants=params.train.seeds, max_iterations=cfg.max_iterations,
+                                    desc="SBS")
+            for v, p in enumerate(pruned):
+                for label, ids in (("fit", p.fit_ids), ("test", subset_ids(splits, scheme, v, "test"))):
+                    effect = pruning_effect(backbone, p.head, cache.stem_outputs(ids), truth.loc[ids].to_numpy(),
+                                            p.mask)
                     rows.append({"architecture": name, "variant": v, "set": label,
-                                 "channels_removed": int((~mask).sum()), **effect})
+                                 "channels_removed": int((~p.mask).sum()), **effect})
+            masks = [p.mask for p in pruned]
             write_npz(tmp / f"{name}.npz", masks=np.stack(masks), history=np.array(
-                [np.pad(h, (0, mask.size - len(h)), constant_values=np.nan) for h in histories]))
+                [np.pad(p.history, (0, p.mask.size - len(p.history)), constant_values=np.nan) for p in pruned]))
             log.info("%s: removed %.1f channels on average", name, np.mean([(~m).sum() for m in masks]))
     table = pd.DataFrame(rows)
     report = {"fit_on": cfg.fit_on}

@@ -6,8 +6,8 @@ from scipy import stats
 
 from rashomon.consistency.metrics import (agreement, disagreement, iou, iou_matrix, mean_offdiagonal, pearson_matrix,
                                           top_region)
-from rashomon.consistency.tables import (across_table, pair_matrices, prediction_similarity, relation,
-                                         rsm_similarity, within_table)
+from rashomon.consistency.tables import across_table, pair_matrices, relation, rsm_similarity, within_table
+from rashomon.heads.metrics import model_reliability
 
 
 def test_pearson_matrix_of_known_maps():
@@ -68,7 +68,7 @@ def test_tables_and_pair_matrices():
 def test_behavioural_similarities():
     rng = np.random.default_rng(0)
     signal = rng.normal(size=50)
-    assert prediction_similarity(np.stack([signal, 2 * signal, signal + 1], 1)) == pytest.approx(1.0)
+    assert model_reliability([signal, 2 * signal, signal + 1]) == pytest.approx(1.0)   # prediction similarity
     feats = rng.normal(size=(20, 8))
     assert rsm_similarity([feats, 3 * feats]) == pytest.approx(1.0)   # a positive scaling keeps every RSM
     assert rsm_similarity([feats, rng.normal(size=(20, 8))]) < 0.5

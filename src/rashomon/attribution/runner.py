@@ -9,13 +9,15 @@ import numpy as np
 import pandas as pd
 
 from rashomon.attribution.registry import Attribution, attribute
-from rashomon.backbones import Backbone
+from rashomon.backbones import Backbone, create_backbone
+from rashomon.backbones.weights import weights_for
+from rashomon.config import Params
 from rashomon.backbones.preprocess import load_images
 from rashomon.errors import InputError
 from rashomon.heads.features import FeatureCache
 from rashomon.io import write_npz
 from rashomon.psychometrics.correlation import mean_pairwise_correlation
-from rashomon.variants.variant_set import VariantSet
+from rashomon.variants.variant_set import VariantSet, load_variants
 
 
 def explanation_ids(splits: pd.DataFrame, scheme: str, n_images: int | None) -> list[str]:
@@ -26,6 +28,14 @@ def explanation_ids(splits: pd.DataFrame, scheme: str, n_images: int | None) -> 
     if not common:
         raise InputError(f"scheme {scheme!r} has no test image shared by all variants")
     return common if not n_images else common[: int(n_images)]
+
+
+def explained_variants(name: str, params: Params, pretrained: Path, heads: Path, pruning: Path) -> VariantSet:
+    """Architecture `name`'s variants as the explain stage explains them: its (pre)trained
+    backbone, every head, and the pruning stage's keep-masks when `explain.use_pruned`."""
+    backbone = create_backbone(name, weights_for(name, params.backbones, pretrained))
+    masks = np.load(pruning / f"{name}.npz")["masks"] if params.explain.use_pruned else None
+    return load_variants(backbone, heads, params.train.seeds, masks)
 
 
 def explain_architecture(method: str, backbone: Backbone, variants: VariantSet, cache: FeatureCache,

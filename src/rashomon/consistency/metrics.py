@@ -10,6 +10,8 @@ from typing import Sequence
 
 import numpy as np
 
+from rashomon.psychometrics.correlation import mean_pairwise_correlation
+
 
 def pearson_matrix(maps: np.ndarray) -> np.ndarray:
     """(K, K) Pearson correlations of K maps (any shape each); NaN rows for constant maps."""
@@ -48,7 +50,7 @@ def mean_offdiagonal(matrix: np.ndarray) -> float:
 
 def agreement(maps: np.ndarray, percents: Sequence[float]) -> dict[str, float]:
     """Mean pairwise Pearson and IoU@p of K maps of one image."""
-    out = {"pearson": mean_offdiagonal(pearson_matrix(maps))}
+    out = {"pearson": mean_pairwise_correlation(list(maps))}   # = explain's within-architecture consistency
     for p in percents:
         out[f"iou{p:g}"] = mean_offdiagonal(iou_matrix(maps, p))
     return out

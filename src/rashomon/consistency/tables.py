@@ -12,7 +12,8 @@ import pandas as pd
 import torch
 from scipy import stats
 
-from rashomon.consistency.metrics import agreement, disagreement, iou, mean_offdiagonal, pearson_matrix, top_region
+from rashomon.consistency.metrics import agreement, disagreement, iou, pearson_matrix, top_region
+from rashomon.psychometrics.correlation import mean_pairwise_correlation, pearson
 from rashomon.variants.variant_set import VariantSet, apply_channel_mask
 
 
@@ -30,8 +31,7 @@ def across_table(prototypes: Mapping[str, np.ndarray], ids: Sequence[str], perce
         pa, pb = prototypes[a].astype(np.float64), prototypes[b].astype(np.float64)
         k = max(1, int(round(topk_fraction * pa[0].size)))
         for n, image_id in enumerate(ids):
-            r = pearson_matrix(np.stack([pa[n], pb[n]]))[0, 1]
-            row = {"image_id": image_id, "a": a, "b": b, "pearson": float(r)}
+            row = {"image_id": image_id, "a": a, "b": b, "pearson": pearson(pa[n], pb[n])}
             for p in percents:
                 row[f"iou{p:g}"] = iou(top_region(pa[n], p), top_region(pb[n], p))
             row.update({f"{key}_agreement": v for key, v in disagreement(pa[n], pb[n], k).items()})
@@ -62,11 +62,6 @@ def relation(consistency: np.ndarray, other: np.ndarray) -> dict[str, float]:
     return {"r": float(r), "p": float(p), "n": int(ok.sum())}
 
 
-def prediction_similarity(predictions: np.ndarray) -> float:
-    """Mean pairwise Pearson of the K variants' predictions over images (N, K)."""
-    return mean_offdiagonal(np.corrcoef(predictions.T))
-
-
 @torch.no_grad()
 def head_representations(variants: VariantSet, stem_outputs: Sequence[torch.Tensor]) -> list[np.ndarray]:
     """Per variant, its head's activations before the output layer (N, D): the embedding
@@ -87,5 +82,4 @@ def rsm(features: np.ndarray) -> np.ndarray:
 
 def rsm_similarity(representations: Sequence[np.ndarray]) -> float:
     """Mean over variant pairs of the Pearson correlation of their RSMs (second-order)."""
-    vectors = np.stack([rsm(f) for f in representations])
-    return mean_offdiagonal(pearson_matrix(vectors))
+    return mean_pairwise_correlation([rsm(f) for f in representations])

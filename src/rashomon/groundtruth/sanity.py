@@ -16,6 +16,8 @@ from scipy import stats
 from skimage.metrics import structural_similarity
 from torch import nn
 
+from rashomon.attribution.registry import minmax
+from rashomon.groundtruth.references import sobel_map
 from rashomon.heads.fitted import FittedHead
 from rashomon.variants.variant_set import VariantSet
 
@@ -68,11 +70,6 @@ def with_head(variants: VariantSet, fitted: FittedHead) -> VariantSet:
     return VariantSet(variants.backbone, [replace(fitted)], variants.masks[:1])
 
 
-def _minmax(a: np.ndarray) -> np.ndarray:
-    span = np.ptp(a)
-    return (a - a.min()) / span if span > 0 else np.zeros_like(a)
-
-
 def similarity(original: np.ndarray, other: np.ndarray) -> dict[str, float]:
     """Mean over images of Spearman(|maps|) and SSIM(min-max maps) (NaN-safe)."""
     rho, ssim = [], []
@@ -80,7 +77,7 @@ def similarity(original: np.ndarray, other: np.ndarray) -> dict[str, float]:
         a, b = a.astype(np.float64), b.astype(np.float64)
         if np.ptp(np.abs(a)) > 0 and np.ptp(np.abs(b)) > 0:
             rho.append(stats.spearmanr(np.abs(a).ravel(), np.abs(b).ravel())[0])
-        ssim.append(structural_similarity(_minmax(a), _minmax(b), data_range=1.0))
+        ssim.append(structural_similarity(minmax(a), minmax(b), data_range=1.0))
     return {"spearman_abs": float(np.mean(rho)) if rho else float("nan"), "ssim": float(np.mean(ssim))}
 
 
@@ -96,9 +93,6 @@ def shuffled_head(embeddings: dict[str, np.ndarray], targets: dict[str, np.ndarr
                     dropout=cfg.dropout, name="shuffled-ratings head")
 
 
-def sobel_reference(images_rgb: np.ndarray, n_steps: int) -> list[np.ndarray]:
-    """The Sobel edge map at every step: it ignores the model, so it must fail the check."""
-    from rashomon.groundtruth.references import sobel_map
-
-    maps = np.stack([sobel_map(rgb) for rgb in images_rgb])
-    return [maps] * n_steps
+def sobel_maps(images_rgb: np.ndarray) -> np.ndarray:
+    """Sobel edge maps (N, H, W): they ignore the model, so they must fail the check."""
+    return np.stack([sobel_map(rgb) for rgb in images_rgb])

@@ -93,7 +93,9 @@ class Pretrainer(pl.LightningModule):
             p.requires_grad_(True)
         self.gen = torch.Generator().manual_seed(seed)
         self.seed = seed
-        self.epochs = cfg.barlow_epochs if self.mode == "barlow_twins" else cfg.epochs
+        barlow = self.mode == "barlow_twins"
+        self.epochs = cfg.barlow_epochs if barlow else cfg.epochs
+        self.batch_size = cfg.barlow_batch_size if barlow else cfg.batch_size
 
     def loss(self, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.mode == "barlow_twins":
@@ -130,11 +132,9 @@ def pretrain_backbone(name: str, train: tuple[torch.Tensor, torch.Tensor], val: 
     seed_everything(cfg.seed)
     module = Pretrainer(name, cfg, cfg.seed)
     loader_gen = torch.Generator().manual_seed(cfg.seed)
-    barlow = module.mode == "barlow_twins"
-    batch_size, epochs = (cfg.barlow_batch_size, cfg.barlow_epochs) if barlow else (cfg.batch_size, cfg.epochs)
-    result = fit(module, DataLoader(TensorDataset(*train), batch_size=batch_size, shuffle=True,
+    result = fit(module, DataLoader(TensorDataset(*train), batch_size=module.batch_size, shuffle=True,
                                     generator=loader_gen, drop_last=True),
-                 DataLoader(TensorDataset(*val), batch_size=256), max_epochs=epochs, logger=logger,
+                 DataLoader(TensorDataset(*val), batch_size=256), max_epochs=module.epochs, logger=logger,
                  progress=True)
     return {"state_dict": module.model.state_dict(), "mode": module.mode, "best_epoch": result.best_epoch,
             "best_val_loss": result.best_value, "history": result.history}

@@ -7,14 +7,19 @@ evaluated through the tail in batched chunks: the stem never runs again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 from tqdm import tqdm
 
 from rashomon.backbones import Backbone
-from rashomon.heads.fitted import FittedHead
+from rashomon.data.splits import subset_ids
+from rashomon.heads.features import FeatureCache
+from rashomon.heads.fitted import FittedHead, load_head
 from rashomon.heads.metrics import prediction_metrics
 from rashomon.variants.variant_set import apply_channel_mask
 
@@ -116,6 +121,29 @@ def sbs_prune(backbone: Backbone, head: FittedHead, outs: Sequence[torch.Tensor]
         current = best_rmse
         history.append(current)
     return mask.numpy().astype(bool), history
+
+
+@dataclass
+class PrunedVariant:
+    head: FittedHead
+    mask: np.ndarray          # keep-mask over target-layer channels
+    history: list[float]      # RMSE after each removal
+    fit_ids: list[str]        # the images SBS was fitted on
+
+
+def prune_variants(backbone: Backbone, cache: FeatureCache, heads_dir: Path, splits: pd.DataFrame, *, scheme: str,
+                   subset: str, target: pd.Series, n_variants: int, max_iterations: int | None,
+                   desc: str) -> list[PrunedVariant]:
+    """SBS for every variant's head on that variant's `subset` images (test: the Exp2
+    explanation set; val: the study's ensemble protocol), from the feature cache."""
+    out = []
+    for v in range(n_variants):
+        head = load_head(heads_dir / backbone.spec.name / f"v{v}.pt")
+        ids = subset_ids(splits, scheme, v, subset)
+        mask, history = sbs_prune(backbone, head, cache.stem_outputs(ids), target.loc[ids].to_numpy(),
+                                  max_iterations=max_iterations, desc=f"{desc} {backbone.spec.name} v{v}")
+        out.append(PrunedVariant(head, mask, history, ids))
+    return out
 
 
 @torch.no_grad()
