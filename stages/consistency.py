@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from rashomon.attribution import attribute
-from rashomon.attribution.runner import explained_variants, explanation_ids, load_maps
+from rashomon.attribution.runner import (ensemble_maps_file, explained_variants, explanation_ids, load_maps,
+                                        stored_methods)
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
 from rashomon.consistency.tables import (across_table, head_representations, pair_matrices, relation,
@@ -47,7 +48,7 @@ def run(params, args):
             relation_rows.append({"method": method, "architecture": name, "set": subset, "versus": other,
                                   **relation(within["pearson"].to_numpy(), values)})
 
-    for method in params.explain.methods:
+    for method in stored_methods(params):
         prototypes, entry = {}, {"within": {}, "across": {}}
         for name in names:
             stored = load_maps(Path(args.explanations) / method / f"{name}.npz")
@@ -61,7 +62,7 @@ def run(params, args):
             add_relations(method, name, "test", within, ids)
         across = across_table(prototypes, ids, cfg.percents, cfg.topk_fraction).assign(method=method)
         across_frames.append(across)
-        ensemble_file = Path(args.ensemble) / f"{method}.npz"
+        ensemble_file = ensemble_maps_file(method, Path(args.ensemble), Path(args.explanations))
         if ensemble_file.is_file():  # the bagged ensemble's map against each architecture's prototype
             stored = load_maps(ensemble_file)
             ens_row = {str(i): k for k, i in enumerate(stored["image_ids"])}
@@ -110,7 +111,7 @@ def run(params, args):
         write_csv(tmp / "within.csv", pd.concat(within_frames, ignore_index=True))
         write_csv(tmp / "across.csv", pd.concat(across_frames, ignore_index=True))
         write_csv(tmp / "relations.csv", relations)
-        for method in params.explain.methods:
+        for method in stored_methods(params):
             pearson = matrices[(matrices.method == method) & (matrices.metric == "pearson")]
             write_csv(tmp / f"across_pearson_{method}.csv", pearson[["a", "b", "mean", "sd", "min", "max"]])
         write_csv(tmp / "matrices.csv", matrices)

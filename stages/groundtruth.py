@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rashomon.attribution.runner import explained_variants, load_maps
+from rashomon.attribution.runner import ensemble_maps_file, explained_variants, load_maps, stored_methods
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
@@ -51,7 +51,7 @@ def run(params, args):
                 mask_files[i] = load_mask(truth.loc[i, "mask_path"])
         return np.stack([fit_mask(mask_files[i], shape) for i in ids])
 
-    for method in params.explain.methods:
+    for method in stored_methods(params):
         entry: dict = {"architectures": {}}
         for name in names:
             stored = load_maps(Path(args.explanations) / method / f"{name}.npz")
@@ -66,6 +66,8 @@ def run(params, args):
             row = {**proto, "variant_auroc_mean": float(variants_mean["auroc"].mean()),
                    "variant_auroc_sd": float(variants_mean["auroc"].std(ddof=1)),
                    "twin_agreement": faithfulness(maps, masks, twin)}
+            if "twin_cosine" in stored:   # counterfactual: does the raising edit remove the artifact?
+                row["raise_edit_vs_twin_cosine"] = float(np.nanmean(stored["twin_cosine"][masks.any(axis=(1, 2))]))
             # deletion curves: the first images, through the explained (pruned) variants
             variants = variants_of[name]
             del_ids = ids[: cfg.deletion_images]
@@ -78,7 +80,7 @@ def run(params, args):
             row["deletion"] = deletion_summary(curves)
             entry["architectures"][name] = row
             log.info("%s %s: AUROC %.3f, deletion gain %.3f", method, name, proto["auroc"], row["deletion"]["gain"])
-        ensemble_file = Path(args.ensemble) / f"{method}.npz"
+        ensemble_file = ensemble_maps_file(method, Path(args.ensemble), Path(args.explanations))
         if ensemble_file.is_file():  # the bagged ensemble's maps (MPM, LIME): localisation and twin agreement
             stored = load_maps(ensemble_file)
             ids = [str(i) for i in stored["image_ids"]]

@@ -12,7 +12,8 @@ def run(params, args):
     """Write report/rashomon.html from metrics/*.json and the figures under plots/."""
     metrics, plots = Path(args.metrics), Path(args.plots)
     m = {name: read_json(metrics / f"{name}.json") for name in
-         ("reliability", "train", "consistency", "ensemble", "groundtruth", "reliance", "sanity", "idsds")}
+         ("reliability", "train", "consistency", "ensemble", "groundtruth", "reliance", "sanity", "idsds",
+          "counterfactual", "generator")}
     synthetic = "SYNTHETIC" in str(m["train"].get("label", ""))
     figures = sorted((plots / "explain").glob("*.png"))[:3]
     parts = [
@@ -22,6 +23,7 @@ def run(params, args):
         sections.consistency(m["consistency"], plots),
         sections.ensemble(m["ensemble"]),
         sections.groundtruth(m["groundtruth"], m["reliance"], plots),
+        sections.counterfactual(m["counterfactual"], m["generator"], plots),
         sections.sanity(m["sanity"], plots),
         sections.idsds(m["idsds"], plots),
         section("Explanations, image by image", "Each architecture's prototype map per method; red raises, blue "

@@ -21,6 +21,8 @@ TINY_MODELS = {
     "sanity": {"n_images": 2, "stem_steps": 2},
     "ensemble": {"n_images": 1, "prune_max_iterations": 3},
     "consistency": {"train_images": 20},
+    "counterfactual": {"n_images": 2, "n_variants": 2, "steps": 3, "n_figures": 1,
+                       "generator": {"width": 4, "epochs": 1, "n_val_images": 8}},
     "idsds": {"models": ["resnet20"], "synthetic": {"n_train": 96, "n_test": 16, "seed": 0},
               "pretrain": {"epochs": 1}, "finetune": {"epochs": 1}, "score": {"n_images": 4, "ig_steps": 4}},
 }
@@ -56,10 +58,10 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path):
     assert not plots.get("errors")
     assert (proj / "models/heads/efficientnet_small/v1.pt").is_file()
     truth = json.loads((proj / "metrics/groundtruth.json").read_text())
-    assert set(truth["methods"]) == {"gradcam", "lime", "mpm"} and set(truth["references"]) == {"gaussian", "sobel",
+    assert set(truth["methods"]) == {"gradcam", "lime", "mpm", "counterfactual"} and set(truth["references"]) == {"gaussian", "sobel",
                                                                                                 "random"}
     for method, entry in truth["methods"].items():
-        ensemble = {"ensemble"} if method in ("lime", "mpm") else set()   # the bagged ensemble's maps are scored
+        ensemble = {"ensemble"} if method in ("lime", "mpm", "counterfactual") else set()   # the bagged ensemble's maps are scored
         assert set(entry["architectures"]) == {"resnet_small", "efficientnet_small"} | ensemble
         assert {"beats_gaussian", "beats_sobel", "best_auroc"} <= set(entry)
     localisation = pd.read_csv(proj / "plots/groundtruth/localisation.csv")
@@ -75,20 +77,34 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path):
                                                                              "efficientnet_small"}
     assert np.load(proj / "data/ensemble/mpm.npz")["maps"].shape == (1, 1, 64, 64)
     consistency = json.loads((proj / "metrics/consistency.json").read_text())
-    for method in ("gradcam", "lime", "mpm"):   # (a tiny head can be dead: its constant maps have no r)
+    for method in ("gradcam", "lime", "mpm", "counterfactual"):   # (a tiny head can be dead: its constant maps have no r)
         entry = consistency["methods"][method]
-        assert -1 <= entry["within_mean_pearson"] <= 1 and -1 <= entry["across_mean_pearson"] <= 1
+        values = [entry["within_mean_pearson"], entry["across_mean_pearson"]]
+        assert all(v is None or -1 <= v <= 1 for v in values), (method, values)
+        if method == "gradcam":
+            assert None not in values
     assert "gradcam/resnet_small/train/rating" in consistency["relations"]
     heat = pd.read_csv(proj / "plots/consistency/across_pearson_gradcam.csv")
     assert len(heat) == 4 and set(heat.columns) >= {"a", "b", "mean", "sd"}
     # the report: one self-contained page with every section, nothing fetched from the network
     page = (proj / "report/rashomon.html").read_text()
     for title in ("reliability", "Prediction per architecture", "Quality diagnostic", "Consistency of explanations",
-                  "Ensembles", "Ground truth", "Sanity checks", "IDSDS benchmark", "SYNTHETIC"):
+                  "Ensembles", "Ground truth", "Counterfactuals", "Sanity checks", "IDSDS benchmark", "SYNTHETIC"):
         assert title in page, title
     assert "<script" not in page and "http://" not in page and "https://" not in page
     assert page.count("data:image/png;base64,") >= 6
     assert any("across_pearson_gradcam" in k for k in plots["data"])   # the heatmap is a DVC plot
+    # counterfactuals: two variants + their mean per architecture, and the ensemble; every edit reported
+    cf = np.load(proj / "data/explanations/counterfactual/resnet_small.npz")
+    assert cf["maps"].shape == (2, 2, 64, 64) and cf["edited"].shape == (2, 3, 2, 3, 64, 64)
+    assert cf["reached"].dtype == bool and cf["twin_cosine"].shape == (2, 3)
+    counterfactual = json.loads((proj / "metrics/counterfactual.json").read_text())
+    assert set(counterfactual["architectures"]) == {"resnet_small", "efficientnet_small", "ensemble"}
+    assert set(counterfactual["architectures"]["resnet_small"]["agreement_with"]) == {"gradcam", "lime", "mpm"}
+    edits = pd.read_csv(proj / "plots/counterfactual/edits.csv")
+    assert len(edits) == 2 * (2 * 3 + 1) * 2 and counterfactual["overall"]["n_failed"] == (~edits.reached).sum()
+    generator = json.loads((proj / "metrics/generator.json").read_text())
+    assert generator["n_test"] > 0 and generator["held_out"]["psnr_db_mean"] > 0
 
     commit(proj, "baseline")
     out = run(["dvc", "exp", "run", "-S", "train.seeds=3"], proj)

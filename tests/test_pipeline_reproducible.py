@@ -32,10 +32,13 @@ TINY = {
     "sanity": {"n_images": 1, "stem_steps": 1},
     "ensemble": {"n_images": 1, "prune_max_iterations": 2},
     "consistency": {"train_images": 10},
+    "counterfactual": {"n_images": 1, "n_variants": 1, "steps": 2, "n_figures": 1,
+                       "generator": {"width": 4, "epochs": 1, "n_val_images": 8}},
     "idsds": IDSDS_TINY,
 }
 PIXEL_STAGES = {"ingest", "features", "train", "reliance", "prune", "explain@gradcam", "explain@lime", "explain@mpm",
-                "explain_figures", "groundtruth", "sanity", "ensemble", "consistency", "report"}
+                "explain_figures", "groundtruth", "sanity", "ensemble", "consistency", "report", "generator",
+                "counterfactual"}
 
 
 @pytest.mark.slow
@@ -64,7 +67,7 @@ def test_pixels_rerun_exactly_their_dependents_and_reruns_are_bit_for_bit(tmp_pa
     # a second clean run of every stage gives the same bytes, and no metric moves
     subprocess.run(["git", "checkout", "-q", "--", "dataset"], cwd=proj, check=True)
     second = run(["dvc", "repro", "-f"], proj)
-    assert len(stages_run(second)) == 22  # 20 stages, explain a matrix of 3
+    assert len(stages_run(second)) == 24  # 22 stages, explain a matrix of 3
     assert out_hashes(proj) == first
     assert run(["dvc", "metrics", "diff", "--json"], proj).strip() in ("{}", "")
     report = json.loads((proj / "metrics/idsds.json").read_text())

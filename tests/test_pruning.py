@@ -54,3 +54,24 @@ def test_low_rank_candidates_equal_full_tail_evaluation():
                                    torch.arange(len(mask)), chunk=16)
             if len(history) > 1:
                 assert abs(float(first.min()) - history[1]) < 1e-4, name
+
+
+def test_first_layer_shortcut_gives_the_same_removals_as_the_full_head(monkeypatch):
+    import rashomon.variants.pruning as pruning
+
+    for name in ["resnet_small", "densenet_small", "efficientnet_small"]:
+        torch.manual_seed(0)
+        b = create_backbone(name)
+        with torch.no_grad():
+            outs = b.stem(torch.randn(16, 3, 64, 64))
+            dim = b.tail(*outs).shape[1]
+        head = FittedHead(make_head(dim, b.spec.head, 0.5).eval(), b.spec.head, 0.5, 2.0, 3.0, 0, 0.0)
+        y = np.random.default_rng(2).normal(2.0, 3.0, size=16).astype(np.float32)
+        state = pruning._LowRankTail(b, outs, torch.ones(outs[0].shape[1]))
+        assert pruning._FirstLayerShortcut.applies(b, head, state), name
+        fast = sbs_prune(b, head, outs, y, max_iterations=6)
+        with monkeypatch.context() as m:
+            m.setattr(pruning._FirstLayerShortcut, "applies", staticmethod(lambda *a: False))
+            slow = sbs_prune(b, head, outs, y, max_iterations=6)
+        np.testing.assert_array_equal(fast[0], slow[0], err_msg=name)
+        np.testing.assert_allclose(fast[1], slow[1], rtol=1e-5, err_msg=name)

@@ -273,6 +273,36 @@ class SanityConfig:
 
 
 @dataclass(frozen=True)
+class GeneratorConfig:
+    family: Literal["autoencoder", "vae"]
+    width: int                     # channels of the first encoder conv (doubled at each downsampling)
+    latent_channels: int           # the latent is latent_channels x (size / 2^downsample)^2
+    downsample: int
+    epochs: int
+    lr: float
+    batch_size: int
+    beta: float                    # VAE: weight of the KL term (unused by the autoencoder)
+    n_val_images: int              # training images held out to pick the best epoch
+    plugin: str | None             # "package.module:factory" (called with the image size): a better generator
+    seed: int
+
+
+@dataclass(frozen=True)
+class CounterfactualConfig:
+    n_images: int                  # explanation-set images (the first n)
+    n_variants: int                # variants per architecture edited one by one, besides the variants' mean
+    ensemble: bool                 # also edit the bagged ensemble (from the ensemble stage)
+    change: float                  # target change of predicted authenticity, rating units (raise and lower)
+    lam: float                     # Liu et al.'s lambda: weight of the (scaled) prediction loss
+    p: int                         # norm of the edit-size term ||I - G(I; z')||_p
+    steps: int                     # Adam steps on the latent edit
+    lr: float
+    tolerance: float               # target reached when the change is >= (1 - tolerance) x change
+    n_figures: int
+    generator: GeneratorConfig
+
+
+@dataclass(frozen=True)
 class Params:
     data: DataConfig
     synthetic: SyntheticConfig
@@ -288,6 +318,7 @@ class Params:
     consistency: ConsistencyConfig
     groundtruth: GroundtruthConfig
     sanity: SanityConfig
+    counterfactual: CounterfactualConfig
     idsds: IdsdsConfig
 
 

@@ -15,4 +15,4 @@ Agreement with captum is measured in tests and benchmarks.
 """
 
 from rashomon.attribution.registry import METHODS, Attribution, attribute  # noqa: F401
-from rashomon.attribution import gradcam, lime, mpm  # noqa: F401,E402  (register the methods)
+from rashomon.attribution import counterfactual, gradcam, lime, mpm  # noqa: F401,E402  (register the methods)

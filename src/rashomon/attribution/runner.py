@@ -13,6 +13,7 @@ from rashomon.backbones import Backbone, create_backbone
 from rashomon.backbones.weights import weights_for
 from rashomon.config import Params
 from rashomon.backbones.preprocess import load_images
+from rashomon.ensemble.combine import BaggedEnsemble
 from rashomon.errors import InputError
 from rashomon.heads.features import FeatureCache
 from rashomon.io import write_npz
@@ -36,6 +37,30 @@ def explained_variants(name: str, params: Params, pretrained: Path, heads: Path,
     backbone = create_backbone(name, weights_for(name, params.backbones, pretrained))
     masks = np.load(pruning / f"{name}.npz")["masks"] if params.explain.use_pruned else None
     return load_variants(backbone, heads, params.train.seeds, masks)
+
+
+def ensemble_from_masks(params: Params, pretrained: Path, heads: Path, ensemble: Path) -> BaggedEnsemble:
+    """The bagged ensemble as the ensemble stage built it: every architecture's heads with
+    the keep-masks that SBS found on each variant's validation set (data/ensemble)."""
+    members = []
+    for name in params.backbones.names:
+        backbone = create_backbone(name, weights_for(name, params.backbones, pretrained))
+        masks_file = ensemble / f"masks_{name}.npz"
+        if not masks_file.is_file():
+            raise InputError(f"{masks_file}: no validation-pruning masks here (run the ensemble stage)")
+        members.append(load_variants(backbone, heads, params.train.seeds, np.load(masks_file)["masks"]))
+    return BaggedEnsemble(members)
+
+
+def stored_methods(params: Params) -> list[str]:
+    """Every method with maps in the map store: explain's, then the counterfactual stage's."""
+    return [*params.explain.methods, "counterfactual"]
+
+
+def ensemble_maps_file(method: str, ensemble: Path, explanations: Path) -> Path:
+    """Where the bagged ensemble's maps of `method` live (the ensemble stage's, or the
+    counterfactual stage's own)."""
+    return explanations / method / "ensemble.npz" if method == "counterfactual" else ensemble / f"{method}.npz"
 
 
 def explain_architecture(method: str, backbone: Backbone, variants: VariantSet, cache: FeatureCache,

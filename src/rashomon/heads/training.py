@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
 
 from rashomon.config import TrainConfig
 from rashomon.data.splits import subset_ids
@@ -34,13 +34,20 @@ class HeadRegressor(pl.LightningModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(x).squeeze(-1)
 
+    def on_train_epoch_start(self) -> None:
+        self._loss_sum, self._count = torch.zeros(()), 0
+
     def training_step(self, batch, _):
         x, y = batch
         loss = nn.functional.mse_loss(self(x), y)
         if not torch.isfinite(loss):
             raise InputError(f"training stopped: {self.name}: loss became {loss.item()} at epoch {self.current_epoch}")
-        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(x))
+        self._loss_sum += loss.detach() * len(x)   # logged once per epoch: self.log per step costs ~15%
+        self._count += len(x)
         return loss
+
+    def on_train_epoch_end(self) -> None:
+        self.log("train_loss", self._loss_sum / self._count)
 
     def validation_step(self, batch, _):
         x, y = batch
@@ -66,7 +73,9 @@ def fit_head(
     yv = torch.as_tensor((y_val - mean) / sd, dtype=torch.float32)
     module = HeadRegressor(make_head(xt.shape[1], kind, dropout), lr=lr, name=name)
     gen = torch.Generator().manual_seed(seed)
-    result = fit(module, DataLoader(TensorDataset(xt, yt), batch_size=batch_size, shuffle=True, generator=gen),
+    # whole batches by fancy indexing: the same shuffled batches as shuffle=True, without per-sample collation
+    batches = BatchSampler(RandomSampler(xt, generator=gen), batch_size, drop_last=False)
+    result = fit(module, DataLoader(TensorDataset(xt, yt), sampler=batches, batch_size=None, generator=gen),
                  DataLoader(TensorDataset(xv, yv), batch_size=1024), max_epochs=max_epochs, patience=patience,
                  logger=logger)
     return FittedHead(module.head.eval(), kind, dropout, mean, sd, result.epochs_run, result.best_value)

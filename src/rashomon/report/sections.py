@@ -89,6 +89,28 @@ def groundtruth(m: Metrics, reliance: Metrics, plots: Path) -> str:
                    image(plots / "groundtruth/auroc.png", "AUROC"), image(plots / "groundtruth/deletion.png", "deletion"))
 
 
+def counterfactual(m: Metrics, generator: Metrics, plots: Path) -> str:
+    rows = []
+    for a, e in m["architectures"].items():
+        mm = e["mean_model"]
+        rows.append({"model": a if a == "ensemble" else f"{a} (variants' mean)",
+                     "raise reached": mm["raise"]["success_rate"], "lower reached": mm["lower"]["success_rate"],
+                     "raise change": mm["raise"]["achieved_change_mean"],
+                     "lower change": mm["lower"]["achieved_change_mean"],
+                     "edit size": (mm["raise"]["edit_size_mean"] + mm["lower"]["edit_size_mean"]) / 2,
+                     "raise edit vs twin (cos)": e.get("raise_edit_vs_twin_cosine", {}).get("mean_model"),
+                     **{f"r vs {k}": v for k, v in e.get("agreement_with", {}).items()}})
+    q = generator["held_out"]
+    figures = sorted((plots / "counterfactual").glob("image_*.png"))[:2]
+    return section("Counterfactuals: what change would alter the judgment?",
+                   f"Latent edits of a generator ({generator['family']}, held-out PSNR {fmt(q['psnr_db_mean'])} dB, "
+                   f"SSIM {fmt(q['ssim_mean'])}) that raise or lower predicted authenticity by "
+                   f"{fmt(m['target_change'])} rating units, on {m['n_images']} images. Failed edits are counted, "
+                   f"not hidden: {m['overall']['n_failed']} of {m['overall']['n_edits']}. A raising edit that "
+                   "removes the artifact has cosine 1 with the artifact-free twin.", table(rows),
+                   *[image(f, f.stem) for f in figures])
+
+
 def sanity(m: Metrics, plots: Path) -> str:
     rows = [{"method": k, **v} for k, v in m["methods"].items()]
     return section("Sanity checks (Adebayo et al. 2018)",

@@ -14,12 +14,13 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 from tqdm import tqdm
 
 from rashomon.backbones import Backbone
 from rashomon.data.splits import subset_ids
 from rashomon.heads.features import FeatureCache
-from rashomon.heads.fitted import FittedHead, load_head
+from rashomon.heads.fitted import FittedHead, load_head, to_rating_units
 from rashomon.heads.metrics import prediction_metrics
 from rashomon.variants.variant_set import apply_channel_mask
 
@@ -84,6 +85,36 @@ class _LowRankTail:
         self.l_cur = mixed
 
 
+class _FirstLayerShortcut:
+    """When the mixed features feed the head directly (identity rest, no mixing: ResNet,
+    DenseNet, EfficientNet), zeroing channel c adds delta_c x W1[:, c] to the head's first
+    pre-activation, so the first Linear (2/3 of the head's work) never runs per candidate.
+    The current pre-activation is recomputed in full after every removal (no drift)."""
+
+    def __init__(self, head: FittedHead, state: _LowRankTail):
+        self.head, self.state = head, state
+        self.first = head.head[0]
+        self.rest = head.head[1:]
+        self.refresh()
+
+    @staticmethod
+    def applies(backbone: Backbone, head: FittedHead, state: _LowRankTail) -> bool:
+        return (state.weight is None and state.k == 1 and isinstance(backbone.tail.rest, nn.Identity)
+                and isinstance(head.head, nn.Sequential) and isinstance(head.head[0], nn.Linear))
+
+    def refresh(self) -> None:
+        self.h_cur = self.first(self.state.l_cur)   # (N, H)
+
+    def scores(self, channels: torch.Tensor) -> torch.Tensor:
+        """Predictions (n_cand, N), rating units, with each candidate channel also zeroed."""
+        state = self.state
+        tc = channels + state.offset
+        delta = (state.f_zero[:, tc, 0] - state.f_cur[:, tc, 0]).T           # (n_c, N)
+        h = torch.baddbmm(self.h_cur.unsqueeze(0), delta.unsqueeze(2), self.first.weight.T[tc].unsqueeze(1))
+        z = self.rest(h).squeeze(-1)
+        return to_rating_units(z, self.head.target_mean, self.head.target_sd)
+
+
 @torch.no_grad()
 def sbs_prune(backbone: Backbone, head: FittedHead, outs: Sequence[torch.Tensor], y: np.ndarray,
               max_iterations: int | None = None, max_elements: int = 2**25, tol: float = 0.0,
@@ -99,25 +130,30 @@ def sbs_prune(backbone: Backbone, head: FittedHead, outs: Sequence[torch.Tensor]
         return head.scores(emb).view(mixed.shape[:2])
 
     state = _LowRankTail(backbone, outs, mask)
+    shortcut = _FirstLayerShortcut.applies(backbone, head, state)
     current = float(_rmse(predict(state.l_cur.unsqueeze(0))[0], y_t))
     history = [current]
     n, dim = state.l_cur.shape
+    if shortcut:
+        first = _FirstLayerShortcut(head, state)
+        dim = first.h_cur.shape[1]
     chunk = max(1, max_elements // max(1, n * dim))
     limit = channels - 1 if max_iterations is None else min(max_iterations, channels - 1)
     for _ in tqdm(range(limit), desc=desc, leave=False, mininterval=5):
         candidates = torch.nonzero(mask).squeeze(1)
-        best_rmse, best_c, best_mixed = float("inf"), -1, None
+        best_rmse, best_c = float("inf"), -1
         for start in range(0, len(candidates), chunk):
             cand = candidates[start:start + chunk]
-            mixed = state.mixed(cand)
-            rmse = _rmse(predict(mixed), y_t)
+            rmse = _rmse(first.scores(cand) if shortcut else predict(state.mixed(cand)), y_t)
             i = int(torch.argmin(rmse))
             if float(rmse[i]) < best_rmse:
-                best_rmse, best_c, best_mixed = float(rmse[i]), int(cand[i]), mixed[i].clone()
+                best_rmse, best_c = float(rmse[i]), int(cand[i])
         if best_rmse >= current - tol:
             break
         mask[best_c] = 0
-        state.commit(best_c, best_mixed)
+        state.commit(best_c, state.mixed(torch.tensor([best_c]))[0])
+        if shortcut:
+            first.refresh()
         current = best_rmse
         history.append(current)
     return mask.numpy().astype(bool), history

@@ -1,0 +1,1 @@
+"""Evaluation and figures of generative counterfactual explanations."""
