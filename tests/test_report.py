@@ -36,3 +36,23 @@ def test_sections_render_undefined_values(tmp_path):
                    "behaviour": {"a": {"prediction_similarity": 0.9, "rsm_similarity": None}}}
     html = sections.consistency(consistency, tmp_path)
     assert "Pearson –" in html and "undefined (one architecture)" in html
+
+
+def test_counterfactual_section_counts_failures_and_groundtruth_shows_image_counts(tmp_path):
+    from rashomon.report import sections
+
+    direction = {"success_rate": 0.5, "achieved_change_mean": 2.0, "edit_size_mean": 0.02}
+    cf = {"target_change": 3.0, "n_images": 2, "overall": {"n_failed": 3, "n_edits": 8},
+          "architectures": {"a": {"mean_model": {"raise": direction, "lower": direction},
+                                  "agreement_with": {"lime": 0.25}}}}
+    html = sections.counterfactual(cf, {"family": "autoencoder", "held_out": {"psnr_db_mean": 23.4, "ssim_mean": 0.46}},
+                                   tmp_path)
+    assert "3 of 8" in html and "<th>r vs lime</th>" in html and "<td>0.250</td>" in html
+    score = {"auroc": 0.6, "auroc_abs": 0.7, "mass": 0.1, "pointing": 0.5, "rank": 0.2, "n_images": 7,
+             "twin_agreement": {"rho": 0.1}, "deletion": None}
+    truth = {"methods": {"lime": {"architectures": {"a": score}}}, "references": {"gaussian": score}}
+    reliance = {"architectures": {"a": {"partial_r_artifact_given_degradation": -0.3, "partial_p": 0.01,
+                                        "artifact_effect_mean": 0.9, "degradation_effect_mean": 3.0,
+                                        "relies_on_artifact": True}}}
+    assert "<th>images</th>" in sections.groundtruth(truth, reliance, tmp_path) and "<td>7</td>" in \
+        sections.groundtruth(truth, reliance, tmp_path)

@@ -75,7 +75,8 @@ def groundtruth(m: Metrics, reliance: Metrics, plots: Path) -> str:
             "p": v["partial_p"], "artifact effect": v["artifact_effect_mean"],
             "degradation effect": v["degradation_effect_mean"], "relies on artifact": v["relies_on_artifact"]}
            for a, v in reliance["architectures"].items()]
-    rows = [{"method": meth, "architecture": a, "AUROC": v["auroc"], "AUROC |map|": v["auroc_abs"],
+    rows = [{"method": meth, "architecture": a, "images": v["n_images"], "AUROC": v["auroc"],
+             "AUROC |map|": v["auroc_abs"],
              "mass": v["mass"], "pointing": v["pointing"], "rank": v["rank"],
              "twin rho": v["twin_agreement"]["rho"], "deletion gain": (v["deletion"] or {}).get("gain")}
             for meth, e in m["methods"].items() for a, v in e["architectures"].items()]
