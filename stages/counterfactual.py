@@ -10,7 +10,8 @@ from rashomon.attribution import attribute
 from rashomon.attribution.counterfactual import MEAN
 from rashomon.attribution.runner import (ensemble_from_masks, explained_variants, explanation_ids, load_maps,
                                         save_maps, within_consistency)
-from rashomon.backbones.preprocess import denormalise, load_images
+from rashomon.backbones import get_spec
+from rashomon.backbones.preprocess import load_images, unnormalise
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
 from rashomon.counterfactual.evaluate import edit_table, map_agreement, summary, twin_cosine
@@ -40,11 +41,11 @@ def run(params, args):
                     "edit_size": "mean |I' - I| over pixels and RGB channels in [0, 1]",
                     "map_sign": "|lowering edit| - |raising edit| per pixel (negative: must change to raise)",
                     "architectures": {}}
-    tables, figure_edits = [], {}
-    rgb = None
-    twins = None
+    tables, figure_edits, figure_rgb = [], {}, None
+    generator = load_generator(Path(args.generator), cfg.generator.plugin, get_spec(names[0]).input_size)
+    twin_files = ([load_rgb(twin_path(args.dataset, "no_artifact", i)) for i in ids] if truth is not None
+                  else None)   # the artifact-free twins (synthetic data only)
     with atomic_path(args.out, is_dir=True) as tmp:
-        generator = None
         for name in [*names, *(["ensemble"] if cfg.ensemble else [])]:
             if name == "ensemble":
                 model = ensemble_from_masks(params, Path(args.pretrained), Path(args.heads), Path(args.ensemble))
@@ -55,13 +56,8 @@ def run(params, args):
                 variant_ids = [*range(min(cfg.n_variants, len(model))), MEAN]
                 labels = [f"v{k}" for k in variant_ids[:-1]] + ["mean"]
             images = load_images(manifest.loc[ids, "path"].tolist(), spec)
-            if generator is None:
-                generator = load_generator(Path(args.generator), cfg.generator.plugin, spec.input_size)
-                rgb = denormalise(images).transpose(0, 3, 1, 2)
-                if truth is not None:
-                    size = rgb.shape[-2:]
-                    twins = np.stack([np.asarray(load_rgb(twin_path(args.dataset, "no_artifact", i)).resize(
-                        size[::-1]), dtype=np.float32).transpose(2, 0, 1) / 255 for i in ids])
+            rgb = unnormalise(images).numpy()   # this model's input size
+            figure_rgb = rgb if figure_rgb is None else figure_rgb
             result = attribute("counterfactual", images, model, generator=generator, variant_ids=variant_ids,
                                desc=f"counterfactual {name}", **options)
             info = result.info
@@ -79,7 +75,10 @@ def run(params, args):
                         stored = load_maps(path)
                         entry["agreement_with"][other] = map_agreement(
                             per_variant, ids, stored["maps"], [str(i) for i in stored["image_ids"]])
-            if twins is not None:   # does the raising edit remove the artifact? (images with one)
+            if twin_files is not None:   # does the raising edit remove the artifact? (images with one)
+                size = (rgb.shape[-1], rgb.shape[-2])
+                twins = np.stack([np.asarray(t.resize(size), dtype=np.float32).transpose(2, 0, 1) / 255
+                                  for t in twin_files])
                 has_artifact = truth.loc[ids, "artifact_strength"].to_numpy() > 0
                 raised = info["edited"][:, :, 1].astype(np.float32) / 255
                 cos = np.stack([twin_cosine(raised[i], rgb[i], twins[i]) for i in range(len(ids))])
@@ -104,7 +103,7 @@ def run(params, args):
         write_csv(plots / "edits.csv", table)
         write_csv(plots / "failed.csv", failed)
         for i, image_id in enumerate(ids[: cfg.n_figures]):
-            counterfactual_figure(rgb[i], {n: e[i] for n, e in figure_edits.items()},
+            counterfactual_figure(figure_rgb[i], {n: e[i] for n, e in figure_edits.items()},
                                   f"image {image_id}: edits of the mean model (target +-{cfg.change:g})",
                                   plots / f"image_{image_id}.png")
     write_json(args.metrics, report)

@@ -8,7 +8,7 @@ import torch
 
 from rashomon.attribution.runner import explanation_ids
 from rashomon.backbones import get_spec
-from rashomon.backbones.preprocess import denormalise, load_images
+from rashomon.backbones.preprocess import load_images, unnormalise
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
 from rashomon.data.manifest import check_image_hashes, read_manifest
@@ -39,7 +39,7 @@ def run(params, args):
     paths = manifest.set_index("image_id")["path"]
 
     def rgb(ids):
-        return torch.as_tensor(denormalise(load_images(paths.loc[ids].tolist(), spec))).permute(0, 3, 1, 2).contiguous()
+        return unnormalise(load_images(paths.loc[ids].tolist(), spec))
 
     test = rgb(held_out)
     report = {"family": cfg.family if not cfg.plugin else f"plugin {cfg.plugin}", "image_size": spec.input_size,

@@ -60,8 +60,9 @@ def run(params, args):
                 rows.append({"architecture": name, "method": method, "step": k, "randomised": label,
                              **similarity(original, maps)})
         sobel = sobel_maps(denormalise(images))   # the same at every step: it never sees the model
-        rows += [{"architecture": name, "method": "sobel (reference)", "step": k, "randomised": label,
-                  **similarity(sobel, sobel)} for k, (label, _) in enumerate(steps)]
+        unchanged = similarity(sobel, sobel)
+        rows += [{"architecture": name, "method": "sobel (reference)", "step": k, "randomised": label, **unchanged}
+                 for k, (label, _) in enumerate(steps)]
         log.info("%s: %d cascade steps", name, len(steps) - 2)
     table = pd.DataFrame(rows)
     for method, t in table.groupby("method", sort=False):

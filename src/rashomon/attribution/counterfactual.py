@@ -23,7 +23,7 @@ from torch import nn
 from tqdm import tqdm
 
 from rashomon.attribution.registry import METHODS, Attribution
-from rashomon.backbones.preprocess import denormalise, normalise
+from rashomon.backbones.preprocess import normalise, unnormalise
 from rashomon.variants.variant_set import VariantSet
 
 MEAN = -1   # the "variant" index of the variants' mean model
@@ -112,7 +112,7 @@ def counterfactual(images: torch.Tensor, variants: nn.Module, *, generator: nn.M
     """Maps (N, M, H, W) for the M models in `variant_ids` (k, or MEAN for the variants'
     mean; a model that is not a VariantSet has only MEAN); `info` holds the edited images,
     achieved changes, success flags and edit sizes, each (N, M, 2) over (lower, raise)."""
-    rgb = torch.as_tensor(denormalise(images)).permute(0, 3, 1, 2).contiguous()
+    rgb = unnormalise(images)
     n, m = len(rgb), len(variant_ids)
     # items ordered (image, model, direction)
     which = torch.tensor(variant_ids).repeat_interleave(2).repeat(n)

@@ -31,25 +31,28 @@ def explanation_ids(splits: pd.DataFrame, scheme: str, n_images: int | None) -> 
     return common if not n_images else common[: int(n_images)]
 
 
-def explained_variants(name: str, params: Params, pretrained: Path, heads: Path, pruning: Path) -> VariantSet:
-    """Architecture `name`'s variants as the explain stage explains them: its (pre)trained
-    backbone, every head, and the pruning stage's keep-masks when `explain.use_pruned`."""
+def _masked_variants(name: str, params: Params, pretrained: Path, heads: Path, masks_file: Path | None) -> VariantSet:
+    """Architecture `name`'s (pre)trained backbone and every head, with the keep-masks in
+    `masks_file` (None: unpruned)."""
     backbone = create_backbone(name, weights_for(name, params.backbones, pretrained))
-    masks = np.load(pruning / f"{name}.npz")["masks"] if params.explain.use_pruned else None
+    if masks_file is not None and not masks_file.is_file():
+        raise InputError(f"{masks_file}: no pruning masks here (run `dvc repro` for the stage that writes it)")
+    masks = np.load(masks_file)["masks"] if masks_file is not None else None
     return load_variants(backbone, heads, params.train.seeds, masks)
+
+
+def explained_variants(name: str, params: Params, pretrained: Path, heads: Path, pruning: Path) -> VariantSet:
+    """Architecture `name`'s variants as the explain stage explains them: the pruning
+    stage's keep-masks when `explain.use_pruned`."""
+    return _masked_variants(name, params, pretrained, heads, pruning / f"{name}.npz" if params.explain.use_pruned
+                            else None)
 
 
 def ensemble_from_masks(params: Params, pretrained: Path, heads: Path, ensemble: Path) -> BaggedEnsemble:
     """The bagged ensemble as the ensemble stage built it: every architecture's heads with
     the keep-masks that SBS found on each variant's validation set (data/ensemble)."""
-    members = []
-    for name in params.backbones.names:
-        backbone = create_backbone(name, weights_for(name, params.backbones, pretrained))
-        masks_file = ensemble / f"masks_{name}.npz"
-        if not masks_file.is_file():
-            raise InputError(f"{masks_file}: no validation-pruning masks here (run the ensemble stage)")
-        members.append(load_variants(backbone, heads, params.train.seeds, np.load(masks_file)["masks"]))
-    return BaggedEnsemble(members)
+    return BaggedEnsemble([_masked_variants(name, params, pretrained, heads, ensemble / f"masks_{name}.npz")
+                           for name in params.backbones.names])
 
 
 def stored_methods(params: Params) -> list[str]:

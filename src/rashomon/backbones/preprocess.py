@@ -25,11 +25,16 @@ def normalise(rgb: torch.Tensor) -> torch.Tensor:
     return (rgb - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
 
 
-def denormalise(images: torch.Tensor) -> np.ndarray:
-    """Normalised (N, 3, H, W) tensors back to RGB (N, H, W, 3) in [0, 1]."""
+def unnormalise(images: torch.Tensor) -> torch.Tensor:
+    """Normalised (N, 3, H, W) model input -> RGB (N, 3, H, W) in [0, 1]: the inverse of `normalise`."""
     mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
     std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    return (images * std + mean).clamp(0, 1).permute(0, 2, 3, 1).numpy()
+    return (images * std + mean).clamp(0, 1)
+
+
+def denormalise(images: torch.Tensor) -> np.ndarray:
+    """Normalised (N, 3, H, W) tensors back to RGB (N, H, W, 3) in [0, 1], for display and skimage."""
+    return unnormalise(images).permute(0, 2, 3, 1).numpy()
 
 
 class ImageFiles(Dataset):

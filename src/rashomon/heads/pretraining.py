@@ -138,7 +138,8 @@ def pretrain_backbone(name: str, train: tuple[torch.Tensor, torch.Tensor], val: 
                                     generator=loader_gen, drop_last=True),
                  DataLoader(TensorDataset(*val), batch_size=256), max_epochs=module.epochs, logger=logger,
                  progress=True)
-    return {"state_dict": {k: v.contiguous() for k, v in module.model.state_dict().items()}, "mode": module.mode, "best_epoch": result.best_epoch,
+    state = {k: v.contiguous() for k, v in module.model.state_dict().items()}   # back from channels_last
+    return {"state_dict": state, "mode": module.mode, "best_epoch": result.best_epoch,
             "best_val_loss": result.best_value, "history": result.history}
 
 

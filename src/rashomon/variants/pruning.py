@@ -130,13 +130,10 @@ def sbs_prune(backbone: Backbone, head: FittedHead, outs: Sequence[torch.Tensor]
         return head.scores(emb).view(mixed.shape[:2])
 
     state = _LowRankTail(backbone, outs, mask)
-    shortcut = _FirstLayerShortcut.applies(backbone, head, state)
+    first = _FirstLayerShortcut(head, state) if _FirstLayerShortcut.applies(backbone, head, state) else None
     current = float(_rmse(predict(state.l_cur.unsqueeze(0))[0], y_t))
     history = [current]
-    n, dim = state.l_cur.shape
-    if shortcut:
-        first = _FirstLayerShortcut(head, state)
-        dim = first.h_cur.shape[1]
+    n, dim = (first.h_cur if first is not None else state.l_cur).shape
     chunk = max(1, max_elements // max(1, n * dim))
     limit = channels - 1 if max_iterations is None else min(max_iterations, channels - 1)
     for _ in tqdm(range(limit), desc=desc, leave=False, mininterval=5):
@@ -144,7 +141,7 @@ def sbs_prune(backbone: Backbone, head: FittedHead, outs: Sequence[torch.Tensor]
         best_rmse, best_c = float("inf"), -1
         for start in range(0, len(candidates), chunk):
             cand = candidates[start:start + chunk]
-            rmse = _rmse(first.scores(cand) if shortcut else predict(state.mixed(cand)), y_t)
+            rmse = _rmse(first.scores(cand) if first is not None else predict(state.mixed(cand)), y_t)
             i = int(torch.argmin(rmse))
             if float(rmse[i]) < best_rmse:
                 best_rmse, best_c = float(rmse[i]), int(cand[i])
@@ -152,7 +149,7 @@ def sbs_prune(backbone: Backbone, head: FittedHead, outs: Sequence[torch.Tensor]
             break
         mask[best_c] = 0
         state.commit(best_c, state.mixed(torch.tensor([best_c]))[0])
-        if shortcut:
+        if first is not None:
             first.refresh()
         current = best_rmse
         history.append(current)
