@@ -45,7 +45,7 @@ def main() -> None:
     model = create_cifar_model(args.model, len(load_label_names(cfg.data)), cfg.vgg_width)
     model.load_state_dict(torch.load(Path("models/idsds") / f"{args.model}_finetuned.pt", weights_only=True))
     model.eval()
-    grid = cfg.grid
+    grid = cfg.deletion.grid
     start = time.perf_counter()
     batched = single_deletion_drops(model, x, y, Deletion(grid))
     t_batched = time.perf_counter() - start

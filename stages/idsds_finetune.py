@@ -1,5 +1,6 @@
 """Stage idsds_finetune: in-domain fine-tuning with random grid cells deleted."""
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -32,8 +33,8 @@ def run(params, args):
     test_images, test_labels = load_split(cfg.data, "test")
     x_test, y_test = to_tensor(test_images), torch.from_numpy(test_labels)
     n_classes = len(load_label_names(cfg.data))
-    deletion = Deletion(cfg.grid, cfg.deletion_mode, cfg.value)
-    report = {"deletion_mode": cfg.deletion_mode, "models": {}}
+    deletion = Deletion(**dataclasses.asdict(cfg.deletion))
+    report = {"deletion_mode": cfg.deletion.mode, "checkpoint": "best clean validation top-1", "models": {}}
     if is_synthetic_cifar(cfg.data):
         report["label"] = SYNTHETIC_LABEL
     history = []

@@ -1,5 +1,6 @@
 """Stage idsds_score: single-deletion scores of every method on every fine-tuned model."""
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -11,9 +12,8 @@ from rashomon.cli import stage
 from rashomon.idsds.cifar import SYNTHETIC_LABEL, is_synthetic_cifar, load_label_names, load_split
 from rashomon.idsds.deletion import Deletion
 from rashomon.idsds.finetune import to_tensor
-from rashomon.idsds.methods import PRINCIPLED
 from rashomon.idsds.models import check_model_names, create_cifar_model
-from rashomon.idsds.scoring import dummy_warnings, rank_change, ranking, score_model
+from rashomon.idsds.scoring import check_method_names, dummy_warnings, rank_change, ranking, score_model
 from rashomon.io import atomic_path, write_csv, write_json
 
 log = logging.getLogger("rashomon.idsds")
@@ -23,26 +23,26 @@ def run(params, args):
     """Write metrics/idsds.json (headline per model) and plots/idsds/ (full score table, ranking bars)."""
     cfg = params.idsds
     check_model_names(cfg.models, cfg.weights)
+    check_method_names(cfg.score.methods)
     images, labels = load_split(cfg.data, "test")
     n = len(images) if cfg.score.n_images is None else min(cfg.score.n_images, len(images))
-    rgb = images[:n].astype(float) / 255
     x, y = to_tensor(images[:n]), torch.from_numpy(labels[:n])
     n_classes = len(load_label_names(cfg.data))
-    deletion = Deletion(cfg.grid, cfg.deletion_mode, cfg.value)
-    report = {"grid": cfg.grid, "n_images": n, "transform": cfg.score.transform, "deletion_mode": cfg.deletion_mode,
-              "models": {}}
+    deletion = Deletion(**dataclasses.asdict(cfg.deletion))
+    report = {"grid": deletion.grid, "n_images": n, "transforms": cfg.score.transforms,
+              "deletion_mode": deletion.mode, "models": {}}
     if is_synthetic_cifar(cfg.data):
         report["label"] = SYNTHETIC_LABEL
     rows, flagged = [], []
+    first = cfg.score.outputs[0]
     for name in cfg.models:
         model = create_cifar_model(name, n_classes, cfg.vgg_width)
         model.load_state_dict(torch.load(Path(args.models) / f"{name}_finetuned.pt", weights_only=True))
         model.eval()
-        scores = score_model(model, x, y, rgb, deletion, cfg.score)
-        first = cfg.score.outputs[0]
+        scores = score_model(model, x, y, deletion, cfg.score)
         warnings = dummy_warnings(scores[first])
         order = ranking(scores[first])
-        best_dummy = next(m for m in order if m not in PRINCIPLED)
+        best_dummy = next(m for m in order if not scores[first][m]["principled"])
         report["models"][name] = {
             "output": first,
             "best_method": order[0], "best_score": scores[first][order[0]]["mean"],
@@ -53,8 +53,7 @@ def run(params, args):
             "reliability_warning": bool(warnings),
         }
         for output, table in scores.items():
-            rows += [{"model": name, "output": output, "method": m, "principled": m in PRINCIPLED, **s}
-                     for m, s in table.items()]
+            rows += [{"model": name, "output": output, "method": m, **s} for m, s in table.items()]
         flagged.append(pd.DataFrame(warnings or {"dummy": [], "principled": [], "dummy_score": [],
                                                  "principled_score": []}).assign(model=name))
         log.info("%s: best %s", name, order[:3])
@@ -62,8 +61,8 @@ def run(params, args):
     with atomic_path(args.plots, is_dir=True) as plots:
         write_csv(plots / "scores.csv", table)
         write_csv(plots / "dummy_outranks_principled.csv", pd.concat(flagged, ignore_index=True))
-        plotting.ranking_panels(table[table.output == cfg.score.outputs[0]], plots / "ranking.png",
-                                f"IDSDS ({cfg.score.outputs[0]}, grid {cfg.grid}): mean and 95% CI over images")
+        plotting.ranking_panels(table[table.output == first], plots / "ranking.png",
+                                f"IDSDS ({first}, grid {deletion.grid}): mean and 95% CI over images")
     write_json(args.metrics, report)
 
 

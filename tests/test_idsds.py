@@ -10,7 +10,8 @@ from rashomon.idsds.cifar import load_label_names, load_split, write_meta, write
 from rashomon.idsds.deletion import (
     Deletion, cell_masks, cell_sums, delete_cells, idsds_scores, single_deletion_drops, summarise,
 )
-from rashomon.idsds.methods import dummy_maps, gradcam_pp, oracle_map, principled_maps
+from rashomon.idsds.dummies import dummy_maps, oracle_map
+from rashomon.idsds.methods import METHODS, gradcam_pp_paper, principled_maps
 from rashomon.idsds.models import MODELS, create_cifar_model, gradcam_layer, load_cifar_weights
 from rashomon.idsds.scoring import dummy_warnings, rank_change, ranking
 from tests.conftest import config
@@ -137,22 +138,27 @@ def test_weights_load_from_a_local_file(tmp_path):
         load_cifar_weights(b, tmp_path / "missing.pt")
 
 
-def test_every_method_and_baseline_gives_one_map_per_image():
+@pytest.mark.parametrize("output", ["logit", "softmax"])
+def test_every_method_and_baseline_gives_one_map_per_image(output):
     torch.manual_seed(0)
     model = create_cifar_model("resnet20", 5).eval()
     x, y = torch.randn(2, 3, 32, 32), torch.tensor([1, 3])
-    for m in ("gradient", "input_x_gradient", "integrated_gradients", "ig_smoothgrad", "gradcam",
-              "gradcam_pp", "occlusion"):
-        cfg = dataclasses.replace(config("idsds").score, ig_steps=4, sg_samples=2)
-        assert principled_maps(m, model, x, y, cfg).shape == (2, 32, 32), m
-    dummies = dummy_maps(np.random.default_rng(0).random((2, 32, 32, 3)))
-    assert len([k for k in dummies if k.startswith("gaussian_")]) == 20
-    assert len([k for k in dummies if k.startswith("entropy_")]) == 7
-    np.testing.assert_allclose(dummies["random_squared"], dummies["random_uniform"] ** 2)
-    assert {"sobel", "gradient_magnitude", "canny", "marr_hildreth", "lowpass", "highpass", "bandpass"} <= set(dummies)
+    cfg = dataclasses.replace(config("idsds").score, ig_steps=4, nt_samples=2)
+    for m in METHODS:
+        maps = principled_maps(m, model, x, y, cfg, output)
+        assert maps.shape == (2, 32, 32) and torch.isfinite(maps).all(), m
+    dummies = dummy_maps(x, cfg.dummies.gaussian_sigmas, cfg.dummies.entropy_kernels)
+    assert len([k for k in dummies if k.startswith("Dummy-Gaussian-")]) == 20
+    assert len([k for k in dummies if k.startswith("Dummy-Entropy-")]) == 7
+    assert {"Dummy-Random", "Dummy-Random-Squared", "Dummy-Random-Plus-One", "Edge-Sobel", "Edge-Gradient",
+            "Edge-Canny", "Edge-Marr-Hildreth", "Frequency-low", "Frequency-band", "Frequency-high"} <= set(dummies)
+    assert all(v.shape == (2, 32, 32) for v in dummies.values())
+    # their "squared" map is a second uniform draw, not a square: independent of the first
+    assert not np.allclose(dummies["Dummy-Random-Squared"], dummies["Dummy-Random"] ** 2)
+    assert 1.0 <= dummies["Dummy-Random-Plus-One"].min() and dummies["Dummy-Random-Plus-One"].max() < 2.0
 
 
-def test_gradcam_pp_matches_its_closed_form_from_captum_layer_gradients():
+def test_gradcam_pp_paper_matches_its_closed_form_from_captum_layer_gradients():
     from captum._utils.gradient import compute_layer_gradients_and_eval
     import torch.nn.functional as F
 
@@ -164,34 +170,40 @@ def test_gradcam_pp_matches_its_closed_form_from_captum_layer_gradients():
     alpha = g**2 / (2 * g**2 + a.sum(dim=(2, 3), keepdim=True) * g**3)
     w = (alpha * g.clamp_min(0)).sum(dim=(2, 3), keepdim=True)
     expected = F.interpolate(F.relu((w * a).sum(1, keepdim=True)), (32, 32), mode="bilinear")[:, 0]
-    np.testing.assert_allclose(gradcam_pp(model, x, y).numpy(), expected.numpy(), rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(gradcam_pp_paper(model, x, y).numpy(), expected.numpy(), rtol=1e-3, atol=1e-6)
 
 
 def test_dummy_outranking_a_principled_method_is_flagged():
-    scores = {"integrated_gradients": {"mean": 0.4}, "gradient": {"mean": 0.05}, "sobel": {"mean": 0.15},
-              "random_uniform": {"mean": 0.0}}
+    scores = {"IG-raw": {"mean": 0.4, "principled": True}, "Gradient-raw": {"mean": 0.05, "principled": True},
+              "Edge-Sobel": {"mean": 0.15, "principled": False}, "Dummy-Random": {"mean": 0.0, "principled": False}}
     flags = dummy_warnings(scores)
-    assert flags == [{"dummy": "sobel", "principled": "gradient", "dummy_score": 0.15, "principled_score": 0.05}]
-    assert ranking(scores) == ["integrated_gradients", "sobel", "gradient", "random_uniform"]
-    flipped = {k: {"mean": -v["mean"]} for k, v in scores.items()}
+    assert flags == [{"dummy": "Edge-Sobel", "principled": "Gradient-raw", "dummy_score": 0.15,
+                      "principled_score": 0.05}]
+    assert ranking(scores) == ["IG-raw", "Edge-Sobel", "Gradient-raw", "Dummy-Random"]
+    flipped = {k: {**v, "mean": -v["mean"]} for k, v in scores.items()}
     assert rank_change(scores, scores) == pytest.approx(1.0) and rank_change(scores, flipped) == pytest.approx(-1.0)
 
 
 def test_scoring_and_accuracy_honour_the_deletion_mode():
-    """Blur deletion of a constant image changes nothing; value deletion does."""
+    """The reference's blur pads with zeros: a constant image's inner cells survive a blur
+    deletion, its border cells do not; value deletion removes every cell."""
     from rashomon.idsds.finetune import accuracy
 
-    model = CellReader(torch.arange(16, dtype=torch.float32))
+    model = CellReader(torch.arange(1, 17, dtype=torch.float32))
     x = torch.ones(2, 3, 32, 32)
     y = torch.zeros(2, dtype=torch.long)
-    blur = single_deletion_drops(model, x, y, Deletion(4, "blur"))
-    np.testing.assert_allclose(blur, 0.0, atol=1e-4)
-    assert np.abs(single_deletion_drops(model, x, y, Deletion(4, "value", 0.0))).max() > 1
+    blur = single_deletion_drops(model, x, y, Deletion(4, "blur", blur_kernel=7, blur_sigma=5))
+    inner = [5, 6, 9, 10]
+    np.testing.assert_allclose(blur[:, inner], 0.0, atol=1e-3)
+    assert (np.delete(blur, inner, axis=1) > 1).all()
+    assert (single_deletion_drops(model, x, y, Deletion(4, "value", 0.0)) > 1).all()
     noisy = single_deletion_drops(model, x, y, Deletion(4, "random"), seed=3)
     np.testing.assert_array_equal(noisy, single_deletion_drops(model, x, y, Deletion(4, "random"), seed=3))
     assert accuracy(model, x, y, Deletion(4, "blur")) == 1.0
     with pytest.raises(InputError, match="unknown deletion mode 'smudge'"):
         single_deletion_drops(model, x, y, Deletion(4, "smudge"))
+    with pytest.raises(InputError, match="blur_kernel must be a positive odd number"):
+        single_deletion_drops(model, x, y, Deletion(4, "blur", blur_kernel=6))
 
 
 def test_idsds_training_is_seeded_and_keeps_the_best_epoch():
@@ -211,4 +223,16 @@ def test_idsds_training_is_seeded_and_keeps_the_best_epoch():
         states.append(model.state_dict())
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
     kept = [h for h in history if h["kept"]]
-    assert len(kept) == 1 and kept[0]["val_loss"] == min(h["val_loss"] for h in history)
+    best = max(h["val_accuracy"] for h in history)
+    # the reference keeps the first epoch with the best clean top-1 (`acc1 > best_acc1`)
+    assert len(kept) == 1 and kept[0] == next(h for h in history if h["val_accuracy"] == best)
+
+
+def test_unknown_method_names_are_one_clear_error():
+    from rashomon.idsds.scoring import check_method_names, row_names
+
+    check_method_names(["IG", "Grad-CAM"])
+    with pytest.raises(InputError, match="idsds.score.methods: unknown IDSDS method 'IG-XX'"):
+        check_method_names(["IG", "IG-XX"])
+    assert row_names("IG", ["raw", "abs"]) == [("IG-raw", "raw"), ("IG-abs", "abs")]
+    assert row_names("Grad-CAM", ["raw", "abs"]) == [("Grad-CAM", "raw")]

@@ -18,7 +18,7 @@ IDSDS_TINY = {
     "synthetic": {"n_train": 96, "n_test": 16, "seed": 0},
     "pretrain": {"epochs": 1, "batch_size": 32},
     "finetune": {"epochs": 1, "batch_size": 32},
-    "score": {"n_images": 4, "ig_steps": 4, "sg_samples": 2},
+    "score": {"n_images": 4, "ig_steps": 4, "nt_samples": 2},
 }
 TINY = {
     "synthetic": {"n_prompts": 10, "image_size": 64},

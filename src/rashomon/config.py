@@ -210,15 +210,35 @@ class FinetuneConfig(SgdConfig):
 
 
 @dataclass(frozen=True)
+class IdsdsDummiesConfig:
+    gaussian_sigmas: list[float]   # the reproduction's centred Gaussians (SD on a [-1, 1] grid)
+    entropy_kernels: list[int]     # the reproduction's local-variance window sizes
+
+
+@dataclass(frozen=True)
 class IdsdsScoreConfig:
     n_images: int | None
     outputs: list[Literal["logit", "softmax"]]
-    transform: Literal["raw", "abs", "relu"]
-    ig_steps: int
-    sg_samples: int
-    sg_stdev: float
-    occlusion_window: int
+    methods: list[str]             # principled methods (IDSDS registry names); checked by the stage
+    transforms: list[Literal["raw", "abs", "relu"]]   # applied to signed methods, one row each
+    ig_steps: int                  # IG / IG-U / IG-SG steps (reference: 50)
+    nt_samples: int                # NoiseTunnel samples for IG-SG, IxG-SG, IG-SG-SQ (reference: 4)
+    nt_stdev: float                # NoiseTunnel noise SD, normalised units (reference: captum's default 1.0)
+    sg_cam_samples: int            # SG-CAMpp samples (reference: torchcam's default 4)
+    sg_cam_std: float              # SG-CAMpp noise SD (reference: torchcam's default 0.3)
+    occlusion_window: int          # ours (Occlusion is not in the reference)
+    tie_rtol: float                # cell sums within this share of the largest |cell sum| tie
+    dummies: IdsdsDummiesConfig
     seed: int
+
+
+@dataclass(frozen=True)
+class IdsdsDeletionConfig:
+    grid: int                      # cells per side (reference: 4)
+    mode: Literal["value", "random", "blur"]   # the reference's zeros / random / blur
+    value: float                   # `value`: deleted cells' value in normalised space (0 = dataset mean colour)
+    blur_kernel: int               # `blur`: the reference's GaussianSmoothing (CIFAR reproduction: 7, 5)
+    blur_sigma: float
 
 
 @dataclass(frozen=True)
@@ -227,10 +247,8 @@ class IdsdsConfig:
     models: list[str]
     weights: dict[str, str]
     vgg_width: float
-    grid: int
-    deletion_mode: Literal["value", "random", "blur"]
-    value: float
-    val_fraction: float            # held out of the training images for the best checkpoint
+    deletion: IdsdsDeletionConfig
+    val_fraction: float            # of the training images, held out for the best checkpoint
     compare_images: int
     synthetic: IdsdsDataConfig
     pretrain: SgdConfig

@@ -1,4 +1,5 @@
-"""Score every method on one fine-tuned model: IDSDS per method, output kind and transform."""
+"""Score every method on one fine-tuned model: IDSDS per output kind, principled method
+(under each configured transform if its sign matters) and dummy baseline."""
 
 from __future__ import annotations
 
@@ -7,44 +8,81 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 from scipy import stats
+from tqdm import tqdm
 
 from rashomon.config import IdsdsScoreConfig
+from rashomon.errors import InputError
 from rashomon.idsds.deletion import Deletion, idsds_scores, single_deletion_drops, summarise
-from rashomon.idsds.methods import PRINCIPLED, dummy_maps, principled_maps
+from rashomon.idsds.dummies import dummy_maps
+from rashomon.idsds.methods import METHODS, principled_maps
+
+BATCH = 32
 
 
-def score_model(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, rgb: np.ndarray,
-                deletion: Deletion, cfg: IdsdsScoreConfig) -> dict[str, Any]:
-    """{output: {method: summary}} for every principled method and dummy baseline."""
+def check_method_names(names: list[str]) -> None:
+    """Every `idsds.score.methods` entry must be a registered principled method."""
+    unknown = [n for n in names if n not in METHODS]
+    if unknown:
+        raise InputError(f"params.yaml: idsds.score.methods: unknown IDSDS method {unknown[0]!r}; "
+                         f"available: {', '.join(METHODS)}")
+
+
+def row_names(method: str, transforms: list[str]) -> list[tuple[str, str]]:
+    """(row name, transform) pairs: `IG-raw`, `IG-abs` for signed methods, `Grad-CAM` (raw) otherwise."""
+    if METHODS.get(method).signed:
+        return [(f"{method}-{t}", t) for t in transforms]
+    return [(method, "raw")]
+
+
+def method_maps(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, output: str,
+                cfg: IdsdsScoreConfig) -> dict[str, np.ndarray]:
+    """Every configured principled method's maps (N, H, W) on `output`, in batches of 32."""
     maps = {}
-    for m in PRINCIPLED:
-        torch.manual_seed(cfg.seed)  # SmoothGrad's noise: the same draws whatever ran before
-        maps[m] = np.concatenate([principled_maps(m, model, x[i:i + 32], y[i:i + 32], cfg)
-                                  for i in range(0, len(x), 32)])
-    maps.update(dummy_maps(rgb, cfg.seed))
-    out: dict[str, Any] = {}
+    for name in tqdm(cfg.methods, desc=f"attributions ({output})", leave=False):
+        torch.manual_seed(cfg.seed)  # NoiseTunnel / SG-CAMpp noise: the same draws whatever ran before
+        maps[name] = torch.cat([principled_maps(name, model, x[i:i + BATCH], y[i:i + BATCH], cfg, output)
+                                for i in range(0, len(x), BATCH)]).numpy()
+    return maps
+
+
+def score_model(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, deletion: Deletion,
+                cfg: IdsdsScoreConfig) -> dict[str, dict[str, dict[str, Any]]]:
+    """{output: {row: summary}} for every principled method (maps and drops on the same
+    output, as the reference's use_softmax) and every dummy baseline (raw, as theirs)."""
+    dummies = dummy_maps(x, cfg.dummies.gaussian_sigmas, cfg.dummies.entropy_kernels, cfg.seed)
+    out: dict[str, dict[str, dict[str, Any]]] = {}
     for output in cfg.outputs:
         drops = single_deletion_drops(model, x, y, deletion, output, cfg.seed)
-        out[output] = {m: summarise(idsds_scores(mp, drops, deletion.grid, cfg.transform)) for m, mp in maps.items()}
+        table: dict[str, dict[str, Any]] = {}
+        for name, maps in method_maps(model, x, y, output, cfg).items():
+            for row, transform in row_names(name, cfg.transforms):
+                scores = idsds_scores(maps, drops, deletion.grid, transform, cfg.tie_rtol)
+                table[row] = {"principled": True, "source": METHODS.get(name).source, "transform": transform,
+                              **summarise(scores)}
+        for name, maps in dummies.items():
+            scores = idsds_scores(maps, drops, deletion.grid, "raw", cfg.tie_rtol)
+            table[name] = {"principled": False, "source": "reproduction", "transform": "raw", **summarise(scores)}
+        out[output] = table
     return out
 
 
-def ranking(scores: Mapping[str, Mapping[str, float]]) -> list[str]:
+def ranking(scores: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return sorted(scores, key=lambda m: -np.nan_to_num(scores[m]["mean"], nan=-np.inf))
 
 
-def rank_change(a: Mapping[str, Mapping[str, float]], b: Mapping[str, Mapping[str, float]]) -> float:
+def rank_change(a: Mapping[str, Mapping[str, Any]], b: Mapping[str, Mapping[str, Any]]) -> float:
     """Kendall tau between two score tables' method means (logits vs softmax)."""
-    methods = [m for m in a if np.isfinite(a[m]["mean"]) and np.isfinite(b[m]["mean"])]
+    methods = [m for m in a if m in b and np.isfinite(a[m]["mean"]) and np.isfinite(b[m]["mean"])]
     return float(stats.kendalltau([a[m]["mean"] for m in methods], [b[m]["mean"] for m in methods]).statistic)
 
 
-def dummy_warnings(scores: Mapping[str, Mapping[str, float]], principled: tuple[str, ...] = PRINCIPLED) -> list[dict]:
+def dummy_warnings(scores: Mapping[str, Mapping[str, Any]]) -> list[dict]:
     """Every (dummy, principled) pair where the dummy scores higher: the protocol then
     cannot be trusted to rank that principled method."""
     flags = []
-    for d in (m for m in scores if m not in principled):
-        for p in (m for m in scores if m in principled):
+    principled = [m for m in scores if scores[m]["principled"]]
+    for d in (m for m in scores if not scores[m]["principled"]):
+        for p in principled:
             if np.isfinite(scores[d]["mean"]) and scores[d]["mean"] > np.nan_to_num(scores[p]["mean"], nan=-np.inf):
                 flags.append({"dummy": d, "principled": p, "dummy_score": scores[d]["mean"],
                               "principled_score": scores[p]["mean"]})
