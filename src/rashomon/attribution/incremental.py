@@ -1,0 +1,282 @@
+"""Exact incremental inference for masked images (after Krypton: Nakandala, Kumar &
+Papakonstantinou, SIGMOD 2019): a masked image differs from the original only in a
+square, so every early feature map differs only in a rectangle that grows with each
+layer's kernel and stride. Each layer is computed on that rectangle (plus its halo, read
+from the original image's activation) for a batch of masks at once, and pasted over the
+original's activation. Layers that mix globally, or modules we do not know, are run in
+full on the materialised maps: exact either way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torchvision.models.densenet import _DenseBlock, _DenseLayer
+from torchvision.models.resnet import BasicBlock, Bottleneck
+
+from rashomon.backbones.families import DenseNetStem, EfficientNetStem, ResNetStem, VGGStem
+
+
+@dataclass
+class Patched:
+    """P activation maps equal to `base` (C, H, W) except inside one rectangle each:
+    `values` (P, C, h, w) at rows starts[:, 0] + [0, h), cols starts[:, 1] + [0, w)."""
+
+    base: Tensor
+    starts: Tensor
+    values: Tensor
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.base.shape[-2], self.base.shape[-1]
+
+    @property
+    def region(self) -> tuple[int, int]:
+        return self.values.shape[-2], self.values.shape[-1]
+
+    @property
+    def is_full(self) -> bool:
+        return self.region == self.shape
+
+    def read(self, starts: Tensor, h: int, w: int, pad: float = 0.0) -> Tensor:
+        """(P, C, h, w) windows at `starts` of the patched maps; outside the map: `pad`."""
+        H, W = self.shape
+        rh, rw = self.region
+        if self.is_full and (h, w) == (H, W) and not starts.any():
+            return self.values
+        rows = starts[:, :1] + torch.arange(h)                      # (P, h)
+        cols = starts[:, 1:] + torch.arange(w)                      # (P, w)
+        window = self.base[:, rows.clamp(0, H - 1)[:, :, None], cols.clamp(0, W - 1)[:, None, :]]  # (C, P, h, w)
+        window = window.permute(1, 0, 2, 3)
+        rr, cc = rows - self.starts[:, :1], cols - self.starts[:, 1:]
+        p = torch.arange(len(starts))[:, None, None]
+        patch = self.values[p, :, rr.clamp(0, rh - 1)[:, :, None], cc.clamp(0, rw - 1)[:, None, :]]  # (P, h, w, C)
+        inside = ((rr >= 0) & (rr < rh))[:, :, None] & ((cc >= 0) & (cc < rw))[:, None, :]
+        out = torch.where(inside[:, None], patch.permute(0, 3, 1, 2), window)
+        outside = ~(((rows >= 0) & (rows < H))[:, :, None] & ((cols >= 0) & (cols < W))[:, None, :])
+        if outside.any():
+            out = out.masked_fill(outside[:, None], pad)
+        return out
+
+    def full(self) -> Tensor:
+        """The P maps in full, (P, C, H, W)."""
+        H, W = self.shape
+        return self.read(torch.zeros_like(self.starts), H, W)
+
+
+@dataclass
+class Stats:
+    """Multiply-accumulates of the convolutions: computed, and what full maps would cost;
+    and which modules ran in full (incremental inference ended or fell back there)."""
+
+    macs: float = 0.0
+    full_macs: float = 0.0
+    fallbacks: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> float:
+        return 1.0 - self.macs / self.full_macs if self.full_macs else 0.0
+
+    @property
+    def first_fallback(self) -> str | None:
+        """The first module run in full (where incremental inference ended), if any."""
+        return self.fallbacks[0] if self.fallbacks else None
+
+
+def _pair(v) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _extent(start: Tensor, length: int, k: int, s: int, p: int, d: int, out: int) -> tuple[Tensor, int]:
+    """Output positions a changed input span [start, start + length) can reach through a
+    sliding window (kernel k, stride s, padding p, dilation d): a fixed-length span per
+    map (so maps batch), shifted to stay inside the `out` positions."""
+    keff = (k - 1) * d + 1
+    n = min(out, (length + keff - 2) // s + 1)
+    first = torch.div(start + p - keff + 1 + s - 1, s, rounding_mode="floor")   # ceil
+    return first.clamp(0, out - n), n
+
+
+def sliding(state: Patched, k, s, p, d, out_hw: tuple[int, int], run: Callable[[Tensor], Tensor],
+            base: Tensor, pad: float = 0.0, module: nn.Module | None = None) -> Patched:
+    """A kernel-k, stride-s layer (padding p, dilation d) on the changed rectangles: read
+    each window with its halo (padding as `pad`), run the layer unpadded. Once the
+    rectangles cover the map, `module` runs as it is, with no windows to gather."""
+    if state.is_full and module is not None:
+        return Patched(base, torch.zeros_like(state.starts), module(state.values))
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _pair(k), _pair(s), _pair(p), _pair(d)
+    rh, rw = state.region
+    y0, nh = _extent(state.starts[:, 0], rh, kh, sh, ph, dh, out_hw[0])
+    x0, nw = _extent(state.starts[:, 1], rw, kw, sw, pw, dw, out_hw[1])
+    in_h, in_w = (nh - 1) * sh + (kh - 1) * dh + 1, (nw - 1) * sw + (kw - 1) * dw + 1
+    window = state.read(torch.stack([y0 * sh - ph, x0 * sw - pw], 1), in_h, in_w, pad)
+    return Patched(base, torch.stack([y0, x0], 1), run(window))
+
+
+def union(states: Sequence[Patched]) -> tuple[Tensor, int, int]:
+    """One fixed-size rectangle per map covering every state's rectangle."""
+    H, W = states[0].shape
+    y0 = torch.stack([s.starts[:, 0] for s in states]).amin(0)
+    x0 = torch.stack([s.starts[:, 1] for s in states]).amin(0)
+    y1 = torch.stack([s.starts[:, 0] + s.region[0] for s in states]).amax(0)
+    x1 = torch.stack([s.starts[:, 1] + s.region[1] for s in states]).amax(0)
+    h, w = int((y1 - y0).max()), int((x1 - x0).max())
+    return torch.stack([y0.clamp(max=H - h), x0.clamp(max=W - w)], 1), h, w
+
+
+
+
+POINTWISE = (nn.BatchNorm2d, nn.ReLU, nn.ReLU6, nn.SiLU, nn.Identity, nn.Dropout, nn.Hardswish, nn.GELU)
+
+
+class Incremental:
+    """Runs a stem on Patched states; `stats` counts conv MACs and full-run modules. The
+    original image's activations are computed once per image and reused by every batch
+    of masks (`new_image()` forgets them)."""
+
+    def __init__(self) -> None:
+        self.stats = Stats()
+        self._memo: dict[tuple, Tensor] = {}
+
+    def new_image(self) -> None:
+        self._memo.clear()
+
+    def _base(self, key: tuple, fn: Callable[[], Tensor]) -> Tensor:
+        """The original image's activation for `key` (a module or op and its input tensors'
+        ids: inputs are themselves memoised, so the ids are stable across mask batches)."""
+        if key not in self._memo:
+            self._memo[key] = fn()
+        return self._memo[key]
+
+    def add(self, a: Patched, b: Patched) -> Patched:
+        starts, h, w = union([a, b])
+        base = self._base(("add", id(a.base), id(b.base)), lambda: a.base + b.base)
+        return Patched(base, starts, a.read(starts, h, w) + b.read(starts, h, w))
+
+    def cat(self, states: Sequence[Patched]) -> Patched:
+        starts, h, w = union(states)
+        base = self._base(("cat", *[id(s.base) for s in states]), lambda: torch.cat([s.base for s in states]))
+        return Patched(base, starts, torch.cat([s.read(starts, h, w) for s in states], 1))
+
+    def _module_base(self, module: nn.Module, state: Patched, fn: Callable[[Tensor], Tensor] | None = None) -> Tensor:
+        run = fn or (lambda t: module(t))
+        return self._base((id(module), id(state.base)), lambda: run(state.base[None].clone())[0])
+
+    def pointwise(self, module: nn.Module, state: Patched) -> Patched:
+        def f(t: Tensor) -> Tensor:
+            if isinstance(module, nn.BatchNorm2d):
+                return F.batch_norm(t, module.running_mean, module.running_var, module.weight, module.bias,
+                                    False, 0.0, module.eps)
+            if isinstance(module, (nn.Identity, nn.Dropout)):
+                return t
+            return type(module)()(t) if not isinstance(module, nn.GELU) else module(t)  # non-inplace copy
+        return Patched(self._module_base(module, state, f), state.starts, f(state.values))
+
+    def conv(self, m: nn.Conv2d, state: Patched) -> Patched:
+        base = self._module_base(m, state)
+        out_hw = base.shape[-2:]
+        res = sliding(state, m.kernel_size, m.stride, m.padding, m.dilation, out_hw,
+                      lambda x: F.conv2d(x, m.weight, m.bias, m.stride, 0, m.dilation, m.groups), base, module=m)
+        per_pixel = m.out_channels * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+        self.stats.macs += per_pixel * res.values.shape[-2] * res.values.shape[-1] * len(res.starts)
+        self.stats.full_macs += per_pixel * out_hw[0] * out_hw[1] * len(res.starts)
+        return res
+
+    def full(self, module: nn.Module, state: Patched, name: str) -> Patched:
+        """Run `module` itself on the materialised maps (exact; nothing saved)."""
+        self.stats.fallbacks.append(name)
+        values = module(state.full().clone())      # clone: a module may work in place on its input
+        return Patched(self._module_base(module, state), torch.zeros_like(state.starts), values)
+
+    def run(self, module: nn.Module, state: Patched, name: str = "") -> Patched:
+        if isinstance(module, nn.Sequential):
+            for child_name, child in module.named_children():
+                state = self.run(child, state, f"{name}.{child_name}".strip("."))
+            return state
+        if isinstance(module, nn.Conv2d) and module.padding_mode == "zeros" and not isinstance(module.padding, str):
+            return self.conv(module, state)
+        if isinstance(module, nn.MaxPool2d) and not module.ceil_mode:
+            base = self._module_base(module, state)
+            return sliding(state, module.kernel_size, module.stride, module.padding, module.dilation, base.shape[-2:],
+                           lambda x: F.max_pool2d(x, module.kernel_size, module.stride, 0, module.dilation), base,
+                           pad=-math.inf, module=module)
+        if isinstance(module, nn.AvgPool2d) and not module.ceil_mode and (module.padding == 0 or module.count_include_pad):
+            base = self._module_base(module, state)
+            return sliding(state, module.kernel_size, module.stride, module.padding, 1, base.shape[-2:],
+                           lambda x: F.avg_pool2d(x, module.kernel_size, module.stride, 0), base, module=module)
+        if isinstance(module, POINTWISE):
+            return self.pointwise(module, state)
+        if isinstance(module, (BasicBlock, Bottleneck)):
+            return self.residual(module, state, name)
+        if isinstance(module, _DenseBlock):
+            features = [state]
+            for child_name, layer in module.items():
+                features.append(self.dense_layer(layer, features, f"{name}.{child_name}"))
+            return self.cat(features)
+        return self.full(module, state, name or type(module).__name__)
+
+    def residual(self, b: nn.Module, x: Patched, name: str) -> Patched:
+        out = self.run(b.relu, self.run(b.bn1, self.run(b.conv1, x)))
+        if isinstance(b, Bottleneck):
+            out = self.run(b.relu, self.run(b.bn2, self.run(b.conv2, out)))
+            out = self.run(b.bn3, self.run(b.conv3, out))
+        else:
+            out = self.run(b.bn2, self.run(b.conv2, out))
+        identity = x if b.downsample is None else self.run(b.downsample, x, f"{name}.downsample")
+        return self.run(b.relu, self.add(out, identity))
+
+    def dense_layer(self, layer: _DenseLayer, features: Sequence[Patched], name: str) -> Patched:
+        x = self.cat(features)
+        x = self.run(layer.conv1, self.run(layer.relu1, self.run(layer.norm1, x)))
+        return self.run(layer.conv2, self.run(layer.relu2, self.run(layer.norm2, x)))
+
+    def stem(self, stem: nn.Module, state: Patched) -> tuple[Patched, ...]:
+        """The stem's outputs (target, *side) as Patched states, for each family's split."""
+        if isinstance(stem, (VGGStem, EfficientNetStem)):
+            return (self.run(stem.features, state, "features"),)
+        if isinstance(stem, ResNetStem):
+            x = self.run(stem.pre, state, "pre")
+            b = stem.block
+            identity = x if b.downsample is None else self.run(b.downsample, x, "block.downsample")
+            out = self.run(b.relu, self.run(b.bn1, self.run(b.conv1, x)))
+            if stem.bottleneck:
+                out = self.run(b.relu, self.run(b.bn2, self.run(b.conv2, out)))
+                return self.run(b.conv3, out), identity
+            return self.run(b.conv2, out), identity
+        if isinstance(stem, DenseNetStem):
+            features = [self.run(stem.pre, state, "pre")]
+            layers = list(stem.block.children())
+            for i, layer in enumerate(layers[:-1]):
+                features.append(self.dense_layer(layer, features, f"block.{i}"))
+            prev = self.cat(features)
+            last = layers[-1]
+            x = self.run(last.conv1, self.run(last.relu1, self.run(last.norm1, prev)))
+            return self.run(last.conv2, self.run(last.relu2, self.run(last.norm2, x))), prev
+        raise TypeError(f"no incremental path for stem {type(stem).__name__}")
+
+
+STEMS = (VGGStem, ResNetStem, DenseNetStem, EfficientNetStem)
+
+
+def supports(stem: object) -> bool:
+    """Whether `stem` is one of the family splits that have an incremental path."""
+    return isinstance(stem, STEMS)
+
+
+def masked_state(image: Tensor, centres: Tensor, side: int, fill: float) -> Patched:
+    """The masked images as Patched states: a side x side square at each centre (clipped at
+    the border, as `square_masks`) set to `fill`; the rectangle kept inside the image."""
+    _, H, W = image.shape
+    half = side // 2
+    n = min(side, H), min(side, W)
+    starts = torch.stack([(centres[:, 0] - half).clamp(0, H - n[0]), (centres[:, 1] - half).clamp(0, W - n[1])], 1)
+    rows = starts[:, :1] + torch.arange(n[0])
+    cols = starts[:, 1:] + torch.arange(n[1])
+    window = image[:, rows[:, :, None], cols[:, None, :]].permute(1, 0, 2, 3)
+    inside = ((rows - centres[:, :1]).abs() <= half)[:, :, None] & ((cols - centres[:, 1:]).abs() <= half)[:, None, :]
+    return Patched(image, starts, torch.where(inside[:, None], torch.full_like(window, fill), window))
