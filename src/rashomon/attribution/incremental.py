@@ -103,11 +103,11 @@ def _extent(start: Tensor, length: int, k: int, s: int, p: int, d: int, out: int
 
 
 def sliding(state: Patched, k, s, p, d, out_hw: tuple[int, int], run: Callable[[Tensor], Tensor],
-            base: Tensor, pad: float = 0.0, module: nn.Module | None = None) -> Patched:
+            base: Tensor, module: nn.Module, pad: float = 0.0) -> Patched:
     """A kernel-k, stride-s layer (padding p, dilation d) on the changed rectangles: read
-    each window with its halo (padding as `pad`), run the layer unpadded. Once the
+    each window with its halo (padding as `pad`), `run` the layer unpadded. Once the
     rectangles cover the map, `module` runs as it is, with no windows to gather."""
-    if state.is_full and module is not None:
+    if state.is_full:
         return Patched(base, torch.zeros_like(state.starts), module(state.values))
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _pair(k), _pair(s), _pair(p), _pair(d)
     rh, rw = state.region
@@ -127,8 +127,6 @@ def union(states: Sequence[Patched]) -> tuple[Tensor, int, int]:
     x1 = torch.stack([s.starts[:, 1] + s.region[1] for s in states]).amax(0)
     h, w = int((y1 - y0).max()), int((x1 - x0).max())
     return torch.stack([y0.clamp(max=H - h), x0.clamp(max=W - w)], 1), h, w
-
-
 
 
 POINTWISE = (nn.BatchNorm2d, nn.ReLU, nn.ReLU6, nn.SiLU, nn.Identity, nn.Dropout, nn.Hardswish, nn.GELU)
@@ -174,14 +172,16 @@ class Incremental:
                                     False, 0.0, module.eps)
             if isinstance(module, (nn.Identity, nn.Dropout)):
                 return t
-            return type(module)()(t) if not isinstance(module, nn.GELU) else module(t)  # non-inplace copy
+            if getattr(module, "inplace", False):
+                return type(module)()(t)   # the same activation, not in place: `t` may be shared
+            return module(t)
         return Patched(self._module_base(module, state, f), state.starts, f(state.values))
 
     def conv(self, m: nn.Conv2d, state: Patched) -> Patched:
         base = self._module_base(m, state)
         out_hw = base.shape[-2:]
         res = sliding(state, m.kernel_size, m.stride, m.padding, m.dilation, out_hw,
-                      lambda x: F.conv2d(x, m.weight, m.bias, m.stride, 0, m.dilation, m.groups), base, module=m)
+                      lambda x: F.conv2d(x, m.weight, m.bias, m.stride, 0, m.dilation, m.groups), base, m)
         per_pixel = m.out_channels * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
         self.stats.macs += per_pixel * res.values.shape[-2] * res.values.shape[-1] * len(res.starts)
         self.stats.full_macs += per_pixel * out_hw[0] * out_hw[1] * len(res.starts)
@@ -204,34 +204,39 @@ class Incremental:
             base = self._module_base(module, state)
             return sliding(state, module.kernel_size, module.stride, module.padding, module.dilation, base.shape[-2:],
                            lambda x: F.max_pool2d(x, module.kernel_size, module.stride, 0, module.dilation), base,
-                           pad=-math.inf, module=module)
+                           module, pad=-math.inf)
         if isinstance(module, nn.AvgPool2d) and not module.ceil_mode and (module.padding == 0 or module.count_include_pad):
             base = self._module_base(module, state)
             return sliding(state, module.kernel_size, module.stride, module.padding, 1, base.shape[-2:],
-                           lambda x: F.avg_pool2d(x, module.kernel_size, module.stride, 0), base, module=module)
+                           lambda x: F.avg_pool2d(x, module.kernel_size, module.stride, 0), base, module)
         if isinstance(module, POINTWISE):
             return self.pointwise(module, state)
         if isinstance(module, (BasicBlock, Bottleneck)):
             return self.residual(module, state, name)
         if isinstance(module, _DenseBlock):
             features = [state]
-            for child_name, layer in module.items():
-                features.append(self.dense_layer(layer, features, f"{name}.{child_name}"))
+            for layer in module.values():
+                features.append(self.dense_layer(layer, self.cat(features)))
             return self.cat(features)
         return self.full(module, state, name or type(module).__name__)
 
-    def residual(self, b: nn.Module, x: Patched, name: str) -> Patched:
+    def to_last_conv(self, b: nn.Module, x: Patched) -> Patched:
+        """A BasicBlock's or Bottleneck's main branch up to its last conv (the ResNet stem's target)."""
         out = self.run(b.relu, self.run(b.bn1, self.run(b.conv1, x)))
-        if isinstance(b, Bottleneck):
+        if hasattr(b, "conv3"):   # Bottleneck
             out = self.run(b.relu, self.run(b.bn2, self.run(b.conv2, out)))
-            out = self.run(b.bn3, self.run(b.conv3, out))
-        else:
-            out = self.run(b.bn2, self.run(b.conv2, out))
-        identity = x if b.downsample is None else self.run(b.downsample, x, f"{name}.downsample")
-        return self.run(b.relu, self.add(out, identity))
+            return self.run(b.conv3, out)
+        return self.run(b.conv2, out)
 
-    def dense_layer(self, layer: _DenseLayer, features: Sequence[Patched], name: str) -> Patched:
-        x = self.cat(features)
+    def identity(self, b: nn.Module, x: Patched, name: str) -> Patched:
+        return x if b.downsample is None else self.run(b.downsample, x, f"{name}.downsample")
+
+    def residual(self, b: nn.Module, x: Patched, name: str) -> Patched:
+        out = self.run(b.bn3 if hasattr(b, "conv3") else b.bn2, self.to_last_conv(b, x))
+        return self.run(b.relu, self.add(out, self.identity(b, x, name)))
+
+    def dense_layer(self, layer: _DenseLayer, x: Patched) -> Patched:
+        """One DenseNet layer on its concatenated input features."""
         x = self.run(layer.conv1, self.run(layer.relu1, self.run(layer.norm1, x)))
         return self.run(layer.conv2, self.run(layer.relu2, self.run(layer.norm2, x)))
 
@@ -241,22 +246,14 @@ class Incremental:
             return (self.run(stem.features, state, "features"),)
         if isinstance(stem, ResNetStem):
             x = self.run(stem.pre, state, "pre")
-            b = stem.block
-            identity = x if b.downsample is None else self.run(b.downsample, x, "block.downsample")
-            out = self.run(b.relu, self.run(b.bn1, self.run(b.conv1, x)))
-            if stem.bottleneck:
-                out = self.run(b.relu, self.run(b.bn2, self.run(b.conv2, out)))
-                return self.run(b.conv3, out), identity
-            return self.run(b.conv2, out), identity
+            return self.to_last_conv(stem.block, x), self.identity(stem.block, x, "block")
         if isinstance(stem, DenseNetStem):
             features = [self.run(stem.pre, state, "pre")]
-            layers = list(stem.block.children())
-            for i, layer in enumerate(layers[:-1]):
-                features.append(self.dense_layer(layer, features, f"block.{i}"))
+            *layers, last = stem.block.children()
+            for layer in layers:
+                features.append(self.dense_layer(layer, self.cat(features)))
             prev = self.cat(features)
-            last = layers[-1]
-            x = self.run(last.conv1, self.run(last.relu1, self.run(last.norm1, prev)))
-            return self.run(last.conv2, self.run(last.relu2, self.run(last.norm2, x))), prev
+            return self.dense_layer(last, prev), prev
         raise TypeError(f"no incremental path for stem {type(stem).__name__}")
 
 
