@@ -43,10 +43,14 @@ def run(params, args):
             if method == "gradcam":  # the per-image constant of a signed map (README: Grad-CAM target layer)
                 entry["constant_share_mean"] = float(np.nanmean(constant_share(result.maps)))
                 entry["single_signed_maps_share"] = float(single_signed(result.maps).mean())
+            if result.info.get("incremental"):
+                entry["mpm_conv_macs_skipped"] = float(result.info["conv_macs_skipped"])
             if "fidelity" in result.info:
                 entry["lime_fidelity_r2_mean"] = float(np.nanmean(result.info["fidelity"]))
             report["architectures"][name] = entry
-            log.info("%s %s: %d images", method, name, len(ids))
+            log.info("%s %s: %d images%s", method, name, len(ids),
+                     f" (perturbation batches per process: {result.info['batches_per_rank']})"
+                     if "batches_per_rank" in result.info else "")
     write_json(args.metrics, report)
 
 

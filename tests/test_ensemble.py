@@ -67,6 +67,21 @@ def test_ensemble_mpm_and_lime_equal_those_of_an_explicitly_averaged_model():
                                attribute("lime", x, Averaged([a, b]), **lime_opts).maps, rtol=1e-4, atol=1e-5)
 
 
+def test_ensemble_mpm_with_incremental_inference_per_member_equals_the_full_path():
+    """Each member's stem runs incrementally (its own engine); in float64 the maps equal the
+    full path's, and the skipped MACs are pooled over both stems."""
+    _, a = real_variants("resnet_small", k=2, seed=0)
+    _, b = real_variants("vgg_small", k=3, seed=1)
+    ensemble = BaggedEnsemble([a.double(), b.double()])
+    x = torch.randn(2, 3, 64, 64, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    opts = dict(mask_sizes=(3, 17, 65), stride=8, progress=False)
+    full = attribute("mpm", x, ensemble, **opts)
+    incremental = attribute("mpm", x, ensemble, incremental=True, **opts)
+    np.testing.assert_allclose(incremental.maps, full.maps, rtol=1e-9, atol=1e-9 * np.abs(full.maps).max())
+    assert not full.info["incremental"] and incremental.info["incremental"]
+    assert 0 < incremental.info["conv_macs_skipped"] < 1
+
+
 def test_ensemble_refuses_mixed_input_sizes():
     _, a = real_variants("resnet_small", k=1)
     _, b = real_variants("efficientnet_small", k=1)

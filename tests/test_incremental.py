@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from rashomon.attribution.incremental import Incremental, Patched, masked_state
-from rashomon.attribution.mpm import mpm, square_masks
+from rashomon.attribution.mpm import mpm
+from rashomon.attribution.perturbations import square_masks
 from rashomon.backbones import create_backbone, list_backbones
 from tests.test_attribution import real_variants
 
@@ -42,8 +43,15 @@ def test_reading_a_window_pastes_the_rectangle_and_pads_outside():
     assert torch.equal(window[1, :, :, :3], expected[1, :, 3:6, 3:6]) and (window[1, :, :, 3] == 9).all()
 
 
-@pytest.mark.parametrize("name", list_backbones())
-def test_incremental_stem_equals_the_full_stem(name):
+SMALL = ["resnet_small", "vgg_small", "densenet_small", "efficientnet_small"]
+
+
+# windows until the rectangles cover the map (every family); switching to full maps once they
+# cover a quarter (the switch is in the shared sliding-window code: the small families and the
+# backbone it is for, ResNet152)
+@pytest.mark.parametrize("name, full_above", [(n, 1.0) for n in list_backbones()]
+                         + [(n, 0.25) for n in [*SMALL, "resnet152"]])
+def test_incremental_stem_equals_the_full_stem(name, full_above):
     torch.manual_seed(0)
     backbone = create_backbone(name).double()
     randomise_batchnorm(backbone.model)
@@ -54,14 +62,16 @@ def test_incremental_stem_equals_the_full_stem(name):
         for side in (3, 17, 33):
             masks = square_masks(centres, side, size, size).unsqueeze(1)
             expected = backbone.stem(torch.where(masks, torch.zeros(()), image[None]))
-            engine = Incremental()
+            engine = Incremental(full_above)
             outs = engine.stem(backbone.stem, masked_state(image, centres, side, 0.0))
             assert len(outs) == len(expected)
             for got, want in zip(outs, expected):
                 close(got.full(), want)
+            if side == 33 and full_above < 1:
+                assert engine.stats.switched > 0   # the switch to full maps was exercised
 
 
-@pytest.mark.parametrize("name", ["resnet_small", "vgg_small", "densenet_small", "efficientnet_small"])
+@pytest.mark.parametrize("name", SMALL)
 def test_mpm_incremental_equals_mpm_full(name):
     _, variants = real_variants(name, k=2)
     variants = variants.double()

@@ -56,3 +56,20 @@ def test_empty_and_unparsable_tables_are_named(tmp_path):
     (tmp_path / "bad.parquet").write_bytes(b"not parquet")
     with pytest.raises(InputError, match="bad.parquet: cannot read manifest"):
         read_table(tmp_path / "bad.parquet", "manifest")
+
+
+def test_only_the_publishing_rank_writes(tmp_path, monkeypatch):
+    """In a multi-process Lightning run, ranks other than 0 write to a private temp path
+    that is removed: the target never appears, and nothing is left beside it."""
+    from lightning.fabric.utilities.rank_zero import rank_zero_only
+
+    from rashomon.io import is_publishing_rank, write_json
+    monkeypatch.setattr(rank_zero_only, "rank", 1)
+    assert not is_publishing_rank()
+    write_json(tmp_path / "m.json", {"a": 1})
+    with atomic_path(tmp_path / "d", is_dir=True) as d:
+        (d / "x.txt").write_text("x")
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(rank_zero_only, "rank", 0)
+    write_json(tmp_path / "m.json", {"a": 1})
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]

@@ -1,12 +1,16 @@
 """The whole default pipeline on a tiny config: dvc repro, then a DVC experiment."""
 
 import json
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from tests.dvc_project import commit, make_copy, run, stages_run
+from tests.dvc_project import commit, env, make_copy, run, stages_run
 
 TINY_MODELS = {
     "synthetic": {"n_prompts": 10, "image_size": 64},
@@ -105,6 +109,26 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path):
     assert len(edits) == 2 * (2 * 3 + 1) * 2 and counterfactual["overall"]["n_failed"] == (~edits.reached).sum()
     generator = json.loads((proj / "metrics/generator.json").read_text())
     assert generator["n_test"] > 0 and generator["held_out"]["psnr_db_mean"] > 0
+
+    # MPM over two processes that Lightning launches itself (strategy ddp; gloo on CPU), as the
+    # README's multi-GPU recipe runs it: only rank 0 writes, and the maps are the single process's
+    params = yaml.safe_load((proj / "params.yaml").read_text())
+    params["explain"]["scoring"] = {"accelerator": "cpu", "devices": 2, "num_nodes": 1, "strategy": "ddp"}
+    (proj / "params_ddp.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    proc = subprocess.run([sys.executable, "stages/explain.py", "--method", "mpm", "--params", "params_ddp.yaml",
+                           "--out", "ddp/mpm", "--metrics", "ddp/mpm.json"], cwd=proj, env=env(), capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "mpm resnet_small: 1 images (perturbation batches per process: [2, 2])" in proc.stderr
+    for name in ("resnet_small", "efficientnet_small"):
+        spread, single = np.load(proj / f"ddp/mpm/{name}.npz"), np.load(proj / f"data/explanations/mpm/{name}.npz")
+        assert list(spread["image_ids"]) == list(single["image_ids"])
+        np.testing.assert_allclose(spread["maps"].astype(np.float32), single["maps"].astype(np.float32), rtol=2e-3,
+                                   atol=1e-3 * float(np.abs(single["maps"]).max()))
+    assert json.loads((proj / "ddp/mpm.json").read_text())["n_images"] == 1
+    assert not list(proj.rglob(".*.tmp")), "temp debris left behind"
+    shutil.rmtree(proj / "ddp")
+    (proj / "params_ddp.yaml").unlink()
 
     commit(proj, "baseline")
     out = run(["dvc", "exp", "run", "-S", "train.seeds=3"], proj)

@@ -168,6 +168,17 @@ class MpmConfig:
     stride: int
     fill: float
     batch_size: int
+    incremental: bool      # exact incremental inference (attribution/incremental.py)
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """Lightning Trainer options of the perturbation-scoring predict loop (MPM, LIME)."""
+
+    accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"]
+    devices: int                                      # -1: every device of the machine
+    num_nodes: int
+    strategy: Literal["auto", "ddp", "ddp_spawn"]
 
 
 @dataclass(frozen=True)
@@ -178,10 +189,14 @@ class ExplainConfig:
     gradcam: GradcamConfig
     lime: LimeConfig
     mpm: MpmConfig
+    scoring: ScoringConfig
 
     def options(self, method: str) -> tuple[int | None, dict[str, Any]]:
-        """(n_images, the method's keyword options) for `attribute()`."""
+        """(n_images, the method's keyword options) for `attribute()`; perturbation
+        methods get the predict loop's Trainer options as `scoring`."""
         opts = dataclasses.asdict(getattr(self, method))
+        if method in ("lime", "mpm"):
+            opts["scoring"] = dataclasses.asdict(self.scoring)
         return opts.pop("n_images"), opts
 
 

@@ -22,13 +22,15 @@ def seed_everything(seed: int) -> None:
 
 
 def quiet_lightning() -> None:
-    """Lightning prints device banners and tips for every Trainer; 50 heads make that noise."""
+    """Lightning prints device banners and tips for every Trainer; 50 heads (or a predict
+    loop per architecture) make that noise."""
     for name in ("lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero",
                  "lightning.pytorch.accelerators.cuda"):
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
     warnings.filterwarnings("ignore", message=".*log_every_n_steps.*")
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=".*infer the batch indices.*")   # predict items carry their index
 
 
 class KeepBest(Callback):

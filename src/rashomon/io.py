@@ -2,7 +2,9 @@
 
 Every stage output is written to a temp path beside its target, then renamed, so a
 crash never leaves a half-written output; a temp path orphaned by a killed process is
-removed by the next write to the same target. Container formats that embed a clock
+removed by the next write to the same target. When Lightning runs a stage in several
+processes (strategy ddp), only global rank 0 publishes; the other ranks' writes go to a
+private temp path that is removed. Container formats that embed a clock
 (zip entries of .npz/.xlsx, the .mat header, the workbook's core properties) are
 written with fixed timestamps, so two runs give identical bytes.
 """
@@ -15,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -34,10 +37,22 @@ def remove_orphans(path: Path) -> None:
         shutil.rmtree(orphan, ignore_errors=True) if orphan.is_dir() else orphan.unlink(missing_ok=True)
 
 
+def is_publishing_rank() -> bool:
+    """False in a multi-process Lightning run's ranks other than 0 (Lightning sets the rank
+    when it launches or joins the processes; without Lightning there is one process)."""
+    rank_zero = sys.modules.get("lightning.fabric.utilities.rank_zero")
+    return rank_zero is None or getattr(rank_zero.rank_zero_only, "rank", 0) == 0
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, is_dir: bool = False) -> Iterator[Path]:
-    """Yield a temp path beside `path`; rename it onto `path` only on success."""
+    """Yield a temp path beside `path`; rename it onto `path` only on success (and only on
+    the publishing rank: other ranks' temp paths live elsewhere and are removed)."""
     path = Path(path)
+    if not is_publishing_rank():
+        with tempfile.TemporaryDirectory(prefix="rashomon-rank-") as private:
+            yield Path(private) if is_dir else Path(private) / path.name
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_orphans(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))

@@ -49,12 +49,12 @@ class Patched:
         rh, rw = self.region
         if self.is_full and (h, w) == (H, W) and not starts.any():
             return self.values
-        rows = starts[:, :1] + torch.arange(h)                      # (P, h)
-        cols = starts[:, 1:] + torch.arange(w)                      # (P, w)
+        rows = starts[:, :1] + torch.arange(h, device=starts.device)   # (P, h)
+        cols = starts[:, 1:] + torch.arange(w, device=starts.device)   # (P, w)
         window = self.base[:, rows.clamp(0, H - 1)[:, :, None], cols.clamp(0, W - 1)[:, None, :]]  # (C, P, h, w)
         window = window.permute(1, 0, 2, 3)
         rr, cc = rows - self.starts[:, :1], cols - self.starts[:, 1:]
-        p = torch.arange(len(starts))[:, None, None]
+        p = torch.arange(len(starts), device=starts.device)[:, None, None]
         patch = self.values[p, :, rr.clamp(0, rh - 1)[:, :, None], cc.clamp(0, rw - 1)[:, None, :]]  # (P, h, w, C)
         inside = ((rr >= 0) & (rr < rh))[:, :, None] & ((cc >= 0) & (cc < rw))[:, None, :]
         out = torch.where(inside[:, None], patch.permute(0, 3, 1, 2), window)
@@ -77,6 +77,7 @@ class Stats:
     macs: float = 0.0
     full_macs: float = 0.0
     fallbacks: list[str] = field(default_factory=list)
+    switched: int = 0          # layers run on full maps because the rectangles covered > full_above
 
     @property
     def skipped(self) -> float:
@@ -103,16 +104,22 @@ def _extent(start: Tensor, length: int, k: int, s: int, p: int, d: int, out: int
 
 
 def sliding(state: Patched, k, s, p, d, out_hw: tuple[int, int], run: Callable[[Tensor], Tensor],
-            base: Tensor, module: nn.Module, pad: float = 0.0) -> Patched:
+            base: Tensor, module: nn.Module, pad: float = 0.0, full_above: float = 1.0,
+            stats: Stats | None = None) -> Patched:
     """A kernel-k, stride-s layer (padding p, dilation d) on the changed rectangles: read
     each window with its halo (padding as `pad`), `run` the layer unpadded. Once the
-    rectangles cover the map, `module` runs as it is, with no windows to gather."""
+    output rectangles cover more than `full_above` of the map, `module` runs as it is on
+    the full maps (gathering windows would cost more than the positions it saves)."""
     if state.is_full:
         return Patched(base, torch.zeros_like(state.starts), module(state.values))
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _pair(k), _pair(s), _pair(p), _pair(d)
     rh, rw = state.region
     y0, nh = _extent(state.starts[:, 0], rh, kh, sh, ph, dh, out_hw[0])
     x0, nw = _extent(state.starts[:, 1], rw, kw, sw, pw, dw, out_hw[1])
+    if nh * nw > full_above * out_hw[0] * out_hw[1] and (nh, nw) != tuple(out_hw):
+        if stats is not None:
+            stats.switched += 1
+        return Patched(base, torch.zeros_like(state.starts), module(state.full()))
     in_h, in_w = (nh - 1) * sh + (kh - 1) * dh + 1, (nw - 1) * sw + (kw - 1) * dw + 1
     window = state.read(torch.stack([y0 * sh - ph, x0 * sw - pw], 1), in_h, in_w, pad)
     return Patched(base, torch.stack([y0, x0], 1), run(window))
@@ -137,7 +144,8 @@ class Incremental:
     original image's activations are computed once per image and reused by every batch
     of masks (`new_image()` forgets them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, full_above: float = 0.5) -> None:
+        self.full_above = full_above     # a layer whose changed rectangles exceed this share of its map runs in full
         self.stats = Stats()
         self._memo: dict[tuple, Tensor] = {}
 
@@ -181,7 +189,8 @@ class Incremental:
         base = self._module_base(m, state)
         out_hw = base.shape[-2:]
         res = sliding(state, m.kernel_size, m.stride, m.padding, m.dilation, out_hw,
-                      lambda x: F.conv2d(x, m.weight, m.bias, m.stride, 0, m.dilation, m.groups), base, m)
+                      lambda x: F.conv2d(x, m.weight, m.bias, m.stride, 0, m.dilation, m.groups), base, m,
+                      full_above=self.full_above, stats=self.stats)
         per_pixel = m.out_channels * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
         self.stats.macs += per_pixel * res.values.shape[-2] * res.values.shape[-1] * len(res.starts)
         self.stats.full_macs += per_pixel * out_hw[0] * out_hw[1] * len(res.starts)
@@ -204,11 +213,12 @@ class Incremental:
             base = self._module_base(module, state)
             return sliding(state, module.kernel_size, module.stride, module.padding, module.dilation, base.shape[-2:],
                            lambda x: F.max_pool2d(x, module.kernel_size, module.stride, 0, module.dilation), base,
-                           module, pad=-math.inf)
+                           module, pad=-math.inf, full_above=self.full_above, stats=self.stats)
         if isinstance(module, nn.AvgPool2d) and not module.ceil_mode and (module.padding == 0 or module.count_include_pad):
             base = self._module_base(module, state)
             return sliding(state, module.kernel_size, module.stride, module.padding, 1, base.shape[-2:],
-                           lambda x: F.avg_pool2d(x, module.kernel_size, module.stride, 0), base, module)
+                           lambda x: F.avg_pool2d(x, module.kernel_size, module.stride, 0), base, module,
+                           full_above=self.full_above, stats=self.stats)
         if isinstance(module, POINTWISE):
             return self.pointwise(module, state)
         if isinstance(module, (BasicBlock, Bottleneck)):
@@ -272,8 +282,8 @@ def masked_state(image: Tensor, centres: Tensor, side: int, fill: float) -> Patc
     half = side // 2
     n = min(side, H), min(side, W)
     starts = torch.stack([(centres[:, 0] - half).clamp(0, H - n[0]), (centres[:, 1] - half).clamp(0, W - n[1])], 1)
-    rows = starts[:, :1] + torch.arange(n[0])
-    cols = starts[:, 1:] + torch.arange(n[1])
+    rows = starts[:, :1] + torch.arange(n[0], device=centres.device)
+    cols = starts[:, 1:] + torch.arange(n[1], device=centres.device)
     window = image[:, rows[:, :, None], cols[:, None, :]].permute(1, 0, 2, 3)
     inside = ((rows - centres[:, :1]).abs() <= half)[:, :, None] & ((cols - centres[:, 1:]).abs() <= half)[:, None, :]
     return Patched(image, starts, torch.where(inside[:, None], torch.full_like(window, fill), window))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
+from rashomon.attribution.perturbations import SuperpixelPatterns, score_perturbations
 from rashomon.attribution.registry import METHODS, Attribution
 from rashomon.backbones.preprocess import denormalise
 from rashomon.errors import InputError
@@ -43,38 +44,37 @@ def weighted_ridge(z: np.ndarray, y: np.ndarray, weights: np.ndarray, alpha: flo
 def lime(images: torch.Tensor, variants: VariantSet, *, n_segments: int = 150, compactness: float = 10.0,
          n_samples: int = 1000, keep_prob: float = 0.5, kernel_width: float = 0.25, alpha: float = 1.0,
          seed: int = 0, batch_size: int = 256, segments: Sequence[np.ndarray] | None = None,
-         progress: bool = True) -> Attribution:
+         scoring: Mapping[str, Any] | None = None, progress: bool = True) -> Attribution:
     """LIME on SLIC superpixels: random keep/replace patterns (replaced = the image's
     mean colour), locality weights sqrt(exp(-d^2/width^2)) on the cosine distance to the
     all-kept pattern, weighted ridge on centred targets; one stem pass per perturbed
-    image scores every variant. info['fidelity'] is the weighted R^2, (N, K)."""
+    image scores every variant (spread over devices by a Lightning predict loop with
+    `scoring`, Trainer options). info['fidelity'] is the weighted R^2, (N, K)."""
     n, _, h, w = images.shape
     rgb = denormalise(images)
+    rng = np.random.default_rng(seed)
+    all_segments, patterns, batches = [], [], []
+    for i in tqdm(range(n), desc="lime superpixels", unit="img", disable=not progress, mininterval=5):
+        seg = superpixels(rgb[i], n_segments, compactness) if segments is None else np.asarray(segments[i])
+        n_sp = int(seg.max()) + 1
+        if n_sp < 2:
+            raise InputError(f"lime: image {i} has {n_sp} superpixel; at least 2 are needed")
+        z = rng.random((n_samples, n_sp)) < keep_prob
+        z[0] = True
+        seg_t, z_t = torch.from_numpy(seg), torch.from_numpy(z)
+        batches += [SuperpixelPatterns(i, z_t[s:s + batch_size], seg_t) for s in range(0, n_samples, batch_size)]
+        all_segments.append(seg)
+        patterns.append(z)
+    scores, info = score_perturbations(images, batches, variants, scoring=scoring, desc="lime", progress=progress)
+    per_image = len(batches) // n
     maps = np.zeros((n, len(variants), h, w), dtype=np.float32)
     fidelity = np.zeros((n, len(variants)), dtype=np.float32)
-    all_segments = []
-    rng = np.random.default_rng(seed)
-    with torch.no_grad():
-        for i in tqdm(range(n), desc="lime", unit="img", disable=not progress, mininterval=5):
-            seg = superpixels(rgb[i], n_segments, compactness) if segments is None else np.asarray(segments[i])
-            n_sp = int(seg.max()) + 1
-            if n_sp < 2:
-                raise InputError(f"lime: image {i} has {n_sp} superpixel; at least 2 are needed")
-            z = rng.random((n_samples, n_sp)) < keep_prob
-            z[0] = True
-            image = images[i]
-            baseline = image.mean(dim=(1, 2), keepdim=True).expand_as(image)
-            seg_t = torch.from_numpy(seg)
-            scores = []
-            for start in range(0, n_samples, batch_size):
-                keep = torch.from_numpy(z[start:start + batch_size])[:, seg_t].unsqueeze(1)
-                scores.append(variants(torch.where(keep, image.unsqueeze(0), baseline.unsqueeze(0))))
-            y = torch.cat(scores).numpy().astype(np.float64)
-            zf = z.astype(np.float64)
-            cos = 1 - zf.sum(1) / (np.sqrt(zf.sum(1)) * np.sqrt(n_sp) + 1e-12)
-            weights = np.sqrt(np.exp(-(cos**2) / kernel_width**2))
-            beta, r2 = weighted_ridge(zf, y, weights, alpha)
-            maps[i] = beta[seg].transpose(2, 0, 1)
-            fidelity[i] = r2
-            all_segments.append(seg)
-    return Attribution(maps, {"fidelity": fidelity, "segments": np.stack(all_segments)})
+    for i, (seg, z) in enumerate(zip(all_segments, patterns)):
+        y = torch.cat(scores[i * per_image:(i + 1) * per_image]).numpy().astype(np.float64)
+        zf = z.astype(np.float64)
+        cos = 1 - zf.sum(1) / (np.sqrt(zf.sum(1)) * np.sqrt(zf.shape[1]) + 1e-12)
+        weights = np.sqrt(np.exp(-(cos**2) / kernel_width**2))
+        beta, r2 = weighted_ridge(zf, y, weights, alpha)
+        maps[i] = beta[seg].transpose(2, 0, 1)
+        fidelity[i] = r2
+    return Attribution(maps, {"fidelity": fidelity, "segments": np.stack(all_segments), **info})

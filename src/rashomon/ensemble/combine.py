@@ -46,5 +46,9 @@ class BaggedEnsemble(nn.Module):
     def __len__(self) -> int:
         return 1
 
+    def combine(self, member_scores: Sequence[torch.Tensor]) -> torch.Tensor:
+        """The ensemble's score (B, 1) from each member's variant scores (B, K_m)."""
+        return (sum(s.sum(1) for s in member_scores) / self.total).unsqueeze(1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (sum(m(x).sum(1) for m in self.members) / self.total).unsqueeze(1)
+        return self.combine([m(x) for m in self.members])

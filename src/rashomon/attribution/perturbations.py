@@ -1,0 +1,142 @@
+"""Perturbation batches (MPM's masks, LIME's superpixel patterns) and scoring them with
+every variant: one scorer that the local loop here and the Lightning predict loop
+(attribution/predict.py) both run, so the two give the same scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import torch
+from torch import Tensor, nn
+from tqdm import tqdm
+
+from rashomon.attribution.incremental import Incremental, Patched, masked_state, supports
+from rashomon.ensemble.combine import BaggedEnsemble
+from rashomon.variants.variant_set import VariantSet
+
+
+def square_masks(centres: Tensor, side: int, h: int, w: int) -> Tensor:
+    """Boolean (n, h, w) masks: a side x side square centred at each (y, x) centre."""
+    half = side // 2
+    rows = (torch.arange(h, device=centres.device).view(1, -1) - centres[:, :1]).abs() <= half
+    cols = (torch.arange(w, device=centres.device).view(1, -1) - centres[:, 1:]).abs() <= half
+    return rows[:, :, None] & cols[:, None, :]
+
+
+@dataclass
+class Perturbation:
+    """A batch of perturbed versions of image `image` (an index into the explained images)."""
+
+    image: int
+
+    def __len__(self) -> int:
+        return 1
+
+    def apply(self, image: Tensor) -> Tensor:
+        """The perturbed images (B, 3, H, W); the base class leaves the image as it is."""
+        return image[None]
+
+
+@dataclass
+class Original(Perturbation):
+    """The unperturbed image (the reference score)."""
+
+
+@dataclass
+class SquareMasks(Perturbation):
+    """MPM: a side x side square around each centre (y, x) set to `fill`."""
+
+    centres: Tensor
+    side: int
+    fill: float
+
+    def __len__(self) -> int:
+        return len(self.centres)
+
+    def apply(self, image: Tensor) -> Tensor:
+        _, h, w = image.shape
+        masks = square_masks(self.centres, self.side, h, w).unsqueeze(1)
+        return torch.where(masks, torch.full_like(image, self.fill), image.unsqueeze(0))
+
+    def patched(self, image: Tensor) -> Patched:
+        """The same masked images as changed rectangles, for incremental inference."""
+        return masked_state(image, self.centres, self.side, self.fill)
+
+
+@dataclass
+class SuperpixelPatterns(Perturbation):
+    """LIME: superpixels with keep[b, s] False replaced by the image's mean colour."""
+
+    keep: Tensor          # (B, S) bool
+    segments: Tensor      # (H, W) superpixel labels 0..S-1
+
+    def __len__(self) -> int:
+        return len(self.keep)
+
+    def apply(self, image: Tensor) -> Tensor:
+        baseline = image.mean(dim=(1, 2), keepdim=True).expand_as(image)
+        keep = self.keep[:, self.segments].unsqueeze(1)
+        return torch.where(keep, image.unsqueeze(0), baseline.unsqueeze(0))
+
+
+def variant_sets(model: nn.Module) -> list[VariantSet]:
+    """The shared-stem variant sets a model scores with: itself, or a bagged ensemble's members."""
+    return list(model.members) if isinstance(model, BaggedEnsemble) else [model] if isinstance(model, VariantSet) else []
+
+
+class PerturbationScorer:
+    """Every variant's scores (B, K) for a perturbation batch. The current image is kept so
+    that incremental inference reuses its activations across the image's batches (one
+    engine per stem: a bagged ensemble's members each have theirs)."""
+
+    def __init__(self, model: nn.Module, incremental: bool = False):
+        self.model = model
+        sets = variant_sets(model)
+        self.incremental = incremental and bool(sets) and all(supports(v.backbone.stem) for v in sets)
+        self.engines = [Incremental() for _ in sets] if self.incremental else []
+        self._index: int | None = None
+        self._image: Tensor | None = None
+
+    def __call__(self, image: Tensor, perturbation: Perturbation) -> Tensor:
+        if perturbation.image != self._index:
+            self._index, self._image = perturbation.image, image
+            for engine in self.engines:
+                engine.new_image()
+        if self.incremental and isinstance(perturbation, SquareMasks):
+            state = perturbation.patched(self._image)
+            scores = [v.scores_from_stem(tuple(o.full() for o in engine.stem(v.backbone.stem, state)))
+                      for v, engine in zip(variant_sets(self.model), self.engines)]
+            return self.model.combine(scores) if isinstance(self.model, BaggedEnsemble) else scores[0]
+        return self.model(perturbation.apply(self._image))
+
+    def info(self) -> dict[str, Any]:
+        """What incremental inference saved (conv MACs, over every stem) and where it first
+        ran in full (empty when off)."""
+        if not self.incremental:
+            return {}
+        stats = [e.stats for e in self.engines]
+        full = sum(s.full_macs for s in stats)
+        return {"conv_macs_skipped": 1 - sum(s.macs for s in stats) / full if full else 0.0,
+                "full_from": next((s.first_fallback for s in stats if s.first_fallback), None)}
+
+
+def score_perturbations(images: Tensor, perturbations: Sequence[Perturbation], model: nn.Module, *,
+                        incremental: bool = False, scoring: Mapping[str, Any] | None = None,
+                        desc: str = "scoring", progress: bool = True) -> tuple[list[Tensor], dict[str, Any]]:
+    """Scores (B_i, K) of every perturbation batch, in order, and the scorer's info. With
+    `scoring` (Trainer options: accelerator, devices, num_nodes, strategy) a Lightning
+    predict loop spreads the batches over the devices; without, they run here in turn."""
+    if scoring is not None:
+        from rashomon.attribution.predict import predict_scores
+
+        return predict_scores(images, perturbations, model, incremental=incremental, trainer_options=scoring,
+                              progress=progress)
+    scorer = PerturbationScorer(model, incremental)
+    scores = []
+    with torch.no_grad(), tqdm(total=sum(len(p) for p in perturbations), desc=desc, unit="image",
+                               disable=not progress, mininterval=5) as bar:
+        for p in perturbations:
+            scores.append(scorer(images[p.image], p))
+            bar.update(len(p))
+    return scores, {**scorer.info(), "batches_per_rank": [len(perturbations)]}
