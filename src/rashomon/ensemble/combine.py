@@ -7,7 +7,6 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from sklearn.linear_model import LinearRegression
 from torch import nn
 
 from rashomon.variants.variant_set import VariantSet
@@ -21,6 +20,8 @@ def bagging(member_predictions: np.ndarray) -> np.ndarray:
 def stacking_oof(features: np.ndarray, target: np.ndarray, folds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold predictions of a linear meta-learner (least squares with intercept) over
     the folds in `folds` (N,), and the weights (intercept first) fitted on all images."""
+    from sklearn.linear_model import LinearRegression   # 0.9 s to import: only stacking needs it
+
     oof = np.empty(len(target))
     for f in np.unique(folds):
         test = folds == f
