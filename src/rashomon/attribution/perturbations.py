@@ -92,13 +92,15 @@ class PerturbationScorer:
 
     def __init__(self, model: nn.Module, incremental: bool = False):
         self.model = model
-        sets = variant_sets(model)
-        self.incremental = incremental and bool(sets) and all(supports(v.backbone.stem) for v in sets)
-        self.engines = [Incremental() for _ in sets] if self.incremental else []
+        self.sets = variant_sets(model)
+        self.incremental = incremental and bool(self.sets) and all(supports(v.backbone.stem) for v in self.sets)
+        self.engines = [Incremental() for _ in self.sets] if self.incremental else []
+        self.batches = 0
         self._index: int | None = None
         self._image: Tensor | None = None
 
     def __call__(self, image: Tensor, perturbation: Perturbation) -> Tensor:
+        self.batches += 1
         if perturbation.image != self._index:
             self._index, self._image = perturbation.image, image
             for engine in self.engines:
@@ -106,25 +108,37 @@ class PerturbationScorer:
         if self.incremental and isinstance(perturbation, SquareMasks):
             state = perturbation.patched(self._image)
             scores = [v.scores_from_stem(tuple(o.full() for o in engine.stem(v.backbone.stem, state)))
-                      for v, engine in zip(variant_sets(self.model), self.engines)]
+                      for v, engine in zip(self.sets, self.engines)]
             return self.model.combine(scores) if isinstance(self.model, BaggedEnsemble) else scores[0]
         return self.model(perturbation.apply(self._image))
 
-    def info(self) -> dict[str, Any]:
-        """What incremental inference saved (conv MACs, over every stem) and where it first
-        ran in full (empty when off)."""
-        if not self.incremental:
-            return {}
-        stats = [e.stats for e in self.engines]
-        full = sum(s.full_macs for s in stats)
-        return {"conv_macs_skipped": 1 - sum(s.macs for s in stats) / full if full else 0.0,
-                "full_from": next((s.first_fallback for s in stats if s.first_fallback), None)}
+    def counts(self) -> dict[str, Any]:
+        """Batches scored and, with incremental inference, conv MACs computed and what full
+        maps would cost (over every stem) and where it first ran in full."""
+        out: dict[str, Any] = {"batches": self.batches}
+        if self.incremental:
+            stats = [e.stats for e in self.engines]
+            out |= {"conv_macs": sum(s.macs for s in stats), "conv_macs_full": sum(s.full_macs for s in stats),
+                    "full_from": next((s.first_fallback for s in stats if s.first_fallback), None)}
+        return out
+
+
+def summarise_counts(per_rank: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The scorers' counts over processes: batches scored by each; with incremental
+    inference, the share of conv MACs skipped (pooled) and where it first ran in full."""
+    out: dict[str, Any] = {"batches_per_rank": [c["batches"] for c in per_rank]}
+    incremental = [c for c in per_rank if "conv_macs" in c]
+    if incremental:
+        full = sum(c["conv_macs_full"] for c in incremental)
+        out["conv_macs_skipped"] = 1 - sum(c["conv_macs"] for c in incremental) / full if full else 0.0
+        out["full_from"] = next((c["full_from"] for c in incremental if c["full_from"]), None)
+    return out
 
 
 def score_perturbations(images: Tensor, perturbations: Sequence[Perturbation], model: nn.Module, *,
                         incremental: bool = False, scoring: Mapping[str, Any] | None = None,
                         desc: str = "scoring", progress: bool = True) -> tuple[list[Tensor], dict[str, Any]]:
-    """Scores (B_i, K) of every perturbation batch, in order, and the scorer's info. With
+    """Scores (B_i, K) of every perturbation batch, in order, and the scorers' summary. With
     `scoring` (Trainer options: accelerator, devices, num_nodes, strategy) a Lightning
     predict loop spreads the batches over the devices; without, they run here in turn."""
     if scoring is not None:
@@ -139,4 +153,4 @@ def score_perturbations(images: Tensor, perturbations: Sequence[Perturbation], m
         for p in perturbations:
             scores.append(scorer(images[p.image], p))
             bar.update(len(p))
-    return scores, {**scorer.info(), "batches_per_rank": [len(perturbations)]}
+    return scores, summarise_counts([scorer.counts()])

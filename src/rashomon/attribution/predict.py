@@ -17,7 +17,7 @@ from lightning.pytorch.callbacks import BasePredictionWriter
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
-from rashomon.attribution.perturbations import Perturbation, PerturbationScorer
+from rashomon.attribution.perturbations import Perturbation, PerturbationScorer, summarise_counts
 from rashomon.fitting import quiet_lightning
 
 
@@ -52,8 +52,8 @@ class ScoringModule(pl.LightningModule):
 
 
 class GatherScores(BasePredictionWriter):
-    """Collects this rank's (index, scores) and, at the end, every rank's (all_gather_object:
-    gloo or NCCL). Spawned ranks cannot hand objects back, so rank 0 also saves them to
+    """Collects this rank's (index, scores) and, at the end, every rank's with its scorer's
+    counts (one all_gather_object: gloo or NCCL). Spawned ranks cannot hand objects back, so rank 0 also saves them to
     `path` for the launching process."""
 
     def __init__(self, path: Path):
@@ -61,37 +61,22 @@ class GatherScores(BasePredictionWriter):
         self.path = path
         self.parts: list[tuple[int, Tensor]] = []
         self.gathered: dict[int, Tensor] | None = None
-        self.info: list[dict[str, Any]] = []
+        self.counts: list[dict[str, Any]] = []
 
     def write_on_batch_end(self, trainer, pl_module, prediction, batch_indices, batch, batch_idx, dataloader_idx=0):
         self.parts.append(prediction)
 
     def on_predict_epoch_end(self, trainer: pl.Trainer, pl_module: ScoringModule) -> None:
-        mine = {**pl_module.scorer.info(), "batches": len(self.parts)}
-        parts, info = [self.parts], [mine]
+        ranks = [(self.parts, pl_module.scorer.counts())]
         if dist.is_available() and dist.is_initialized():
-            parts, info = [None] * dist.get_world_size(), [None] * dist.get_world_size()
-            dist.all_gather_object(parts, self.parts)
-            dist.all_gather_object(info, mine)
-        self.gathered = {i: s for rank in parts for i, s in rank}
-        self.info = info
+            ranks = [None] * dist.get_world_size()
+            dist.all_gather_object(ranks, (self.parts, pl_module.scorer.counts()))
+        self.gathered = {i: s for parts, _ in ranks for i, s in parts}
+        self.counts = [counts for _, counts in ranks]
         if trainer.global_rank == 0:
             tmp = self.path.with_suffix(".tmp")
-            torch.save({"scores": self.gathered, "info": info}, tmp)
+            torch.save({"scores": self.gathered, "counts": self.counts}, tmp)
             os.replace(tmp, self.path)
-
-
-def merge_info(per_rank: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The ranks' scorer info: batches scored on each rank; with incremental inference, the
-    share of conv MACs skipped (weighted by batches) and where it first ran in full."""
-    counts = [i["batches"] for i in per_rank]
-    merged: dict[str, Any] = {"batches_per_rank": counts}
-    incremental = [i for i in per_rank if "conv_macs_skipped" in i and i["batches"]]
-    if incremental:
-        total = sum(i["batches"] for i in incremental)
-        merged["conv_macs_skipped"] = sum(i["conv_macs_skipped"] * i["batches"] for i in incremental) / total
-        merged["full_from"] = incremental[0]["full_from"]
-    return merged
 
 
 def predict_scores(images: Tensor, perturbations: Sequence[Perturbation], model: nn.Module, *,
@@ -109,8 +94,8 @@ def predict_scores(images: Tensor, perturbations: Sequence[Perturbation], model:
         trainer.predict(ScoringModule(model, incremental), loader, return_predictions=False)
         if writer.gathered is None:      # the ranks ran in spawned processes: rank 0 saved them
             saved = torch.load(writer.path)
-            writer.gathered, writer.info = saved["scores"], saved["info"]
+            writer.gathered, writer.counts = saved["scores"], saved["counts"]
     missing = sorted(set(range(len(perturbations))) - set(writer.gathered))
     if missing:
         raise RuntimeError(f"the predict loop returned no scores for perturbation batch(es) {missing[:5]}")
-    return [writer.gathered[i] for i in range(len(perturbations))], merge_info(writer.info)
+    return [writer.gathered[i] for i in range(len(perturbations))], summarise_counts(writer.counts)
