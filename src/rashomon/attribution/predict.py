@@ -93,7 +93,7 @@ def predict_scores(images: Tensor, perturbations: Sequence[Perturbation], model:
                              enable_checkpointing=False)
         trainer.predict(ScoringModule(model, incremental), loader, return_predictions=False)
         if writer.gathered is None:      # the ranks ran in spawned processes: rank 0 saved them
-            saved = torch.load(writer.path)
+            saved = torch.load(writer.path, weights_only=True)
             writer.gathered, writer.counts = saved["scores"], saved["counts"]
     missing = sorted(set(range(len(perturbations))) - set(writer.gathered))
     if missing:

@@ -1,4 +1,8 @@
-"""A trained head with its target standardisation: saving, loading, predicting."""
+"""A trained head with its target standardisation: saving, loading, predicting.
+
+On disk a head is two files: `v{k}.pt`, its state dict (tensors only, read with
+`weights_only=True`, so a crafted file cannot run code), and `v{k}.json`, its metadata.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ import torch
 from torch import nn
 
 from rashomon.heads.head import make_head
-from rashomon.io import save_torch
+from rashomon.errors import InputError
+from rashomon.io import read_json, save_torch, write_json
 
 
 def to_rating_units(z: torch.Tensor, mean: torch.Tensor | float, sd: torch.Tensor | float) -> torch.Tensor:
@@ -38,20 +43,43 @@ class FittedHead:
         with torch.no_grad():
             return self.scores(torch.as_tensor(x, dtype=torch.float32)).numpy()
 
-    def state(self) -> dict[str, Any]:
-        return {"head": self.head.state_dict(), "kind": self.kind, "dropout": self.dropout,
-                "target_mean": self.target_mean, "target_sd": self.target_sd,
-                "epochs": self.epochs, "best_val_loss": self.best_val_loss}
+    def metadata(self) -> dict[str, Any]:
+        """Everything but the weights, as JSON-ready values."""
+        return {"kind": self.kind, "dropout": self.dropout, "target_mean": self.target_mean,
+                "target_sd": self.target_sd, "epochs": self.epochs, "best_val_loss": self.best_val_loss}
+
+
+HEAD_KEYS = ("kind", "dropout", "target_mean", "target_sd", "epochs", "best_val_loss")
+
+
+def sidecar(path: Path) -> Path:
+    """The JSON metadata file beside a head's weights file."""
+    return Path(path).with_suffix(".json")
 
 
 def save_head(fitted: FittedHead, path: Path, meta: dict[str, Any]) -> None:
-    save_torch(path, {**fitted.state(), **meta})
+    """Weights (tensors only) to `path`, metadata (plus `meta`) to its JSON sidecar."""
+    save_torch(path, fitted.head.state_dict())
+    write_json(sidecar(path), {**fitted.metadata(), **meta})
 
 
 def load_head(path: Path) -> FittedHead:
-    """A saved head, ready to predict from embeddings."""
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    head = make_head(state["head"]["0.weight"].shape[1], state["kind"], state["dropout"])
-    head.load_state_dict(state["head"])
-    return FittedHead(head.eval(), state["kind"], state["dropout"], state["target_mean"], state["target_sd"],
-                      state["epochs"], state["best_val_loss"])
+    """A saved head, ready to predict from embeddings; never unpickles code."""
+    path = Path(path)
+    try:
+        weights = torch.load(path, map_location="cpu", weights_only=True)
+        meta = read_json(sidecar(path))
+    except FileNotFoundError as exc:
+        raise InputError(f"{exc.filename}: head file missing (rerun the train stage)") from exc
+    except Exception as exc:  # weights_only refusals, zip and JSON errors come in several types
+        raise InputError(f"{path}: not a head saved by rashomon ({str(exc).splitlines()[0]})") from exc
+    missing = [k for k in HEAD_KEYS if k not in meta]
+    if not isinstance(weights, dict) or "0.weight" not in weights or missing:
+        raise InputError(f"{path}: not a head saved by rashomon (missing {missing or ['0.weight']})")
+    head = make_head(weights["0.weight"].shape[1], meta["kind"], meta["dropout"])
+    try:
+        head.load_state_dict(weights)
+    except RuntimeError as exc:
+        raise InputError(f"{path}: head weights do not fit a {meta['kind']} head ({str(exc).splitlines()[0]})") from exc
+    return FittedHead(head.eval(), meta["kind"], float(meta["dropout"]), float(meta["target_mean"]),
+                      float(meta["target_sd"]), int(meta["epochs"]), float(meta["best_val_loss"]))

@@ -24,14 +24,36 @@ def is_synthetic_cifar(folder: str | os.PathLike) -> bool:
     return (Path(folder) / SYNTHETIC_MARKER).is_file()
 
 
+# What the CIFAR-100 python format holds besides dicts, lists, str/bytes and numbers:
+# numpy arrays (pickled as _reconstruct + ndarray + dtype). Nothing else may be built.
+_ALLOWED_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("_codecs", "encode"),   # how Python 3 pickles bytes at protocol 2 (a pure text codec)
+}
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """An unpickler that builds only what the CIFAR-100 format holds: data, never code."""
+
+    def find_class(self, module: str, name: str):  # noqa: D102 (pickle's hook)
+        if (module, name) in _ALLOWED_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refused to load {module}.{name}: not part of the CIFAR-100 format")
+
+
 def _unpickle(path: Path) -> dict:
+    """One CIFAR-100 python file, read with the restricted unpickler."""
     if not path.is_file():
         raise InputError(f"{path}: CIFAR file not found (expected cifar-100-python/{{train,test,meta}})")
     try:
         with open(path, "rb") as fh:
-            return pickle.load(fh, encoding="bytes")
-    except Exception as exc:  # pickle raises many types on corrupt input
-        raise InputError(f"{path}: not a readable CIFAR pickle ({exc})") from exc
+            data = _CifarUnpickler(fh, encoding="bytes").load()
+    except Exception as exc:  # pickle raises many types on corrupt or hostile input
+        raise InputError(f"{path}: not a readable CIFAR pickle ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: not a CIFAR pickle (top level is {type(data).__name__}, not a dict)")
+    return data
 
 
 def _key(d: dict, name: str, path: Path):
