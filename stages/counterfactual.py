@@ -1,5 +1,7 @@
 """Stage counterfactual: latent edits that raise and lower each model's predicted authenticity."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 import logging
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from rashomon.cli import stage
 from rashomon.counterfactual.evaluate import edit_table, map_agreement, summary, twin_cosine
 from rashomon.counterfactual.figures import counterfactual_figure
 from rashomon.data.images import load_rgb
-from rashomon.data.manifest import check_image_hashes, read_manifest
+from rashomon.data.manifest import check_image_hashes, read_manifest, safe_filename
 from rashomon.data.synthetic import twin_path
 from rashomon.data.truth import read_truth
 from rashomon.generative import load_generator
@@ -105,7 +107,7 @@ def run(params, args):
         for i, image_id in enumerate(ids[: cfg.n_figures]):
             counterfactual_figure(figure_rgb[i], {n: e[i] for n, e in figure_edits.items()},
                                   f"image {image_id}: edits of the mean model (target +-{cfg.change:g})",
-                                  plots / f"image_{image_id}.png")
+                                  plots / f"image_{safe_filename(image_id)}.png")
     write_json(args.metrics, report)
 
 

@@ -1,5 +1,7 @@
 """Stage explain_figures: per image, the image and each architecture's prototype map per method."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 from pathlib import Path
 
 from rashomon.attribution.figures import figure, prototype
@@ -8,13 +10,14 @@ from rashomon.backbones import get_spec
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.cli import stage
 from rashomon.data.images import load_mask
-from rashomon.data.manifest import check_image_hashes, read_manifest
+from rashomon.data.manifest import check_image_hashes, read_manifest, safe_filename
 from rashomon.data.truth import read_truth
 from rashomon.io import atomic_path
 
 
 def run(params, args):
-    """Write plots/explain/{image_id}.png for the first `explain.n_figures` explained images."""
+    """Write plots/explain/{image_id}.png (a hostile id's name made safe) for the first
+    `explain.n_figures` explained images."""
     methods, names = params.explain.methods, params.backbones.names
     loaded = {m: {a: load_maps(Path(args.explanations) / m / f"{a}.npz") for a in names} for m in methods}
     shared = set.intersection(*[set(loaded[m][names[0]]["image_ids"]) for m in methods])
@@ -29,7 +32,7 @@ def run(params, args):
             mask = load_mask(truth.loc[image_id, "mask_path"]) if truth is not None else None
             title = f"image {image_id}: authenticity {manifest.loc[image_id, 'authenticity']:.1f}" + \
                 (" (yellow: artifact)" if mask is not None else "")
-            figure(rgb, protos, title, tmp / f"{image_id}.png", mask)
+            figure(rgb, protos, title, tmp / f"{safe_filename(image_id)}.png", mask)
 
 
 main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),

@@ -1,5 +1,7 @@
 """Stage ingest: read the dataset named in params.data into validated tables."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 from rashomon.cli import stage
 from rashomon.data.sources import ingest
 from rashomon.io import write_csv
@@ -7,7 +9,9 @@ from rashomon.io import write_csv
 
 def run(params, args):
     """Write data/manifest.csv, data/images.csv (a content hash per image), and
-    data/ratings_long.csv and data/truth.csv (header only when the dataset has none)."""
+    data/ratings_long.csv and data/truth.csv (header only when the dataset has none); ids
+    that look like paths, images outside data.root, below data.min_image_side or
+    undecodable are refused first."""
     dataset = ingest(params.data)
     write_csv(args.images, dataset.images)
     write_csv(args.ratings, dataset.ratings_long)

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def make_aigciqa_folder(
     root: Path, n_prompts: int = 3, n_models: int = 2, reps: int = 4, score_format: str = "mat",
-    image_dir: str = "Image/allimg", seed: int = 0, size: int = 16,
+    image_dir: str = "Image/allimg", seed: int = 0, size: int = 32,
 ) -> Path:
     """A tiny AIGCIQA2023-format folder: numbered PNGs, MOS/SD files, prompts xlsx."""
     rng = np.random.default_rng(seed)

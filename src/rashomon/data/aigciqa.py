@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.io
 
 from rashomon.config import DIMENSIONS
-from rashomon.data.manifest import validate_manifest
+from rashomon.data.manifest import MIN_IMAGE_SIDE, validate_manifest
 from rashomon.errors import InputError
 
 GENERATORS: tuple[str, ...] = (
@@ -82,43 +82,65 @@ def read_prompts(root: Path) -> pd.DataFrame:
     return sheet.reset_index(drop=True)
 
 
+def read_scores(root: Path) -> tuple[dict[str, np.ndarray], Path]:
+    """The MOS of each dimension and the SDs that exist (`{dim}_sd`), and the quality score
+    file; a file whose length differs from the quality scores' is one line naming both."""
+    found: dict[str, tuple[np.ndarray, Path]] = {}
+    for k, dim in enumerate(DIMENSIONS, start=1):
+        mos = _read_vector(root, k, "mos")
+        if mos is None:
+            raise InputError(f"{root}: no score file for {dim} (DATA/MOS/mosz{k}.mat or moz{k}.txt)")
+        found[dim] = mos
+        sd = _read_vector(root, k, "sd")
+        if sd is not None:
+            found[f"{dim}_sd"] = sd
+    first, reference = found[DIMENSIONS[0]]
+    for values, path in found.values():
+        if len(values) != len(first):
+            raise InputError(f"{path}: {len(values)} values, but {reference} has {len(first)}; every score "
+                             "and SD file needs one value per image")
+    order = [*DIMENSIONS, *(key for key in found if key not in DIMENSIONS)]   # MOS columns, then SDs
+    return {key: found[key][0] for key in order}, reference
+
+
+def numbered_images(image_dir: Path) -> dict[int, Path]:
+    """The folder's PNGs named by a plain number (`17.png`), by that number."""
+    return {int(p.stem): p for p in image_dir.glob("*.png")
+            if p.stem.isascii() and p.stem.isdigit() and p.stem == str(int(p.stem))}
+
+
+def check_image_numbers(image_dir: Path, numbers: set[int], n: int, score_file: Path) -> None:
+    """Refuse missing or unscored numbered images, naming them and both counts."""
+    counts = f"{score_file} has {n} scores, {image_dir} {len(numbers)} numbered images"
+    missing = sorted(set(range(n)) - numbers)
+    if missing:
+        names = ", ".join(f"{i}.png" for i in missing[:5])
+        raise InputError(f"{image_dir}: image file(s) {names} missing ({len(missing)} of the {n} the score files "
+                         f"expect; {counts})")
+    extra = sorted(numbers - set(range(n)))
+    if extra:
+        raise InputError(f"{image_dir}: image file(s) {', '.join(f'{i}.png' for i in extra[:5])} have no score "
+                         f"({counts})")
+
+
 def load_aigciqa2023(
     root: str | os.PathLike,
     reps: int = 4,
     generators: Sequence[str] = GENERATORS,
     rating_range: Sequence[float] = (0.0, 100.0),
     check_images: bool = True,
+    min_image_side: int = MIN_IMAGE_SIDE,
 ) -> pd.DataFrame:
-    """Build the manifest of an AIGCIQA2023-format folder."""
+    """Build the manifest of an AIGCIQA2023-format folder (every image inside it, at least
+    `min_image_side` px on its shorter side)."""
     root = Path(root)
     if not root.is_dir():
         raise InputError(f"{root}: dataset folder does not exist")
     image_dir = find_image_dir(root)
-    scores: dict[str, np.ndarray] = {}
-    sds: dict[str, np.ndarray] = {}
-    for k, dim in enumerate(DIMENSIONS, start=1):
-        found = _read_vector(root, k, "mos")
-        if found is None:
-            raise InputError(f"{root}: no score file for {dim} (DATA/MOS/mosz{k}.mat or moz{k}.txt)")
-        scores[dim], src = found
-        sd = _read_vector(root, k, "sd")
-        if sd is not None:
-            sds[f"{dim}_sd"] = sd[0]
-    n = len(scores["quality"])
-    for dim, values in scores.items():
-        if len(values) != n:
-            raise InputError(f"{root}: {dim} has {len(values)} scores but quality has {n}")
-    pngs = {p.stem: p for p in image_dir.glob("*.png")}
-    numeric = {int(s) for s in pngs if s.isdigit()}
-    missing = sorted(set(range(n)) - numeric)
-    if missing:
-        names = ", ".join(f"{i}.png" for i in missing[:5])
-        raise InputError(f"{image_dir}: image file(s) {names} missing ({len(missing)} of the {n} the score files "
-                         "expect)")
-    extra = sorted(numeric - set(range(n)))
-    if extra:
-        raise InputError(f"{image_dir}: image file(s) {', '.join(f'{i}.png' for i in extra[:5])} have no score "
-                         f"(the score files have {n} entries)")
+    columns, score_file = read_scores(root)
+    n = len(columns[DIMENSIONS[0]])
+    pngs = numbered_images(image_dir)
+    check_image_numbers(image_dir, set(pngs), n, score_file)
     prompts = read_prompts(root)
     per_model = len(prompts) * reps
     if n % per_model:
@@ -132,14 +154,14 @@ def load_aigciqa2023(
     prompt_index = (idx % per_model) // reps
     frame = pd.DataFrame({
         "image_id": idx.astype(str),
-        "path": [str(pngs[str(i)]) for i in idx],
+        "path": [str(pngs[i]) for i in idx],
         "generator": [generators[m] for m in idx // per_model],
         "prompt_index": prompt_index,
         "rep": idx % reps,
         "challenge": prompts["challenge"].to_numpy()[prompt_index],
         "category": prompts["category"].to_numpy()[prompt_index],
         "prompt": prompts["prompt"].to_numpy()[prompt_index],
-        **scores,
-        **sds,
+        **columns,
     })
-    return validate_manifest(frame, str(root), rating_range=rating_range, check_images=check_images)
+    return validate_manifest(frame, str(root), rating_range=rating_range, check_images=check_images,
+                             image_root=root, min_image_side=min_image_side)

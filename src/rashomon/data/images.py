@@ -1,36 +1,102 @@
-"""Image files: existence/readability checks and loading into model tensors."""
+"""Image files: ingest checks (exists, intact, decodable, large enough) and decoding any
+mode PIL opens to the 8-bit RGB the models' preprocessing reads."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from rashomon.errors import InputError
 
+SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")  # unsigned 16-bit grey: value / 65535
+HIGH_BIT_MODES = (*SIXTEEN_BIT_MODES, "I", "F")          # grey that convert("RGB") would clip to 255
 
-def check_image_files(paths: Sequence[str], source: str) -> None:
-    """Fail on the first missing or corrupt image, naming it (header+data verified)."""
+
+def _reason(exc: BaseException) -> str:
+    """The first line of an exception, for a one-line message."""
+    lines = str(exc).splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+@contextlib.contextmanager
+def _decoding(path: str | Path) -> Iterator[None]:
+    """Turn whatever a decoder raises on a malformed file into one InputError line naming it."""
+    try:
+        yield
+    except (InputError, MemoryError):
+        raise
+    except Exception as exc:  # a malformed file can make PIL's decoders raise almost anything
+        raise InputError(f"image file {path} is unreadable or corrupt ({_reason(exc)})") from exc
+
+
+def _grey_unit(im: Image.Image, path: str | Path) -> np.ndarray:
+    """A high-bit grey image as floats in [0, 1]: 16-bit / 65535; 32-bit int (I) / 65535 when
+    its maximum is at most 65535 (16-bit data PIL widened), else / (2**31 - 1); float (F) as is,
+    refused outside [0, 1]; negative integers refused."""
+    values = np.asarray(im)
+    if im.mode in SIXTEEN_BIT_MODES:
+        return values.astype(np.float64) / 65535.0
+    lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+    if im.mode == "F":
+        if not (np.isfinite(values).all() and lo >= 0.0 and hi <= 1.0):
+            raise InputError(f"image file {path}: float (mode F) pixels span [{lo:g}, {hi:g}], expected [0, 1]")
+        return values.astype(np.float64)
+    if lo < 0:
+        raise InputError(f"image file {path}: 32-bit integer (mode I) pixels are negative (minimum {lo:g})")
+    return values.astype(np.float64) / (65535.0 if hi <= 65535 else float(2**31 - 1))
+
+
+def to_rgb(im: Image.Image, path: str | Path) -> Image.Image:
+    """8-bit RGB of an image of any mode: 8-bit modes (1, L, P, LA, PA, RGB, RGBA, CMYK, ...)
+    by PIL's convert (8-bit RGB bytes pass unchanged); 16-bit, 32-bit int and float grey
+    scaled to [0, 1] and rounded to 8 bits (convert would clip them to white). Alpha is
+    dropped, not composited: the colour channels are kept as stored."""
+    if im.mode in HIGH_BIT_MODES:
+        grey = np.round(_grey_unit(im, path) * 255.0).astype(np.uint8)
+        return Image.fromarray(np.repeat(grey[..., None], 3, axis=2))
+    return im.convert("RGB")
+
+
+def load_rgb(path: str | Path) -> Image.Image:
+    """Open an image file as 8-bit RGB (see `to_rgb`); one InputError naming the file if it
+    cannot be decoded."""
+    with _decoding(path), Image.open(path) as im:
+        return to_rgb(im, path)
+
+
+def load_rgb_array(path: str | Path) -> np.ndarray:
+    """An image file as float32 RGB (H, W, 3) in [0, 1], exactly what the models' preprocessing sees."""
+    return np.asarray(load_rgb(path), dtype=np.float32) / 255.0
+
+
+def _verify(path: Path, min_side: int) -> None:
+    """PIL's integrity check (header and chunk checksums), then the shorter side against the minimum."""
+    with _decoding(path):
+        with Image.open(path) as im:
+            im.verify()
+        with Image.open(path) as im:
+            width, height = im.size
+    if min(width, height) < min_side:
+        raise InputError(f"image file {path} is {width}x{height} px: its shorter side is below "
+                         f"data.min_image_side ({min_side} px); small images are refused, never upscaled")
+
+
+def check_image_files(paths: Sequence[str], source: str, min_side: int) -> None:
+    """Fail on the first missing, corrupt, too small or undecodable image, naming it: the
+    file is verified, its size checked and it is decoded as training will decode it."""
     for p in paths:
         path = Path(p)
         if not path.is_file():
             raise InputError(f"{source}: image file {path} does not exist")
         try:
-            with Image.open(path) as im:
-                im.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise InputError(f"{source}: image file {path} is unreadable or corrupt ({exc})") from exc
-
-
-def load_rgb(path: str | Path) -> Image.Image:
-    """Open an image as RGB, with a clear error if it cannot be decoded."""
-    try:
-        with Image.open(path) as im:
-            return im.convert("RGB")
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise InputError(f"image file {path} is unreadable or corrupt ({exc})") from exc
+            _verify(path, min_side)
+            load_rgb(path)
+        except InputError as exc:
+            raise InputError(f"{source}: {exc}") from exc
 
 
 def load_mask(path: str | Path) -> np.ndarray:

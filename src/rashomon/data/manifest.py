@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import unicodedata
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -25,6 +28,64 @@ from rashomon.io import read_table
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "image_id", "path", "generator", "prompt_index", "challenge", "category", *DIMENSIONS,
 )
+MAX_ID_LENGTH = 200
+MIN_IMAGE_SIDE = 32   # params.data.min_image_side's default
+
+
+def image_id_problem(image_id: str) -> str | None:
+    """Why `image_id` is refused (None when it is fine): ids are data, never paths, so no
+    separator, no leading '.' (hence no '..'), no control character, at most 200 characters."""
+    if not image_id:
+        return "is empty"
+    if len(image_id) > MAX_ID_LENGTH:
+        return f"is {len(image_id)} characters long (at most {MAX_ID_LENGTH})"
+    if "/" in image_id or "\\" in image_id:
+        return "contains a path separator (/ or \\)"
+    if image_id.startswith("."):
+        return "starts with '.'"
+    if any(unicodedata.category(c) == "Cc" for c in image_id):
+        return "contains a control character"
+    return None
+
+
+def safe_filename(image_id: str) -> str:
+    """A file name for `image_id` that cannot leave its folder: a valid id as it is (the
+    names outputs always had), anything else as its letters, digits, '_' and '-' plus a hash
+    of the whole id (so two ids never share a name)."""
+    text = str(image_id)
+    if image_id_problem(text) is None and len(text.encode("utf-8", "surrogatepass")) <= MAX_ID_LENGTH:
+        return text
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", text)[:64]
+    return f"{stem}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
+
+
+def is_inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
+    """Whether `path`, symlinks followed, lies inside `folder` (DVC tracks only what is inside data.root)."""
+    return Path(path).resolve().is_relative_to(Path(folder).resolve())
+
+
+def _shown(text: str) -> str:
+    """An id for a one-line message: repr (control characters escaped), long ones cut."""
+    return repr(text) if len(text) <= 60 else f"{text[:60]!r}..."
+
+
+def check_image_ids(ids: pd.Series, source: str) -> None:
+    """Refuse the first id that could not safely name a file (see `image_id_problem`)."""
+    for row, image_id in enumerate(ids):
+        problem = image_id_problem(image_id)
+        if problem:
+            raise InputError(f"{source}: image_id {_shown(image_id)} at row {row} {problem}; "
+                             "ids name output files, so they must not look like paths")
+
+
+def check_paths_inside(frame: pd.DataFrame, folder: str | os.PathLike, source: str) -> None:
+    """Refuse the first image path that is blank or resolves (symlinks followed) outside `folder`."""
+    for row, (image_id, path) in enumerate(zip(frame["image_id"], frame["path"])):
+        if pd.isna(path) or not str(path).strip():
+            raise InputError(f"{source}: path is blank for image_id {_shown(image_id)} (row {row})")
+        if not is_inside(str(path), folder):
+            raise InputError(f"{source}: image path {str(path)!r} of image_id {_shown(image_id)} (row {row}) resolves "
+                             f"outside {folder} (data.root); keep images inside it so DVC tracks them")
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -63,10 +124,13 @@ def validate_manifest(
     source: str,
     rating_range: Sequence[float] = (0.0, 100.0),
     check_images: bool = True,
+    image_root: str | os.PathLike | None = None,
+    min_image_side: int = MIN_IMAGE_SIDE,
 ) -> pd.DataFrame:
     """Check a manifest and return it with canonical dtypes; raise InputError naming
-    `source`, the row and the problem (no rows, missing column, duplicate id, blank
-    prompt index, NaN or out-of-range rating, missing or unreadable image)."""
+    `source`, the row and the problem (no rows, missing column, an id that looks like a
+    path, duplicate id, blank prompt index, NaN or out-of-range rating; with `image_root`,
+    a path outside it; with `check_images`, a missing, unreadable or too small image)."""
     if frame.empty:
         raise InputError(f"{source}: the manifest has no rows (no images)")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -76,6 +140,7 @@ def validate_manifest(
     if frame["image_id"].isna().any():
         raise InputError(f"{source}: blank image_id at row {int(np.flatnonzero(frame['image_id'].isna())[0])}")
     frame["image_id"] = frame["image_id"].astype(str)
+    check_image_ids(frame["image_id"], source)
     dup = frame["image_id"][frame["image_id"].duplicated(keep=False)]
     if len(dup):
         rows = [int(i) for i in dup.index[:5]]
@@ -97,10 +162,12 @@ def validate_manifest(
                 f"{source}: {dim} rating {values.iloc[row]} is outside [{lo}, {hi}] for {_first_bad(frame, bad)} "
                 "(set data.rating_range if the scale differs)")
         frame[dim] = values.astype(float)
+    if image_root is not None:
+        check_paths_inside(frame, image_root, source)
     if check_images:
         from rashomon.data.images import check_image_files
 
-        check_image_files(frame["path"].tolist(), source)
+        check_image_files(frame["path"].tolist(), source, min_image_side)
     return frame.reset_index(drop=True)
 
 

@@ -1,7 +1,7 @@
 """One entry point from `params.data` to the ingested dataset, whatever the source.
 
 `data.root` is a folder and DVC tracks all of it, so everything read here (images,
-scores, the per-rater table, ground truth) must live inside it.
+scores, the per-rater table, ground truth) must resolve, symlinks followed, inside it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pandas as pd
 
 from rashomon.config import DataConfig
 from rashomon.data.aigciqa import GENERATORS, load_aigciqa2023
-from rashomon.data.manifest import image_hashes, validate_manifest
+from rashomon.data.manifest import image_hashes, is_inside, validate_manifest
 from rashomon.data.ratings import empty_ratings, load_ratings_long
 from rashomon.data.truth import ingest_truth
 from rashomon.errors import InputError
@@ -30,38 +30,53 @@ class Ingested:
     truth: pd.DataFrame         # synthetic ground truth (no rows for real data)
 
 
-def load_manifest_folder(root: Path, rating_range: tuple[float, float]) -> pd.DataFrame:
-    """A folder holding manifest.csv/.parquet; relative image paths are taken from the folder."""
+def find_manifest(root: Path) -> Path:
+    """The manifest.csv/.parquet inside the dataset folder `root`."""
     found = [root / n for n in MANIFEST_NAMES if (root / n).is_file()]
     if not found:
         raise InputError(f"{root}: no {' or '.join(MANIFEST_NAMES)} in the dataset folder (data.source: manifest)")
-    frame = read_table(found[0], "manifest", dtype={"image_id": str})
+    return found[0]
+
+
+def load_manifest_file(path: Path, rating_range: tuple[float, float], min_image_side: int) -> pd.DataFrame:
+    """A CSV/Parquet manifest; relative image paths are taken from its folder, and every path
+    must resolve inside that folder."""
+    frame = read_table(path, "manifest", dtype={"image_id": str})
     if "path" in frame:
-        frame["path"] = [p if Path(str(p)).is_absolute() else str(root / str(p)) for p in frame["path"]]
-    return validate_manifest(frame, str(found[0]), rating_range=rating_range)
+        frame["path"] = [p if pd.isna(p) or Path(str(p)).is_absolute() else str(path.parent / str(p))
+                         for p in frame["path"]]
+    return validate_manifest(frame, str(path), rating_range=rating_range, image_root=path.parent,
+                             min_image_side=min_image_side)
+
+
+def dataset_folder(cfg: DataConfig) -> Path:
+    """The folder everything is read from: `data.root` (a folder, so DVC tracks all of it)."""
+    root = Path(cfg.root)
+    if root.is_dir():
+        return root
+    raise InputError(f"{root}: data.root must be an existing dataset folder (DVC tracks the whole folder"
+                     + ("; put manifest.csv inside it)" if cfg.source == "manifest" else ")"))
 
 
 def inside(root: Path, relative: str, key: str) -> Path:
     """`root / relative`, refused when it points outside root (DVC would not see its changes)."""
     path = root / relative
-    if not path.resolve().is_relative_to(root.resolve()):
+    if not is_inside(path, root):
         raise InputError(f"{key}: {relative} is outside data.root ({root}); keep it inside so DVC tracks it")
     return path
 
 
 def ingest(cfg: DataConfig) -> Ingested:
-    """Load the dataset named by `data.source` from the folder `data.root`."""
-    root = Path(cfg.root)
-    if not root.is_dir():
-        raise InputError(f"{root}: data.root must be an existing dataset folder")
+    """Load the dataset named by `data.source` from `data.root`."""
+    folder = dataset_folder(cfg)
     rating_range = (cfg.rating_range[0], cfg.rating_range[1])
     if cfg.source == "aigciqa2023":
-        manifest = load_aigciqa2023(root, reps=cfg.reps, generators=cfg.generators or GENERATORS,
-                                    rating_range=rating_range)
+        manifest = load_aigciqa2023(folder, reps=cfg.reps, generators=cfg.generators or GENERATORS,
+                                    rating_range=rating_range, min_image_side=cfg.min_image_side)
     else:
-        manifest = load_manifest_folder(root, rating_range)
+        manifest = load_manifest_file(find_manifest(folder), rating_range, cfg.min_image_side)
     ids = manifest["image_id"].tolist()
     ratings = empty_ratings()
     if cfg.ratings_long:
-        ratings = load_ratings_long(inside(root, cfg.ratings_long, "data.ratings_long"), cfg.likert_range, ids)
-    return Ingested(manifest, image_hashes(manifest), ratings, ingest_truth(root, ids))
+        ratings = load_ratings_long(inside(folder, cfg.ratings_long, "data.ratings_long"), cfg.likert_range, ids)
+    return Ingested(manifest, image_hashes(manifest), ratings, ingest_truth(folder, ids))

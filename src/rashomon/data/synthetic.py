@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from rashomon.config import DIMENSIONS, SyntheticConfig
 from rashomon.data.aigciqa import GENERATORS, PROMPTS_FILE
+from rashomon.data.manifest import safe_filename
 from rashomon.errors import InputError
 from rashomon.io import atomic_path, write_json, write_mat, write_xlsx
 
@@ -179,7 +180,7 @@ def save_png(img: np.ndarray, path: Path) -> None:
 
 def twin_path(root: str | os.PathLike, twin: str, image_id: str) -> Path:
     """Where the synthesizer stored one image's twin."""
-    return Path(root) / TWIN_DIR / twin / f"{image_id}.png"
+    return Path(root) / TWIN_DIR / twin / f"{safe_filename(image_id)}.png"
 
 
 def _standardise(v: np.ndarray) -> np.ndarray:
