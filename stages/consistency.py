@@ -1,5 +1,7 @@
 """Stage consistency: are explanations identifiable within and across architectures?"""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 import logging
 from pathlib import Path
 
@@ -11,8 +13,8 @@ from rashomon.attribution.runner import (ensemble_maps_file, explained_variants,
                                         stored_methods)
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
-from rashomon.consistency.tables import (across_table, head_representations, pair_matrices, relation,
-                                         rsm_similarity, within_table)
+from rashomon.consistency.tables import (across_table, head_representations, matrix_metrics, method_summary,
+                                         pair_matrices, relation, rsm_similarity, within_table)
 from rashomon.heads.metrics import model_reliability
 from rashomon.data.manifest import manifest_hash, read_manifest
 from rashomon.heads.features import FeatureCache
@@ -20,7 +22,6 @@ from rashomon.io import atomic_path, write_csv, write_json
 from rashomon.plotting import heatmaps
 
 log = logging.getLogger("rashomon.consistency")
-MATRIX_METRICS = ("pearson", "iou5", "iou15", "iou25", "feature_agreement", "sign_agreement")
 
 
 def run(params, args):
@@ -49,19 +50,19 @@ def run(params, args):
                                   **relation(within["pearson"].to_numpy(), values)})
 
     for method in stored_methods(params):
-        prototypes, entry = {}, {"within": {}, "across": {}}
+        prototypes, within_by_arch, n_variants = {}, {}, {}
         for name in names:
             stored = load_maps(Path(args.explanations) / method / f"{name}.npz")
             ids = [str(i) for i in stored["image_ids"]]
             maps = stored["maps"]
-            within = within_table(maps, ids, cfg.percents).assign(method=method, architecture=name, set="test")
-            within_frames.append(within)
-            entry["within"][name] = {c: float(within[c].mean()) for c in within.columns if c == "pearson"
-                                     or c.startswith("iou")}
+            within = within_table(maps, ids, cfg.percents)
+            within_frames.append(within.assign(method=method, architecture=name, set="test"))
+            within_by_arch[name], n_variants[name] = within, maps.shape[1]
             prototypes[name] = maps.astype(np.float32).mean(1)
             add_relations(method, name, "test", within, ids)
         across = across_table(prototypes, ids, cfg.percents, cfg.topk_fraction).assign(method=method)
         across_frames.append(across)
+        entry = method_summary(within_by_arch, across, n_variants, cfg.percents)
         ensemble_file = ensemble_maps_file(method, Path(args.ensemble), Path(args.explanations))
         if ensemble_file.is_file():  # the bagged ensemble's map against each architecture's prototype
             stored = load_maps(ensemble_file)
@@ -74,16 +75,8 @@ def run(params, args):
             vs = vs[vs.a == "ensemble"].assign(method=method)
             across_frames.append(vs)
             entry["ensemble_vs_architectures_pearson"] = {b: float(g["pearson"].mean()) for b, g in vs.groupby("b")}
-        for metric in MATRIX_METRICS:
+        for metric in matrix_metrics(cfg.percents):
             matrix_frames.append(pair_matrices(across, names, metric).assign(method=method))
-        entry["across"] = {c: float(across[c].mean()) if len(across) else float("nan") for c in across.columns
-                           if c not in ("image_id", "a", "b", "method")}   # NaN: one architecture, no pairs
-        within_means = [v["pearson"] for v in entry["within"].values()]
-        entry["within_mean_pearson"] = (float(np.nanmean(within_means)) if np.isfinite(within_means).any()
-                                        else float("nan"))   # an architecture whose maps are constant is skipped
-        entry["across_mean_pearson"] = entry["across"]["pearson"]
-        entry["within_exceeds_across"] = (bool(entry["within_mean_pearson"] > entry["across_mean_pearson"])
-                                          if np.isfinite(entry["across_mean_pearson"]) else None)
         report["methods"][method] = entry
         log.info("%s: within %.3f, across %.3f", method, entry["within_mean_pearson"], entry["across_mean_pearson"])
 

@@ -1,6 +1,8 @@
 """Stage ensemble: bagging and stacking of every architecture's validation-pruned variants,
 and the bagged ensemble's MPM and LIME maps."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 import logging
 from pathlib import Path
 
@@ -79,14 +81,22 @@ def run(params, args):
         "bagging": table[table.kind == "bagging"].iloc[0][["rmse", "plcc", "srcc"]].to_dict(),
         "stacking": table[table.kind.str.startswith("stacking")].iloc[0][["rmse", "plcc", "srcc"]].to_dict(),
         "stacking_weights": dict(zip(["intercept", *names], map(float, weights))),
-        "best_single": {"architecture": str(single["plcc"].idxmax()), "plcc": float(single["plcc"].max())},
+        "best_single": ({"architecture": str(single["plcc"].idxmax()), "plcc": float(single["plcc"].max())}
+                        if single["plcc"].notna().any() else {"architecture": None, "plcc": float("nan")}),
         "mean_single_plcc": float(single["plcc"].mean()),
         "attribution": {"n_images": len(ens_ids),
                         "lime_fidelity_r2_mean": float(np.mean(maps["lime"].info["fidelity"])),
                         "lime_vs_mpm_pearson_mean": float(np.nanmean(agreement))},
     }
-    report["bagging_beats_best_single"] = bool(report["bagging"]["plcc"] > report["best_single"]["plcc"])
-    report["stacking_beats_best_single"] = bool(report["stacking"]["plcc"] > report["best_single"]["plcc"])
+    report["undefined"] = {}
+    for kind in ("bagging", "stacking"):   # undefined (null), never false, when a PLCC is NaN (constant predictions)
+        plcc, best = report[kind]["plcc"], report["best_single"]["plcc"]
+        defined = bool(np.isfinite([plcc, best]).all())
+        report[f"{kind}_beats_best_single"] = bool(plcc > best) if defined else None
+        if not defined:
+            report["undefined"][f"{kind}_beats_best_single"] = (
+                f"PLCC undefined for {'the best single architecture' if np.isfinite(plcc) else kind} "
+                "(constant predictions on the test set)")
     with atomic_path(args.plots, is_dir=True) as plots:
         write_csv(plots / "models.csv", table.assign(label=table.model + " / " + table.kind))
     write_json(args.metrics, report)

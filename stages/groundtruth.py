@@ -1,6 +1,8 @@
 """Stage groundtruth: is each explanation right? Localisation against the artifact mask,
 reference maps, faithfulness to the model's twin effects, deletion curves."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 import logging
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from rashomon.data.images import load_mask
 from rashomon.data.manifest import check_image_hashes, read_manifest
 from rashomon.data.truth import SYNTHETIC_LABEL, read_truth
 from rashomon.groundtruth.evaluate import (PROTOTYPE, deletion_summary, deletion_table, faithfulness, fit_mask,
-                                           localisation_table, reference_table, summarise)
+                                           localisation_table, reference_table, reference_verdicts, summarise)
 from rashomon.groundtruth.localisation import SCORES
 from rashomon.io import atomic_path, write_csv, write_json
 from rashomon.plotting import plt, save_figure
@@ -94,18 +96,17 @@ def run(params, args):
         report["methods"][method] = entry
     # reference maps on the union of explained images (scored per method's image set below)
     all_ids = sorted({i for f in loc_frames for i in f["image_id"]}, key=lambda s: (len(s), s))
-    rgb = denormalise(load_images(manifest.loc[all_ids, "path"].tolist(), variants_of[names[0]].backbone.spec))
-    masks = masks_for(all_ids, rgb.shape[1:3])
-    refs = reference_table(rgb, masks, all_ids, cfg.gaussian_sigma, cfg.seed)
+    if all_ids:
+        rgb = denormalise(load_images(manifest.loc[all_ids, "path"].tolist(), variants_of[names[0]].backbone.spec))
+        masks = masks_for(all_ids, rgb.shape[1:3])
+        refs = reference_table(rgb, masks, all_ids, cfg.gaussian_sigma, cfg.seed)
+    else:   # no explained image has an artifact: every reference score (and verdict) is undefined
+        refs = pd.DataFrame(columns=["image_id", "reference", *SCORES])
     for method, entry in report["methods"].items():
         method_ids = set(pd.concat(loc_frames).query("method == @method")["image_id"])
         ref_scores = {r: summarise(t[t.image_id.isin(method_ids)]) for r, t in refs.groupby("reference")}
         entry["references"] = {r: ref_scores[r]["auroc"] for r in ref_scores}
-        best = max(((a, r) for a, r in entry["architectures"].items() if a != "ensemble"),
-                   key=lambda kv: np.nan_to_num(kv[1]["auroc"], nan=-1))
-        entry["best_auroc"] = {"architecture": best[0], "auroc": best[1]["auroc"]}
-        entry["beats_gaussian"] = bool(best[1]["auroc"] > ref_scores["gaussian"]["auroc"])
-        entry["beats_sobel"] = bool(best[1]["auroc"] > ref_scores["sobel"]["auroc"])
+        entry.update(reference_verdicts(entry["architectures"], ref_scores))
     report["references"] = {r: summarise(t) for r, t in refs.groupby("reference")}
     summary = auroc_summary(report)
     deletion = pd.concat(del_frames, ignore_index=True)

@@ -1,5 +1,7 @@
 """Stage sanity: cascading model randomisation and shuffled-ratings heads (Adebayo et al. 2018)."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 import logging
 from pathlib import Path
 
@@ -14,7 +16,8 @@ from rashomon.cli import stage
 from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
 from rashomon.data.splits import subset_ids
 from rashomon.fitting import quiet_lightning
-from rashomon.groundtruth.sanity import cascade, shuffled_head, similarity, sobel_maps, with_head
+from rashomon.groundtruth.sanity import (SHUFFLED, cascade, shuffled_head, similarity, sobel_maps, summarise_cascade,
+                                         with_head)
 from rashomon.heads.features import FeatureCache
 from rashomon.io import atomic_path, write_csv, write_json
 from rashomon.plotting import plt, save_figure
@@ -55,7 +58,7 @@ def run(params, args):
 
             steps = cascade(variants, explain, cfg.stem_steps, cfg.seed)
             original = steps[0][1]
-            steps.append(("shuffled ratings", explain(shuffled)))
+            steps.append((SHUFFLED, explain(shuffled)))
             for k, (label, maps) in enumerate(steps):
                 rows.append({"architecture": name, "method": method, "step": k, "randomised": label,
                              **similarity(original, maps)})
@@ -65,14 +68,7 @@ def run(params, args):
                  for k, (label, _) in enumerate(steps)]
         log.info("%s: %d cascade steps", name, len(steps) - 2)
     table = pd.DataFrame(rows)
-    for method, t in table.groupby("method", sort=False):
-        last = t[t.randomised != "shuffled ratings"].groupby("architecture").tail(1)
-        shuffled_rows = t[t.randomised == "shuffled ratings"]
-        rho = float(last["spearman_abs"].mean())
-        report["methods"][method] = {
-            "spearman_after_full_randomisation": rho, "ssim_after_full_randomisation": float(last["ssim"].mean()),
-            "spearman_shuffled_ratings": float(shuffled_rows["spearman_abs"].mean()),
-            "passes": bool(rho < cfg.pass_below)}
+    report["methods"] = summarise_cascade(table, cfg.pass_below)
     with atomic_path(args.plots, is_dir=True) as tmp:
         write_csv(tmp / "cascade.csv", table)
         plot_cascade(table, tmp / "cascade.png")

@@ -28,7 +28,10 @@ def test_repository_params_parse_into_typed_sections():
     assert params.idsds.finetune.momentum == 0.9 and params.idsds.finetune.gamma == 0.1
     # every dataclass field is required: no value lives in code
     for section in dataclasses.fields(Params):
-        for f in dataclasses.fields(section.type if isinstance(section.type, type) else getattr(params, section.name)):
+        value = getattr(params, section.name)
+        if not dataclasses.is_dataclass(value):   # a top-level scalar (determinism)
+            continue
+        for f in dataclasses.fields(value):
             assert f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING, f.name
 
 
@@ -61,3 +64,110 @@ def test_yaml_errors_name_the_file(tmp_path):
     bad.write_text("train: [unclosed\n")
     with pytest.raises(InputError, match="params.yaml: not valid YAML"):
         load_params(bad)
+
+
+def set_key(params, dotted, value):
+    *path, last = dotted.split(".")
+    for key in path:
+        params = params[key]
+    params[last] = value
+
+
+@pytest.mark.parametrize("key, value, message", [
+    # counts and sizes: >= 1 (0 used to end deep inside pandas or LIME)
+    ("train.seeds", 0, r"train.seeds must be >= 1 \(a count\), got 0"),
+    ("explain.lime.n_samples", 0, r"explain.lime.n_samples must be >= 2"),
+    ("explain.gradcam.n_images", 0, r"explain.gradcam.n_images must be >= 1"),
+    ("backbones.batch_size", -3, r"backbones.batch_size must be >= 1"),
+    ("explain.mpm.mask_sizes", [3, 0, 65], r"explain.mpm.mask_sizes\[1\] must be >= 1"),
+    ("groundtruth.deletion_random", 0, r"groundtruth.deletion_random must be >= 1"),
+    ("synthetic.n_raters", 1, r"synthetic.n_raters must be >= 2"),
+    ("split.stacking_folds", 1, r"split.stacking_folds must be >= 2"),
+    ("idsds.deletion.grid", 1, r"idsds.deletion.grid must be >= 2"),
+    ("train.patience", -1, r"train.patience must be >= 0"),
+    ("explain.scoring.devices", 0, r"explain.scoring.devices must be -1 \(every device\) or >= 1"),
+    # seeds: any int >= 0 that Lightning accepts
+    ("train.seed", -1, r"train.seed must be in \[0, 2147483647\]"),
+    ("idsds.score.seed", 2**40, r"idsds.score.seed must be in \[0, 2147483647\]"),
+    # non-integral and non-finite numbers
+    ("train.seeds", 2.5, r"train.seeds must be int, got 2.5"),
+    ("train.seeds", True, r"train.seeds must be int, got True"),
+    ("train.lr", float("nan"), r"train.lr must be a finite number"),
+    ("train.lr", 10**400, r"train.lr must be a finite number"),
+    ("train.lr", 0, r"train.lr must be > 0"),
+    ("train.max_epochs", 10**30, r"train.max_epochs must fit in 64 bits"),
+    ("explain.mpm.stride", 1e300, r"explain.mpm.stride must fit in 64 bits"),
+    # fractions and probabilities
+    ("synthetic.halo", 1.5, r"synthetic.halo must be in \[0, 1\]"),
+    ("train.dropout", 1.0, r"train.dropout must be in \[0, 1\)"),
+    ("explain.lime.keep_prob", 0.0, r"explain.lime.keep_prob must be in \(0, 1\)"),
+    ("consistency.topk_fraction", 0, r"consistency.topk_fraction must be in \(0, 1\]"),
+    ("idsds.finetune.delete_probability", -0.1, r"idsds.finetune.delete_probability must be in \[0, 1\]"),
+    ("sanity.pass_below", 2, r"sanity.pass_below must be in \[-1, 1\]"),
+    ("split.exp1_fractions", [0.7, 0.2, 0.2], r"split.exp1_fractions must be 3 shares .* sum to 1"),
+    ("split.exp1_fractions", [0.5, 0.5], r"split.exp1_fractions must be 3 shares"),
+    ("split.exp3_test_fraction", 0.95, r"split.exp3_test_fraction \(0.95\) \+ split.exp3_val_fraction"),
+    # percents: a non-empty list of values in (0, 100]
+    ("consistency.percents", [5, 150], r"consistency.percents\[1\] must be in \(0, 100\]"),
+    ("consistency.percents", [0, 10], r"consistency.percents\[0\] must be in \(0, 100\]"),
+    ("consistency.percents", [], r"consistency.percents must not be empty"),
+    # duplicated names in every list of names
+    ("backbones.names", ["vgg_small", "resnet_small", "vgg_small"], r"backbones.names lists 'vgg_small' more than"),
+    ("explain.methods", ["gradcam", "lime", "gradcam"], r"explain.methods lists 'gradcam' more than once"),
+    ("sanity.methods", ["mpm", "mpm"], r"sanity.methods lists 'mpm' more than once"),
+    ("idsds.models", ["resnet20", "resnet20"], r"idsds.models lists 'resnet20' more than once"),
+    ("idsds.score.methods", ["IG", "Gradient", "IG"], r"idsds.score.methods lists 'IG' more than once"),
+    ("idsds.score.outputs", ["logit", "logit"], r"idsds.score.outputs lists 'logit' more than once"),
+    ("idsds.score.transforms", ["abs", "abs"], r"idsds.score.transforms lists 'abs' more than once"),
+    ("pretrain.tasks", ["object", "colour", "object"], r"pretrain.tasks lists 'object' more than once"),
+    ("filter.exclude_challenges", ["Imagination", "Imagination"], r"filter.exclude_challenges lists 'Imagination'"),
+    ("filter.exclude_prompts", [3, 3], r"filter.exclude_prompts lists 3 more than once"),
+    ("consistency.percents", [5, 5.0], r"consistency.percents lists 5.0 more than once"),
+    ("idsds.score.dummies.gaussian_sigmas", [1, 2, 1.0], r"idsds.score.dummies.gaussian_sigmas lists 1.0 more"),
+    ("explain.methods", [], r"explain.methods must not be empty"),
+    ("filter.keep_prompts", [], r"filter.keep_prompts must not be empty \(null keeps every prompt"),
+    # other rules
+    ("idsds.deletion.blur_kernel", 4, r"idsds.deletion.blur_kernel must be an odd number, got 4"),
+    ("idsds.score.dummies.entropy_kernels", [3, 4], r"idsds.score.dummies.entropy_kernels\[1\] must be an odd"),
+    ("counterfactual.generator.downsample", 17, r"counterfactual.generator.downsample must be in \[0, 16\]"),
+    ("data.root", "", r"data.root must not be empty"),
+    ("train.seeds", 11, r"train.seeds=11 exceeds split.n_variants=10"),
+])
+def test_out_of_range_values_are_one_line_errors_naming_the_key(tmp_path, key, value, message):
+    with pytest.raises(InputError, match=message) as info:
+        load_params(write(tmp_path, lambda p: set_key(p, key, value)))
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("train.seeds", 2.0, 2),                              # DVC may hash/write 2 as 2.0
+    ("explain.mpm.mask_sizes", [3.0, 17, 65.0], [3, 17, 65]),
+    ("prune.max_iterations", 0.0, 0),                     # 0 = no pruning
+    ("train.patience", 0, 0),
+    ("consistency.train_images", 0, 0),                   # no training-set relations
+    ("explain.n_figures", 0, 0),
+    ("explain.scoring.devices", -1, -1),                  # every device
+    ("consistency.percents", [10, 20], [10.0, 20.0]),
+    ("consistency.percents", [100], [100.0]),
+    ("groundtruth.deletion_fill", -2, -2.0),
+    ("filter.keep_prompts", None, None),
+])
+def test_valid_edge_values_are_accepted(tmp_path, key, value, expected):
+    params = load_params(write(tmp_path, lambda p: set_key(p, key, value)))
+    got = params
+    for part in key.split("."):
+        got = getattr(got, part)
+    assert got == expected and type(got) is type(expected)
+    if isinstance(expected, list):
+        assert [type(v) for v in got] == [type(v) for v in expected]
+
+
+def test_messages_stay_one_short_line_for_junk_values(tmp_path):
+    junk = {"a": [1, {"b": "x\ny" * 50}], "c": None}
+    with pytest.raises(InputError) as info:
+        load_params(write(tmp_path, lambda p: set_key(p, "train.seeds", junk)))
+    assert str(info.value).startswith("params.yaml: train.seeds must be int") and "\n" not in str(info.value)
+    assert len(str(info.value)) < 200
+    with pytest.raises(InputError, match=r"unknown key backbones.'a\\nb'") as info:
+        load_params(write(tmp_path, lambda p: set_key(p, "backbones.a\nb", 1)))
+    assert "\n" not in str(info.value)

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from rashomon.consistency.metrics import (agreement, disagreement, iou, iou_matrix, mean_offdiagonal, pearson_matrix,
-                                          top_region)
-from rashomon.consistency.tables import across_table, pair_matrices, relation, rsm_similarity, within_table
+from rashomon.consistency.metrics import (agreement, disagreement, iou, iou_column, iou_matrix, mean_offdiagonal,
+                                          pearson_matrix, top_region)
+from rashomon.consistency.tables import (across_table, exceeds, matrix_metrics, method_summary, pair_matrices, relation,
+                                         rsm_similarity, within_table)
 from rashomon.heads.metrics import model_reliability
 
 
@@ -82,3 +83,73 @@ def test_a_single_architecture_has_no_pairs():
     assert across.empty and {"a", "b", "pearson", "iou25", "sign_agreement"} <= set(across.columns)
     matrices = pair_matrices(across, ["x"], "pearson")
     assert matrices[["a", "b", "mean"]].values.tolist() == [["x", "x", 1.0]]
+
+
+def summary_inputs(percents, n_archs=3, n_variants=3, seed=0):
+    """Within tables and the across table of random maps: (N=4 images, K variants, 8 x 8)."""
+    rng = np.random.default_rng(seed)
+    ids = ["a", "b", "c", "d"]
+    maps = {f"arch{j}": rng.normal(size=(4, n_variants, 8, 8)) for j in range(n_archs)}
+    within = {name: within_table(m, ids, percents) for name, m in maps.items()}
+    across = across_table({name: m.mean(1) for name, m in maps.items()}, ids, percents, 0.1)
+    return maps, within, across
+
+
+@pytest.mark.parametrize("percents", [[10, 20], [2.5], [5, 15, 25], [100]])
+def test_any_valid_percents_name_the_tables_matrices_and_summary(percents):
+    names = [iou_column(p) for p in percents]
+    assert matrix_metrics(percents) == ["pearson", *names, "feature_agreement", "sign_agreement"]
+    maps, within, across = summary_inputs(percents)
+    assert list(within["arch0"].columns) == ["image_id", "pearson", *names]
+    for metric in matrix_metrics(percents):          # the stage's loop: no KeyError for percents other than 5/15/25
+        matrix = pair_matrices(across, list(maps), metric)
+        assert len(matrix) == 9 and matrix["metric"].eq(metric).all()
+    entry = method_summary(within, across.assign(method="lime"), {n: 3 for n in maps}, percents)
+    assert set(entry["within"]["arch1"]) == {"pearson", *names}
+    assert entry["within"]["arch1"][names[-1]] == pytest.approx(within["arch1"][names[-1]].mean())
+    assert set(entry["across"]) == {"pearson", *names, "feature_agreement", "rank_agreement", "sign_agreement",
+                                    "signed_rank_agreement"}
+    assert "iou5" not in entry["within"]["arch0"] or 5 in percents
+
+
+def test_the_verdict_compares_within_and_across_means():
+    maps, within, across = summary_inputs([5])
+    entry = method_summary(within, across, {n: 3 for n in maps}, [5])
+    within_mean = np.mean([within[n]["pearson"].mean() for n in maps])
+    assert entry["within_mean_pearson"] == pytest.approx(within_mean)
+    assert entry["across_mean_pearson"] == pytest.approx(across["pearson"].mean())
+    assert entry["within_exceeds_across"] is bool(within_mean > across["pearson"].mean())
+    assert entry["undefined"] == {}
+    # identical variants: within = 1 > across
+    same = {n: within_table(np.repeat(m[:, :1], 3, axis=1), list("abcd"), [5]) for n, m in maps.items()}
+    assert method_summary(same, across, {n: 3 for n in maps}, [5])["within_exceeds_across"] is True
+
+
+def test_one_variant_per_architecture_makes_the_verdict_undefined_not_false(tmp_path):
+    from rashomon.io import read_json, write_json
+
+    maps, within, across = summary_inputs([5, 15], n_variants=1)     # train.seeds: 1
+    assert within["arch0"]["pearson"].isna().all()
+    entry = method_summary(within, across, {n: 1 for n in maps}, [5, 15])
+    assert np.isnan(entry["within_mean_pearson"]) and np.isfinite(entry["across_mean_pearson"])
+    assert entry["within_exceeds_across"] is None
+    assert "one variant per architecture" in entry["undefined"]["within_exceeds_across"]
+    write_json(tmp_path / "c.json", {"methods": {"lime": entry}})
+    stored = read_json(tmp_path / "c.json")["methods"]["lime"]
+    assert stored["within_exceeds_across"] is None and stored["within_mean_pearson"] is None   # JSON null
+
+
+def test_one_architecture_makes_the_verdict_undefined():
+    maps, within, across = summary_inputs([5], n_archs=1)
+    assert across.empty
+    entry = method_summary(within, across, {n: 3 for n in maps}, [5])
+    assert entry["within_exceeds_across"] is None and np.isnan(entry["across"]["pearson"])
+    assert "one architecture" in entry["undefined"]["within_exceeds_across"]
+    maps, within, across = summary_inputs([5], n_archs=1, n_variants=1)
+    reason = method_summary(within, across, {n: 1 for n in maps}, [5])["undefined"]["within_exceeds_across"]
+    assert "one variant per architecture" in reason and "one architecture" in reason
+
+
+def test_exceeds_is_undefined_for_missing_inputs():
+    assert exceeds(0.5, 0.2) is True and exceeds(0.2, 0.5) is False and exceeds(0.5, 0.5) is False
+    assert exceeds(float("nan"), 0.2) is None and exceeds(0.5, float("nan")) is None and exceeds(None, 0.1) is None

@@ -2,6 +2,7 @@
 deletion and sanity checks on toy models with known answers."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -124,3 +125,52 @@ def test_deletion_follows_a_faithful_map_faster_than_random():
     curve_bad, _ = deletion_curves(RegionModel(), image, unfaithful, grid=4, steps=16, n_random=1, fill=0.0,
                                    rng=np.random.default_rng(0))
     assert curve_area(curve_bad) > curve_area(random.mean(0))
+
+
+def test_reference_verdicts_compare_the_best_architecture_with_each_reference():
+    from rashomon.groundtruth.evaluate import reference_verdicts
+
+    archs = {"a": {"auroc": 0.6}, "b": {"auroc": float("nan")}, "c": {"auroc": 0.8}, "ensemble": {"auroc": 0.99}}
+    refs = {"gaussian": {"auroc": 0.7}, "sobel": {"auroc": 0.9}, "random": {"auroc": 0.5}}
+    out = reference_verdicts(archs, refs)
+    assert out["best_auroc"] == {"architecture": "c", "auroc": 0.8}     # the ensemble is not an architecture
+    assert out["beats_gaussian"] is True and out["beats_sobel"] is False and out["undefined"] == {}
+
+
+def test_reference_verdicts_are_undefined_not_false_when_an_auroc_is_missing():
+    from rashomon.groundtruth.evaluate import reference_verdicts
+
+    nan = float("nan")
+    refs = {"gaussian": {"auroc": 0.7}, "sobel": {"auroc": nan}}        # e.g. no explained image with an artifact
+    out = reference_verdicts({"a": {"auroc": 0.8}}, refs)
+    assert out["beats_gaussian"] is True and out["beats_sobel"] is None
+    assert set(out["undefined"]) == {"beats_sobel"} and "sobel reference" in out["undefined"]["beats_sobel"]
+    out = reference_verdicts({"a": {"auroc": nan}, "b": {"auroc": nan}}, refs)   # constant maps everywhere
+    assert out["beats_gaussian"] is None and out["beats_sobel"] is None
+    assert "no architecture's AUROC" in out["undefined"]["beats_gaussian"]
+    out = reference_verdicts({"a": {"auroc": 0.8}}, {})                    # no reference scored at all
+    assert out["beats_gaussian"] is None and out["beats_sobel"] is None
+
+
+def cascade_table(original_vs_last):
+    """A cascade table of two architectures: original, head, full randomisation, shuffled ratings."""
+    rows = []
+    for arch, last in zip(("x", "y"), original_vs_last):
+        for step, (label, rho) in enumerate([("original", 1.0), ("head", 0.9), ("stem:all", last),
+                                             ("shuffled ratings", 0.2)]):
+            rows.append({"architecture": arch, "method": "gradcam", "step": step, "randomised": label,
+                         "spearman_abs": rho, "ssim": 0.5})
+    return pd.DataFrame(rows)
+
+
+def test_sanity_passes_only_with_a_defined_spearman():
+    from rashomon.groundtruth.sanity import summarise_cascade
+
+    out = summarise_cascade(cascade_table([0.1, 0.3]), pass_below=0.5)["gradcam"]
+    assert out["spearman_after_full_randomisation"] == pytest.approx(0.2) and out["passes"] is True
+    assert out["spearman_shuffled_ratings"] == pytest.approx(0.2) and out["undefined"] == {}
+    assert summarise_cascade(cascade_table([0.8, 0.9]), pass_below=0.5)["gradcam"]["passes"] is False
+    one_defined = summarise_cascade(cascade_table([float("nan"), 0.3]), pass_below=0.5)["gradcam"]
+    assert one_defined["passes"] is True and one_defined["spearman_after_full_randomisation"] == pytest.approx(0.3)
+    undefined = summarise_cascade(cascade_table([float("nan")] * 2), pass_below=0.5)["gradcam"]
+    assert undefined["passes"] is None and "constant maps" in undefined["undefined"]["passes"]

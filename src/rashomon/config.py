@@ -1,20 +1,23 @@
 """Typed params: one frozen dataclass per `params.yaml` section, and the one loader.
 
 params.yaml is the only place values live: no field has a default, so a missing key,
-an unknown (e.g. misspelled) key or a value of the wrong type stops the stage with one
-line naming `section.key`. Checks that need a registry (backbone or CIFAR model names)
-live beside that registry, so this module imports nothing heavy.
+an unknown (e.g. misspelled) key, a value of the wrong type or out of its range stops
+the stage before any work with one line naming `section.key`. Ranges are declared on
+the fields (`Annotated[int, Bounds(1)]`: a count); checks across fields live in
+`__post_init__`. Checks that need a registry (backbone or CIFAR model names) live beside
+that registry, so this module imports nothing heavy.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping, Union
+from typing import Annotated, Any, Callable, Literal, Mapping, Union
 
 import yaml
 
@@ -24,16 +27,124 @@ DIMENSIONS: tuple[str, ...] = ("quality", "authenticity", "correspondence")
 Dimension = Literal["quality", "authenticity", "correspondence"]
 
 
+# --- declarative checks, attached to field types with typing.Annotated ---------------------------
+
+def _num(x: float) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
+def _key(key: Any) -> str:
+    """A mapping key inside a one-line `section.key` path (repr if it is not plain text)."""
+    text = str(key)
+    return text if text.isprintable() and len(text) <= 80 else _show(key)
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    """repr(value) for a one-line message, shortened when long (a huge number, a nested mapping)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 5]}...{text[-2:]}"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """`low <= value <= high` (either end open or absent); `why` says what the range is for."""
+
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+    why: str = ""
+
+    def text(self) -> str:
+        if self.high is None:
+            return f"{'>' if self.open_low else '>='} {_num(self.low)}"
+        if self.low is None:
+            return f"{'<' if self.open_high else '<='} {_num(self.high)}"
+        return (f"in {'(' if self.open_low else '['}{_num(self.low)}, {_num(self.high)}"
+                f"{')' if self.open_high else ']'}")
+
+    def check(self, value: Any, where: str) -> None:
+        low_ok = self.low is None or (value > self.low if self.open_low else value >= self.low)
+        high_ok = self.high is None or (value < self.high if self.open_high else value <= self.high)
+        if not (low_ok and high_ok):
+            why = f" ({self.why})" if self.why else ""
+            raise InputError(f"params.yaml: {where} must be {self.text()}{why}, got {_show(value)}")
+
+
+@dataclass(frozen=True)
+class Check:
+    """Any other one-value rule: `ok(value)` must hold; `text` completes "must be ..."."""
+
+    ok: Callable[[Any], bool]
+    text: str
+
+    def check(self, value: Any, where: str) -> None:
+        if not self.ok(value):
+            raise InputError(f"params.yaml: {where} must be {self.text}, got {_show(value)}")
+
+
+@dataclass(frozen=True)
+class NonEmpty:
+    """A list (or string) with at least one element."""
+
+    why: str = ""
+
+    def check(self, value: Any, where: str) -> None:
+        if len(value) == 0:
+            why = f" ({self.why})" if self.why else ""
+            raise InputError(f"params.yaml: {where} must not be empty{why}")
+
+
+@dataclass(frozen=True)
+class Unique:
+    """No value twice in a list (floats compared as the `{:g}` labels that name outputs):
+    a repeated name would do the same work twice and collide in the outputs."""
+
+    def check(self, value: list, where: str) -> None:
+        seen: set = set()
+        for v in value:
+            label = f"{v:g}" if isinstance(v, float) else v
+            if label in seen:
+                raise InputError(f"params.yaml: {where} lists {_show(v)} more than once (each entry must be distinct)")
+            seen.add(label)
+
+
+INT64_MAX = 2**63 - 1  # numpy and torch hold ints in 64 bits
+SEED_MAX = 2**31 - 1   # Lightning refuses seeds beyond 2**32 - 1; stages add offsets (variant, image) to seeds
+
+Count = Annotated[int, Bounds(1, why="a count")]
+NonNegativeInt = Annotated[int, Bounds(0)]
+Seed = Annotated[int, Bounds(0, SEED_MAX, why="a random seed")]
+Positive = Annotated[float, Bounds(0, open_low=True)]
+NonNegative = Annotated[float, Bounds(0)]
+Probability = Annotated[float, Bounds(0, 1)]
+OpenFraction = Annotated[float, Bounds(0, 1, open_low=True, open_high=True)]
+Text = Annotated[str, NonEmpty()]
+Odd = Check(lambda v: v % 2 == 1, "an odd number")
+PromptIndex = Annotated[int, Bounds(0, why="0-based prompt index")]
+
+
+T = typing.TypeVar("T")
+Names = Annotated[list[T], NonEmpty(), Unique()]   # non-empty, each entry once: names of work items
+Distinct = Annotated[list[T], Unique()]            # maybe empty, each entry once
+
+
+Method = Literal["gradcam", "lime", "mpm"]
+
+
+# --- sections --------------------------------------------------------------------------------------
+
 @dataclass(frozen=True)
 class DataConfig:
     source: Literal["aigciqa2023", "manifest"]
-    root: str                      # dataset folder (DVC tracks it: keep every file the pipeline reads inside)
-    reps: int
-    generators: list[str] | None
-    ratings_long: str | None       # per-rater table, relative to root (or null)
+    root: Text                     # dataset folder (DVC tracks it: keep every file the pipeline reads inside)
+    reps: Count
+    generators: Names[Text] | None
+    ratings_long: Text | None      # per-rater table, relative to root (or null)
     rating_range: list[float]
     likert_range: list[float]
     target: Dimension
+    min_image_side: Count          # ingest refuses an image whose shorter side is below this (px)
 
     def __post_init__(self) -> None:
         for key in ("rating_range", "likert_range"):
@@ -44,22 +155,22 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class SyntheticConfig:
-    n_prompts: int
-    reps: int
-    n_generators: int
-    image_size: int
-    n_raters: int
-    seed: int
+    n_prompts: Count
+    reps: Count
+    n_generators: Count
+    image_size: Count
+    n_raters: Annotated[int, Bounds(2, why="split-half reliability needs two raters")]
+    seed: Seed
     w_global: float                # latent authenticity = w_global * quality + w_local * (-artifact)
     w_local: float
-    signal_sd: float               # Likert SD of the true-score signal
-    noise_sd: dict[str, float]     # per-dimension rater noise SD
-    halo: float                    # share of a rater's noise shared across dimensions
-    artifact_fraction: float
-    mismatch_fraction: float
-    excluded_challenges: list[str]  # challenges whose prompts get `excluded_offset`
+    signal_sd: NonNegative         # Likert SD of the true-score signal
+    noise_sd: dict[str, NonNegative]   # per-dimension rater noise SD
+    halo: Probability              # share of a rater's noise shared across dimensions
+    artifact_fraction: Probability
+    mismatch_fraction: Probability
+    excluded_challenges: Distinct[str]  # challenges whose prompts get `excluded_offset`
     excluded_offset: float
-    population_raters: int
+    population_raters: Annotated[int, Bounds(2, why="the population MOS needs two raters")]
 
     def __post_init__(self) -> None:
         if set(self.noise_sd) != set(DIMENSIONS):
@@ -69,54 +180,65 @@ class SyntheticConfig:
 
 @dataclass(frozen=True)
 class FilterConfig:
-    keep_prompts: list[int] | None
-    exclude_prompts: list[int]
-    exclude_challenges: list[str]
-    exclude_categories: list[str]
-    keep_categories_prompts: list[int]
+    keep_prompts: Annotated[list[PromptIndex], NonEmpty("null keeps every prompt; [] would keep none"),
+                            Unique()] | None
+    exclude_prompts: Distinct[PromptIndex]
+    exclude_challenges: Distinct[str]
+    exclude_categories: Distinct[str]
+    keep_categories_prompts: Distinct[PromptIndex]
 
 
 @dataclass(frozen=True)
 class ReliabilityConfig:
-    n_splits: int
-    seed: int
+    n_splits: Count
+    seed: Seed
     zscore_raters: bool            # false: the study's recipe on raw ratings
-    noise_ceiling: float | None    # used only without a per-rater table
+    noise_ceiling: Annotated[float, Bounds(0, 1, open_low=True)] | None   # used only without a per-rater table
 
 
 @dataclass(frozen=True)
 class SplitConfig:
-    seed: int
-    n_variants: int
-    n_bins: int
+    seed: Seed
+    n_variants: Count
+    n_bins: Count
     stratify_on: Dimension
-    exp1_fractions: list[float]
-    exp3_test_fraction: float
-    exp3_val_fraction: float
-    stacking_folds: int
+    exp1_fractions: list[OpenFraction]   # train, val, test
+    exp3_test_fraction: OpenFraction
+    exp3_val_fraction: OpenFraction
+    stacking_folds: Annotated[int, Bounds(2, why="k-fold needs two folds")]
+
+    def __post_init__(self) -> None:
+        f = self.exp1_fractions
+        if len(f) != 3 or abs(sum(f) - 1.0) > 1e-6:
+            raise InputError(f"params.yaml: split.exp1_fractions must be 3 shares (train, val, test) that sum to 1, "
+                             f"got {f} (sum {sum(f):.6g})")
+        test, val = self.exp3_test_fraction, self.exp3_val_fraction
+        if test + val >= 1.0:
+            raise InputError(f"params.yaml: split.exp3_test_fraction ({test:g}) + split.exp3_val_fraction ({val:g}) "
+                             "leaves no training images: the train, val and test shares must be positive and sum to 1")
 
 
 @dataclass(frozen=True)
 class BackbonesConfig:
-    names: list[str]
-    weights: dict[str, str]
-    batch_size: int
+    names: Names[str]
+    weights: dict[str, Text]
+    batch_size: Count
     cache_dtype: Literal["float16", "float32"]
 
 
 @dataclass(frozen=True)
 class PretrainConfig:
-    n_images: int
-    n_val_images: int
-    n_probe_images: int
-    epochs: int
-    batch_size: int
-    lr: float
-    seed: int
-    barlow_lambda: float
-    barlow_batch_size: int
-    barlow_epochs: int
-    tasks: list[Literal["object", "material", "colour"]]  # supervised pretraining targets
+    n_images: Count
+    n_val_images: Count
+    n_probe_images: Count
+    epochs: Count
+    batch_size: Count
+    lr: Positive
+    seed: Seed
+    barlow_lambda: NonNegative
+    barlow_batch_size: Annotated[int, Bounds(2, why="Barlow Twins standardises over the batch")]
+    barlow_epochs: Count
+    tasks: Names[Literal["object", "material", "colour"]]  # supervised pretraining targets
 
     def __post_init__(self) -> None:
         if "object" not in self.tasks:
@@ -126,48 +248,48 @@ class PretrainConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     scheme: Literal["exp1", "exp3"]
-    seeds: int
-    seed: int
-    lr: float
-    batch_size: int
-    max_epochs: int
-    patience: int
-    dropout: float
+    seeds: Count                   # variants per architecture (<= split.n_variants)
+    seed: Seed
+    lr: Positive
+    batch_size: Count
+    max_epochs: Count
+    patience: NonNegativeInt       # early stopping: epochs without improvement
+    dropout: Annotated[float, Bounds(0, 1, open_high=True)]
 
 
 @dataclass(frozen=True)
 class PruneConfig:
     fit_on: Literal["test", "val"]
-    max_iterations: int | None
+    max_iterations: NonNegativeInt | None   # null = until no zeroing lowers RMSE; 0 = no pruning
 
 
 @dataclass(frozen=True)
 class GradcamConfig:
-    n_images: int | None
+    n_images: Count | None         # null = the whole shared test set
     relu: bool
     target_layer: Literal["conv", "after_bn", "block_output"]  # conv = the study's (before BatchNorm)
 
 
 @dataclass(frozen=True)
 class LimeConfig:
-    n_images: int | None
-    n_segments: int
-    compactness: float
-    n_samples: int
-    keep_prob: float
-    kernel_width: float
-    alpha: float
-    seed: int
-    batch_size: int
+    n_images: Count | None
+    n_segments: Annotated[int, Bounds(2, why="LIME needs two superpixels")]
+    compactness: Positive
+    n_samples: Annotated[int, Bounds(2, why="the unperturbed pattern and at least one perturbation")]
+    keep_prob: OpenFraction
+    kernel_width: Positive
+    alpha: Positive                # ridge penalty (0 can make the fit singular)
+    seed: Seed
+    batch_size: Count
 
 
 @dataclass(frozen=True)
 class MpmConfig:
-    n_images: int | None
-    mask_sizes: list[int]
-    stride: int
+    n_images: Count | None
+    mask_sizes: Names[Count]
+    stride: Count
     fill: float
-    batch_size: int
+    batch_size: Count
     incremental: bool      # exact incremental inference (attribution/incremental.py)
 
 
@@ -176,16 +298,16 @@ class ScoringConfig:
     """Lightning Trainer options of the perturbation-scoring predict loop (MPM, LIME)."""
 
     accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"]
-    devices: int                                      # -1: every device of the machine
-    num_nodes: int
+    devices: Annotated[int, Check(lambda v: v == -1 or v >= 1, "-1 (every device) or >= 1")]
+    num_nodes: Count
     strategy: Literal["auto", "ddp", "ddp_spawn"]
 
 
 @dataclass(frozen=True)
 class ExplainConfig:
-    methods: list[Literal["gradcam", "lime", "mpm"]]
+    methods: Names[Method]
     use_pruned: bool
-    n_figures: int
+    n_figures: NonNegativeInt
     gradcam: GradcamConfig
     lime: LimeConfig
     mpm: MpmConfig
@@ -202,69 +324,69 @@ class ExplainConfig:
 
 @dataclass(frozen=True)
 class IdsdsDataConfig:
-    n_train: int
-    n_test: int
-    seed: int
+    n_train: Annotated[int, Bounds(2, why="one image is held out for validation")]
+    n_test: Count
+    seed: Seed
 
 
 @dataclass(frozen=True)
 class SgdConfig:
-    epochs: int
-    lr: float
-    step_size: int
-    gamma: float
-    momentum: float
-    weight_decay: float
-    batch_size: int
-    seed: int
+    epochs: Count
+    lr: Positive
+    step_size: Count
+    gamma: Positive
+    momentum: Annotated[float, Bounds(0, 1, open_high=True)]
+    weight_decay: NonNegative
+    batch_size: Count
+    seed: Seed
 
 
 @dataclass(frozen=True)
 class FinetuneConfig(SgdConfig):
-    delete_probability: float
+    delete_probability: Probability
 
 
 @dataclass(frozen=True)
 class IdsdsDummiesConfig:
-    gaussian_sigmas: list[float]   # the reproduction's centred Gaussians (SD on a [-1, 1] grid)
-    entropy_kernels: list[int]     # the reproduction's local-variance window sizes
+    gaussian_sigmas: Distinct[Positive]   # the reproduction's centred Gaussians (SD on a [-1, 1] grid)
+    entropy_kernels: Distinct[Annotated[int, Bounds(1), Odd]]   # the reproduction's local-variance windows
 
 
 @dataclass(frozen=True)
 class IdsdsScoreConfig:
-    n_images: int | None
-    outputs: list[Literal["logit", "softmax"]]
-    methods: list[str]             # principled methods (IDSDS registry names); checked by the stage
-    transforms: list[Literal["raw", "abs", "relu"]]   # applied to signed methods, one row each
-    ig_steps: int                  # IG / IG-U / IG-SG steps (reference: 50)
-    nt_samples: int                # NoiseTunnel samples for IG-SG, IxG-SG, IG-SG-SQ (reference: 4)
-    nt_stdev: float                # NoiseTunnel noise SD, normalised units (reference: captum's default 1.0)
-    sg_cam_samples: int            # SG-CAMpp samples (reference: torchcam's default 4)
-    sg_cam_std: float              # SG-CAMpp noise SD (reference: torchcam's default 0.3)
-    occlusion_window: int          # ours (Occlusion is not in the reference)
-    tie_rtol: float                # cell sums within this share of the largest |cell sum| tie
+    n_images: Count | None
+    outputs: Names[Literal["logit", "softmax"]]
+    methods: Names[str]            # principled methods (IDSDS registry names); checked by the stage
+    transforms: Names[Literal["raw", "abs", "relu"]]   # applied to signed methods, one row each
+    ig_steps: Count                # IG / IG-U / IG-SG steps (reference: 50)
+    nt_samples: Count              # NoiseTunnel samples for IG-SG, IxG-SG, IG-SG-SQ (reference: 4)
+    nt_stdev: NonNegative          # NoiseTunnel noise SD, normalised units (reference: captum's default 1.0)
+    sg_cam_samples: Count          # SG-CAMpp samples (reference: torchcam's default 4)
+    sg_cam_std: NonNegative        # SG-CAMpp noise SD (reference: torchcam's default 0.3)
+    occlusion_window: Count        # ours (Occlusion is not in the reference)
+    tie_rtol: Annotated[float, Bounds(0, 1, open_high=True)]   # cell sums within this share of the largest tie
     dummies: IdsdsDummiesConfig
-    seed: int
+    seed: Seed
 
 
 @dataclass(frozen=True)
 class IdsdsDeletionConfig:
-    grid: int                      # cells per side (reference: 4)
+    grid: Annotated[int, Bounds(2, why="cells per side")]   # reference: 4
     mode: Literal["value", "random", "blur"]   # the reference's zeros / random / blur
     value: float                   # `value`: deleted cells' value in normalised space (0 = dataset mean colour)
-    blur_kernel: int               # `blur`: the reference's GaussianSmoothing (CIFAR reproduction: 7, 5)
-    blur_sigma: float
+    blur_kernel: Annotated[int, Bounds(1), Odd]   # `blur`: the reference's GaussianSmoothing (CIFAR: 7, 5)
+    blur_sigma: Positive
 
 
 @dataclass(frozen=True)
 class IdsdsConfig:
-    data: str
-    models: list[str]
-    weights: dict[str, str]
-    vgg_width: float
+    data: Text
+    models: Names[str]
+    weights: dict[str, Text]
+    vgg_width: Positive
     deletion: IdsdsDeletionConfig
-    val_fraction: float            # of the training images, held out for the best checkpoint
-    compare_images: int
+    val_fraction: OpenFraction     # of the training images, held out for the best checkpoint
+    compare_images: Count
     synthetic: IdsdsDataConfig
     pretrain: SgdConfig
     finetune: FinetuneConfig
@@ -273,65 +395,66 @@ class IdsdsConfig:
 
 @dataclass(frozen=True)
 class GroundtruthConfig:
-    gaussian_sigma: float          # SD of the centred Gaussian reference, as a fraction of the side
-    grid: int                      # deletion curves: cells per side
-    deletion_steps: int            # points on a deletion curve after the start
-    deletion_random: int           # random orders per image
-    deletion_images: int           # images per method x architecture with deletion curves
+    gaussian_sigma: Positive       # SD of the centred Gaussian reference, as a fraction of the side
+    grid: Count                    # deletion curves: cells per side
+    deletion_steps: Count          # points on a deletion curve after the start
+    deletion_random: Annotated[int, Bounds(1, why="the random-order baseline of the deletion gain")]
+    deletion_images: Count         # images per method x architecture with deletion curves
     deletion_fill: float           # deleted cells' value in normalised space (0 = dataset mean colour)
-    seed: int
+    seed: Seed
 
 
 @dataclass(frozen=True)
 class EnsembleConfig:
-    prune_max_iterations: int | None   # SBS on each variant's validation set (null = until RMSE stops falling)
-    n_images: int                  # explanation-set images with MPM and LIME maps of the bagged ensemble
+    prune_max_iterations: NonNegativeInt | None   # SBS on each variant's validation set (null = until RMSE stops
+                                                  # falling; 0 = no pruning)
+    n_images: Count                # explanation-set images with MPM and LIME maps of the bagged ensemble
 
 
 @dataclass(frozen=True)
 class ConsistencyConfig:
-    percents: list[float]          # IoU of the top p% pixels (>= the percentile)
-    topk_fraction: float           # top-k features of the disagreement metrics, as a share of pixels
-    train_images: int              # training images with Grad-CAM maps (from the cache) for the relations
+    percents: Names[Annotated[float, Bounds(0, 100, open_low=True, why="a percentage of the pixels")]]
+    topk_fraction: Annotated[float, Bounds(0, 1, open_low=True)]   # top-k of the disagreement metrics, share of pixels
+    train_images: NonNegativeInt   # training images with Grad-CAM maps (from the cache) for the relations; 0 = none
 
 
 @dataclass(frozen=True)
 class SanityConfig:
-    methods: list[Literal["gradcam", "lime", "mpm"]]
-    n_images: int                  # explanation-set images per architecture (variant 0)
-    stem_steps: int                # the stem's layers are randomised in this many groups, from the top
-    mpm_stride: int                # MPM centres' stride here (other MPM and LIME settings: explain's)
-    pass_below: float              # a method passes if Spearman(|map|) after full randomisation is below
-    seed: int
+    methods: Names[Method]
+    n_images: Count                # explanation-set images per architecture (variant 0)
+    stem_steps: Count              # the stem's layers are randomised in this many groups, from the top
+    mpm_stride: Count              # MPM centres' stride here (other MPM and LIME settings: explain's)
+    pass_below: Annotated[float, Bounds(-1, 1, why="a Spearman correlation")]   # passes if Spearman(|map|) is below
+    seed: Seed
 
 
 @dataclass(frozen=True)
 class GeneratorConfig:
     family: Literal["autoencoder", "vae"]
-    width: int                     # channels of the first encoder conv (doubled at each downsampling)
-    latent_channels: int           # the latent is latent_channels x (size / 2^downsample)^2
-    downsample: int
-    epochs: int
-    lr: float
-    batch_size: int
-    beta: float                    # VAE: weight of the KL term (unused by the autoencoder)
-    n_val_images: int              # training images held out to pick the best epoch
-    plugin: str | None             # "package.module:factory" (called with the image size): a better generator
-    seed: int
+    width: Count                   # channels of the first encoder conv (doubled at each downsampling)
+    latent_channels: Count         # the latent is latent_channels x (size / 2^downsample)^2
+    downsample: Annotated[int, Bounds(0, 16)]
+    epochs: Count
+    lr: Positive
+    batch_size: Count
+    beta: NonNegative              # VAE: weight of the KL term (unused by the autoencoder)
+    n_val_images: Count            # training images held out to pick the best epoch
+    plugin: Text | None            # "package.module:factory" (called with the image size): a better generator
+    seed: Seed
 
 
 @dataclass(frozen=True)
 class CounterfactualConfig:
-    n_images: int                  # explanation-set images (the first n)
-    n_variants: int                # variants per architecture edited one by one, besides the variants' mean
+    n_images: Count                # explanation-set images (the first n)
+    n_variants: Count              # variants per architecture edited one by one, besides the variants' mean
     ensemble: bool                 # also edit the bagged ensemble (from the ensemble stage)
-    change: float                  # target change of predicted authenticity, rating units (raise and lower)
-    lam: float                     # Liu et al.'s lambda: weight of the (scaled) prediction loss
-    p: int                         # norm of the edit-size term ||I - G(I; z')||_p
-    steps: int                     # Adam steps on the latent edit
-    lr: float
-    tolerance: float               # target reached when the change is >= (1 - tolerance) x change
-    n_figures: int
+    change: Positive               # target change of predicted authenticity, rating units (raise and lower)
+    lam: NonNegative               # Liu et al.'s lambda: weight of the (scaled) prediction loss
+    p: Annotated[int, Bounds(1, why="the norm of the edit size")]   # ||I - G(I; z')||_p
+    steps: Count                   # Adam steps on the latent edit
+    lr: Positive
+    tolerance: Annotated[float, Bounds(0, 1, open_high=True)]   # reached when the change is >= (1 - tolerance) x change
+    n_figures: NonNegativeInt
     generator: GeneratorConfig
 
 
@@ -353,52 +476,79 @@ class Params:
     sanity: SanityConfig
     counterfactual: CounterfactualConfig
     idsds: IdsdsConfig
+    determinism: Literal["portable", "fast"]   # portable: same bytes on any x86-64 with AVX2 (README)
 
+    def __post_init__(self) -> None:
+        if self.train.seeds > self.split.n_variants:
+            raise InputError(f"params.yaml: train.seeds={self.train.seeds} exceeds split.n_variants="
+                             f"{self.split.n_variants}: each variant needs its own split")
+
+
+# --- the loader ------------------------------------------------------------------------------------
 
 def _describe(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
 def _convert(value: Any, tp: Any, where: str) -> Any:
-    """`value` checked against the annotation `tp` (ints accepted for floats)."""
+    """`value` checked against the annotation `tp`: ints accepted for floats, integral
+    floats (2.0, as DVC may write 2) for ints; `Annotated` rules checked on the result."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is Annotated:
+        out = _convert(value, args[0], where)
+        for rule in tp.__metadata__:
+            rule.check(out, where)
+        return out
     if origin in (Union, types.UnionType):
         if value is None and type(None) in args:
             return None
         inner = [a for a in args if a is not type(None)]
         return _convert(value, inner[0], where)
     if origin is Literal:
-        if value not in args:
-            raise InputError(f"params.yaml: {where} = {value!r} is not one of {list(args)}")
+        if not isinstance(value, (str, int, float, type(None))) or value not in args:
+            raise InputError(f"params.yaml: {where} = {_show(value)} is not one of {list(args)}")
         return value
     if dataclasses.is_dataclass(tp):
         return parse_section(tp, value, where)
     if origin is list:
         if not isinstance(value, list):
-            raise InputError(f"params.yaml: {where} must be a list, got {value!r}")
+            raise InputError(f"params.yaml: {where} must be a list, got {_show(value)}")
         return [_convert(v, args[0], f"{where}[{i}]") for i, v in enumerate(value)]
     if origin is dict:
         if value is None:
             value = {}
         if not isinstance(value, dict):
-            raise InputError(f"params.yaml: {where} must be a mapping, got {value!r}")
-        return {str(k): _convert(v, args[1], f"{where}.{k}") for k, v in value.items()}
-    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if tp in (int, str, bool) and isinstance(value, tp) and not (tp is int and isinstance(value, bool)):
+            raise InputError(f"params.yaml: {where} must be a mapping, got {_show(value)}")
+        return {str(k): _convert(v, args[1], f"{where}.{_key(k)}") for k, v in value.items()}
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is float and is_number:
+        try:
+            out = float(value)
+        except OverflowError:
+            out = math.inf
+        if not math.isfinite(out):
+            raise InputError(f"params.yaml: {where} must be a finite number, got {_show(value)}")
+        return out
+    if tp is int and is_number and (isinstance(value, int) or (math.isfinite(value) and value.is_integer())):
+        out = int(value)   # DVC writes `-S key=2` as 2 or 2.0 alike
+        if abs(out) > INT64_MAX:
+            raise InputError(f"params.yaml: {where} must fit in 64 bits (|value| <= {INT64_MAX}), got {_show(value)}")
+        return out
+    if tp in (str, bool) and isinstance(value, tp):
         return value
-    raise InputError(f"params.yaml: {where} must be {_describe(tp)}, got {value!r}")
+    raise InputError(f"params.yaml: {where} must be {_describe(tp)}, got {_show(value)}")
 
 
 def parse_section(cls: type, data: Any, where: str) -> Any:
-    """Build dataclass `cls` from a mapping; unknown, missing or mistyped keys are errors."""
+    """Build dataclass `cls` from a mapping; unknown, missing, mistyped or out-of-range keys are errors."""
     if not isinstance(data, Mapping):
-        raise InputError(f"params.yaml: section {where!r} must be a mapping, got {data!r}")
-    hints = typing.get_type_hints(cls)
+        raise InputError(f"params.yaml: section {where!r} must be a mapping, got {_show(data)}")
+    hints = typing.get_type_hints(cls, include_extras=True)
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = [k for k in data if k not in names]
     if unknown:
-        raise InputError(f"params.yaml: unknown key {where}.{unknown[0]} (known keys of {where}: {', '.join(names)})")
+        raise InputError(f"params.yaml: unknown key {where}.{_key(unknown[0])} "
+                         f"(known keys of {where}: {', '.join(names)})")
     missing = [k for k in names if k not in data]
     if missing:
         raise InputError(f"params.yaml: missing key {where}.{missing[0]} (every setting lives in params.yaml)")
@@ -416,11 +566,12 @@ def load_params(path: str | os.PathLike = "params.yaml") -> Params:
         raise InputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
     if not isinstance(raw, dict):
         raise InputError(f"{path}: top level must be a mapping of sections")
-    hints = typing.get_type_hints(Params)
+    hints = typing.get_type_hints(Params, include_extras=True)
     unknown = [k for k in raw if k not in hints]
     if unknown:
-        raise InputError(f"params.yaml: unknown section {unknown[0]!r} (known: {', '.join(hints)})")
+        raise InputError(f"params.yaml: unknown section {_show(unknown[0])} (known: {', '.join(hints)})")
     missing = [k for k in hints if k not in raw]
     if missing:
         raise InputError(f"params.yaml: missing section {missing[0]!r}")
-    return Params(**{k: parse_section(hints[k], raw[k], k) for k in hints})
+    return Params(**{k: parse_section(hints[k], raw[k], k) if dataclasses.is_dataclass(hints[k])
+                     else _convert(raw[k], hints[k], k) for k in hints})

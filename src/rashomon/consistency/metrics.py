@@ -48,11 +48,17 @@ def mean_offdiagonal(matrix: np.ndarray) -> float:
     return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
 
 
+def iou_column(percent: float) -> str:
+    """The name of the IoU@p column and metric: `iou5` for 5 (the config refuses two
+    percents with the same name)."""
+    return f"iou{percent:g}"
+
+
 def agreement(maps: np.ndarray, percents: Sequence[float]) -> dict[str, float]:
     """Mean pairwise Pearson and IoU@p of K maps of one image."""
     out = {"pearson": mean_pairwise_correlation(list(maps))}   # = explain's within-architecture consistency
     for p in percents:
-        out[f"iou{p:g}"] = mean_offdiagonal(iou_matrix(maps, p))
+        out[iou_column(p)] = mean_offdiagonal(iou_matrix(maps, p))
     return out
 
 

@@ -5,16 +5,35 @@ rating and the model's error; plus the behavioural views (prediction and RSM sim
 from __future__ import annotations
 
 from itertools import combinations
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 from scipy import stats
 
-from rashomon.consistency.metrics import agreement, disagreement, iou, pearson_matrix, top_region
+from rashomon.consistency.metrics import agreement, disagreement, iou, iou_column, pearson_matrix, top_region
 from rashomon.psychometrics.correlation import mean_pairwise_correlation, pearson
 from rashomon.variants.variant_set import VariantSet, apply_channel_mask
+
+
+DISAGREEMENT = ("feature", "rank", "sign", "signed_rank")
+
+
+def exceeds(a: float, b: float) -> bool | None:
+    """The verdict a > b; None (undefined, never `false`) when either is NaN or missing."""
+    return bool(a > b) if a is not None and b is not None and np.isfinite([a, b]).all() else None
+
+
+def within_metrics(percents: Sequence[float]) -> list[str]:
+    """Columns of `within_table` (and keys of the summary's `within`): Pearson, IoU@p."""
+    return ["pearson", *[iou_column(p) for p in percents]]
+
+
+def matrix_metrics(percents: Sequence[float]) -> list[str]:
+    """Metrics with pair matrices (plots/consistency/matrices.csv): Pearson, IoU@p for the
+    configured percents, feature and sign agreement."""
+    return [*within_metrics(percents), "feature_agreement", "sign_agreement"]
 
 
 def within_table(maps: np.ndarray, ids: Sequence[str], percents: Sequence[float]) -> pd.DataFrame:
@@ -33,11 +52,11 @@ def across_table(prototypes: Mapping[str, np.ndarray], ids: Sequence[str], perce
         for n, image_id in enumerate(ids):
             row = {"image_id": image_id, "a": a, "b": b, "pearson": pearson(pa[n], pb[n])}
             for p in percents:
-                row[f"iou{p:g}"] = iou(top_region(pa[n], p), top_region(pb[n], p))
+                row[iou_column(p)] = iou(top_region(pa[n], p), top_region(pb[n], p))
             row.update({f"{key}_agreement": v for key, v in disagreement(pa[n], pb[n], k).items()})
             rows.append(row)
-    columns = ["image_id", "a", "b", "pearson", *[f"iou{p:g}" for p in percents],
-               *[f"{k}_agreement" for k in ("feature", "rank", "sign", "signed_rank")]]
+    columns = ["image_id", "a", "b", "pearson", *[iou_column(p) for p in percents],
+               *[f"{k}_agreement" for k in DISAGREEMENT]]
     return pd.DataFrame(rows, columns=columns)   # no rows with a single architecture
 
 
@@ -51,6 +70,37 @@ def pair_matrices(across: pd.DataFrame, archs: Sequence[str], column: str) -> pd
         rows += [{"a": a, "b": b, **entry}, {"a": b, "b": a, **entry}]
     rows += [{"a": x, "b": x, "mean": 1.0, "sd": 0.0, "min": 1.0, "max": 1.0} for x in archs]
     return pd.DataFrame(rows).assign(metric=column)
+
+
+def method_summary(within: Mapping[str, pd.DataFrame], across: pd.DataFrame, n_variants: Mapping[str, int],
+                   percents: Sequence[float]) -> dict[str, Any]:
+    """One method's consistency metrics: per architecture the mean within-architecture
+    agreement (from `within_table`), the mean across-architecture agreement (from
+    `across_table`), and the verdict `within_exceeds_across`: None (undefined, reason in
+    `undefined`) when either mean Pearson is undefined, e.g. one variant per architecture
+    (train.seeds: 1) or a single architecture."""
+    columns = within_metrics(percents)
+    entry: dict[str, Any] = {
+        "within": {name: {c: float(t[c].mean()) if t[c].notna().any() else float("nan") for c in columns}
+                   for name, t in within.items()},
+        "across": {c: float(across[c].mean()) if across[c].notna().any() else float("nan")
+                   for c in across.columns if c not in ("image_id", "a", "b", "method")},
+    }
+    within_means = np.array([v["pearson"] for v in entry["within"].values()], dtype=float)
+    entry["within_mean_pearson"] = (float(np.nanmean(within_means)) if np.isfinite(within_means).any()
+                                    else float("nan"))   # an architecture whose maps are constant is skipped
+    entry["across_mean_pearson"] = entry["across"]["pearson"]
+    entry["within_exceeds_across"] = exceeds(entry["within_mean_pearson"], entry["across_mean_pearson"])
+    reasons = []
+    if not np.isfinite(entry["within_mean_pearson"]):
+        reasons.append("one variant per architecture (train.seeds: 1): no pair of variants to compare"
+                       if all(k < 2 for k in n_variants.values()) else
+                       "within-architecture Pearson undefined (constant maps)")
+    if not np.isfinite(entry["across_mean_pearson"]):
+        reasons.append("one architecture: no pair of architectures to compare" if len(within) < 2 else
+                       "across-architecture Pearson undefined (constant prototype maps)")
+    entry["undefined"] = {"within_exceeds_across": "; ".join(reasons)} if reasons else {}
+    return entry
 
 
 def relation(consistency: np.ndarray, other: np.ndarray) -> dict[str, float]:

@@ -4,7 +4,7 @@ faithfulness and deletion curves."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -92,3 +92,30 @@ def deletion_summary(table: pd.DataFrame) -> dict[str, float]:
         include_groups=False)
     return {"auc_map_order": area_map, "auc_random_order": area_random, "gain": area_random - area_map,
             "share_images_better_than_random": float((per_image > 0).mean())}
+
+
+def _beats(score: float, other: float) -> bool | None:
+    """score > other; None (undefined, never `false`) when either is NaN or missing."""
+    return bool(score > other) if score is not None and other is not None and np.isfinite([score, other]).all() \
+        else None
+
+
+def reference_verdicts(architectures: Mapping[str, Mapping[str, Any]], references: Mapping[str, Mapping[str, Any]],
+                       compared: Sequence[str] = ("gaussian", "sobel")) -> dict[str, Any]:
+    """Does the best architecture's prototype AUROC (the ensemble excluded) beat each trivial
+    reference map's AUROC on the same images? `beats_<reference>` is None (undefined, the
+    reason in `undefined`) when either AUROC is undefined: no explained image with an
+    artifact, or constant maps."""
+    scored = {a: r["auroc"] for a, r in architectures.items() if a != "ensemble"}
+    best = max(scored, key=lambda a: np.nan_to_num(scored[a], nan=-1.0))
+    out: dict[str, Any] = {"best_auroc": {"architecture": best, "auroc": scored[best]}}
+    undefined = {}
+    for ref in compared:
+        key, ref_auroc = f"beats_{ref}", references.get(ref, {}).get("auroc", float("nan"))
+        out[key] = _beats(scored[best], ref_auroc)
+        if out[key] is None:
+            undefined[key] = ("no architecture's AUROC is defined (no explained image with an artifact, or "
+                              "constant maps)" if not np.isfinite(scored[best]) else
+                              f"the {ref} reference's AUROC is undefined (no explained image with an artifact)")
+    out["undefined"] = undefined
+    return out

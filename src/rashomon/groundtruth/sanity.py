@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
+import pandas as pd
 import torch
 from scipy import stats
 from skimage.metrics import structural_similarity
@@ -96,3 +97,27 @@ def shuffled_head(embeddings: dict[str, np.ndarray], targets: dict[str, np.ndarr
 def sobel_maps(images_rgb: np.ndarray) -> np.ndarray:
     """Sobel edge maps (N, H, W): they ignore the model, so they must fail the check."""
     return np.stack([sobel_map(rgb) for rgb in images_rgb])
+
+
+SHUFFLED = "shuffled ratings"
+
+
+def summarise_cascade(table: pd.DataFrame, pass_below: float) -> dict[str, dict[str, Any]]:
+    """Per method, from the cascade table (architecture, method, step, randomised,
+    spearman_abs, ssim): the mean over architectures of the similarity after full
+    randomisation (each architecture's last cascade step) and with the shuffled-ratings
+    head, and `passes` = Spearman after full randomisation < `pass_below`. `passes` is
+    None (undefined, reason in `undefined`) when that Spearman is undefined for every
+    architecture (the maps are constant, so ranks cannot be compared)."""
+    out = {}
+    for method, t in table.groupby("method", sort=False):
+        last = t[t.randomised != SHUFFLED].groupby("architecture").tail(1)
+        shuffled = t[t.randomised == SHUFFLED]
+        rho = float(last["spearman_abs"].mean())   # NaN architectures skipped; NaN if all are
+        passes = bool(rho < pass_below) if np.isfinite(rho) else None
+        out[method] = {
+            "spearman_after_full_randomisation": rho, "ssim_after_full_randomisation": float(last["ssim"].mean()),
+            "spearman_shuffled_ratings": float(shuffled["spearman_abs"].mean()), "passes": passes,
+            "undefined": {} if passes is not None else
+            {"passes": "Spearman(|map|) after full randomisation undefined for every architecture (constant maps)"}}
+    return out

@@ -33,6 +33,13 @@ def fmt(value: Any) -> str:
     return html.escape(str(value))
 
 
+def verdict(value: bool | None, reason: str | None = None) -> str:
+    """A yes/no verdict; None (inputs missing or NaN) is "undefined", with its reason."""
+    if value is None:
+        return "undefined" + (f" ({reason})" if reason else "")
+    return "yes" if value else "no"
+
+
 def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
     """An HTML table of dict rows (columns: the first row's keys unless given)."""
     if not rows:

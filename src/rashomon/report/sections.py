@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from rashomon.report.html import fmt, image, section, table
+from rashomon.report.html import fmt, image, section, table, verdict
 
 Metrics = Mapping[str, Any]
 
@@ -38,6 +38,11 @@ def quality(m: Metrics) -> str:
                    table(rows))
 
 
+def _verdict(m: Metrics, key: str) -> str:
+    """Metrics' verdict `key` as yes / no / undefined (reason from the metrics' `undefined`)."""
+    return verdict(m.get(key), (m.get("undefined") or {}).get(key))
+
+
 def consistency(m: Metrics, plots: Path) -> str:
     parts = []
     for method, e in m["methods"].items():
@@ -45,11 +50,12 @@ def consistency(m: Metrics, plots: Path) -> str:
         parts.append(f"<h3>{method}</h3>" + table(rows) +
                      f"<p>Across architectures (prototype maps): Pearson {fmt(e['across']['pearson'])}, "
                      f"feature agreement {fmt(e['across'].get('feature_agreement', float('nan')))}; within > across: "
-                     f"{ {True: 'yes', False: 'no', None: 'undefined (one architecture)'}[e['within_exceeds_across']]}.</p>")
+                     f"{fmt(_verdict(e, 'within_exceeds_across'))}.</p>")
     behaviour = [{"architecture": a, **v} for a, v in m["behaviour"].items()]
+    percents = "/".join(f"{float(p):g}" for p in m.get("percents", [])) or "p"
     return section("Consistency of explanations",
                    "Within: mean pairwise agreement of an architecture's variants' maps per image (Pearson, IoU of the "
-                   "top 5/15/25% pixels). Across: agreement of architectures' prototype (variant-mean) maps. Same "
+                   f"top {percents}% pixels). Across: agreement of architectures' prototype (variant-mean) maps. Same "
                    "behaviour with different maps is non-identifiability.", *parts,
                    "<h3>Behaviour</h3>", table(behaviour),
                    image(plots / "consistency/across_pearson.png", "across-architecture heatmaps"))
@@ -62,8 +68,10 @@ def ensemble(m: Metrics) -> str:
     return section("Ensembles",
                    "Do ensembles beat every single architecture? Variants pruned on their validation sets; the fixed "
                    "test set.", table(rows),
-                   f"<p>Best single architecture: {m['best_single']['architecture']} (PLCC "
-                   f"{fmt(m['best_single']['plcc'])}); mean single PLCC {fmt(m['mean_single_plcc'])}. Ensemble maps on "
+                   f"<p>Best single architecture: {fmt(m['best_single']['architecture'])} (PLCC "
+                   f"{fmt(m['best_single']['plcc'])}); mean single PLCC {fmt(m['mean_single_plcc'])}. Bagging beats "
+                   f"the best single architecture: {fmt(_verdict(m, 'bagging_beats_best_single'))}; stacking: "
+                   f"{fmt(_verdict(m, 'stacking_beats_best_single'))}. Ensemble maps on "
                    f"{a['n_images']} images: LIME fidelity R² {fmt(a['lime_fidelity_r2_mean'])}, LIME vs MPM Pearson "
                    f"{fmt(a['lime_vs_mpm_pearson_mean'])}.</p>")
 
@@ -82,11 +90,16 @@ def groundtruth(m: Metrics, reliance: Metrics, plots: Path) -> str:
             for meth, e in m["methods"].items() for a, v in e["architectures"].items()]
     refs = [{"reference": r, "AUROC": v["auroc"], "AUROC |map|": v["auroc_abs"], "mass": v["mass"],
              "pointing": v["pointing"], "rank": v["rank"]} for r, v in m["references"].items()]
+    verdicts = [{"method": meth, "best architecture": (e.get("best_auroc") or {}).get("architecture"),
+                 "best AUROC": (e.get("best_auroc") or {}).get("auroc"),
+                 "beats Gaussian": _verdict(e, "beats_gaussian"), "beats Sobel": _verdict(e, "beats_sobel")}
+                for meth, e in m["methods"].items() if "beats_gaussian" in e]
     return section("Ground truth: do explanations find the cue?",
                    "Reliance: what each model uses, measured by removing the artifact (twins). Localisation: does "
                    "-map rank the artifact's pixels first (AUROC 0.5 = chance)? A method is right only if it beats "
                    "the trivial reference maps.", "<h3>What the models rely on</h3>", table(rel),
                    "<h3>Localisation and faithfulness</h3>", table(rows), "<h3>Reference maps</h3>", table(refs),
+                   "<h3>Does the best architecture beat the references?</h3>", table(verdicts),
                    image(plots / "groundtruth/auroc.png", "AUROC"), image(plots / "groundtruth/deletion.png", "deletion"))
 
 
@@ -113,7 +126,8 @@ def counterfactual(m: Metrics, generator: Metrics, plots: Path) -> str:
 
 
 def sanity(m: Metrics, plots: Path) -> str:
-    rows = [{"method": k, **v} for k, v in m["methods"].items()]
+    rows = [{"method": k, **{c: x for c, x in v.items() if c != "undefined"}, "passes": _verdict(v, "passes")}
+            for k, v in m["methods"].items()]
     return section("Sanity checks (Adebayo et al. 2018)",
                    f"Maps should change when the model is randomised; {m['rule']}. The Sobel edge map ignores the "
                    "model and must fail.", table(rows), image(plots / "sanity/cascade.png", "cascade"))
