@@ -1,5 +1,7 @@
 """Stage explain@<method>: maps of every variant of every architecture (a DVC matrix stage)."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 import logging
 from pathlib import Path
 

@@ -1,5 +1,7 @@
 """Stage features: one frozen-backbone pass per kept image; cache activations + embeddings."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 from pathlib import Path
 
 from rashomon.backbones import create_backbone

@@ -1,5 +1,7 @@
 """Stage filter: apply the exclusion rule from params, report what it removed."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 import logging
 
 from rashomon.cli import stage

@@ -1,5 +1,7 @@
 """Stage generator: the counterfactual method's generative model, trained on the training images."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 import logging
 from pathlib import Path
 

@@ -1,5 +1,7 @@
 """Stage idsds_data: the embedded default's SYNTHETIC classification set in CIFAR-100 pickle format."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 from rashomon.cli import stage
 from rashomon.idsds.cifar import make_synthetic_cifar
 

@@ -1,5 +1,7 @@
 """Stage idsds_finetune: in-domain fine-tuning with random grid cells deleted."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 import dataclasses
 import logging
 from pathlib import Path

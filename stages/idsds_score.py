@@ -1,5 +1,7 @@
 """Stage idsds_score: single-deletion scores of every method on every fine-tuned model."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 import dataclasses
 import logging
 from pathlib import Path

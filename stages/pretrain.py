@@ -1,5 +1,7 @@
 """Stage pretrain (embedded default only): train the small backbones on synthetic scenes."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 import logging
 from pathlib import Path
 

@@ -1,5 +1,7 @@
 """Stage prune: SBS channel pruning of every head on cached target activations."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 import logging
 from pathlib import Path
 

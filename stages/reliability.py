@@ -1,5 +1,7 @@
 """Stage reliability: split-half reliability, noise ceiling, distributions and plots."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 from rashomon import plotting
 from rashomon.cli import stage
 from rashomon.config import DIMENSIONS

@@ -1,5 +1,7 @@
 """Stage reliance: what each architecture's heads rely on, measured with the simulator's twins."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 import logging
 from pathlib import Path
 

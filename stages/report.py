@@ -1,5 +1,7 @@
 """Stage report: one self-contained HTML page a reviewer can open offline or mail."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 from pathlib import Path
 
 from rashomon.cli import stage

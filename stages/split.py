@@ -1,5 +1,7 @@
 """Stage split: Monte-Carlo stratified splits for every experiment scheme."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 from rashomon.cli import stage
 from rashomon.data.manifest import read_manifest
 from rashomon.data.splits import make_splits

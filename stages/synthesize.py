@@ -1,5 +1,7 @@
 """Stage synthesize: write the embedded default dataset (AIGCIQA2023 format + truth)."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 from rashomon.cli import stage
 from rashomon.data.synthetic import generate
 

@@ -1,5 +1,7 @@
 """Stage train: Lightning regression heads on cached embeddings, one per split variant."""
 
+import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+
 import logging
 from pathlib import Path
 

@@ -2,6 +2,7 @@
 reruns), two runs give identical bytes, and bad input or a stop leaves no output."""
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -53,6 +54,7 @@ def test_pixels_rerun_exactly_their_dependents_and_reruns_are_bit_for_bit(tmp_pa
     assert "up to date" in run(["dvc", "status"], proj).lower() or run(["dvc", "status"], proj).strip() == ""
     first = out_hashes(proj)
     commit(proj, "first run")
+    killed_stage_leaves_no_trace(proj, first, tmp_path / "systmp")
 
     # one kept image's pixels change; its manifest row (id, path, ratings) does not
     kept = (proj / "data/manifest_kept.csv").read_text().splitlines()[1].split(",")[0]
@@ -72,6 +74,35 @@ def test_pixels_rerun_exactly_their_dependents_and_reruns_are_bit_for_bit(tmp_pa
     assert run(["dvc", "metrics", "diff", "--json"], proj).strip() in ("{}", "")
     report = json.loads((proj / "metrics/idsds.json").read_text())
     assert "SYNTHETIC" in report["label"] and {"best_method", "best_dummy", "reliability_warning"} <= set(report["models"]["resnet20"])
+
+
+def up_to_date(proj) -> bool:
+    status = run(["dvc", "status"], proj)
+    return "up to date" in status.lower() or status.strip() == ""
+
+
+def killed_stage_leaves_no_trace(proj, clean_hashes, systmp):
+    """SIGKILL explain@mpm mid-write: its temp debris changes no dep hash (DVC restores the
+    stage from its run cache and sees everything up to date), nothing lands in $TMPDIR, and
+    the next stage that runs beside the debris removes it."""
+    systmp.mkdir()
+    for _ in range(3):
+        proc = subprocess.Popen(["dvc", "repro", "-f", "explain@mpm"], cwd=proj, env={**env(), "TMPDIR": str(systmp)},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        while proc.poll() is None and not list((proj / "data/explanations").glob(".mpm.*.tmp")):
+            time.sleep(0.05)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            break
+    assert list((proj / "data/explanations").glob(".mpm.*.tmp")), "the kill came too late to leave debris"
+    assert not list(systmp.glob("rashomon-*")), "scoring temp folders belong in the stage's scratch"
+    run(["dvc", "repro"], proj)          # explain@mpm comes back from the run cache; nothing else runs
+    assert up_to_date(proj)
+    assert out_hashes(proj) == clean_hashes
+    run(["dvc", "repro", "-f", "explain_figures"], proj)
+    assert not [p for p in proj.rglob(".*.tmp") if ".dvc" not in p.parts], "killed run's temp debris left"
+    assert out_hashes(proj) == clean_hashes and up_to_date(proj)
 
 
 def stage_cmd(proj, script, *args):

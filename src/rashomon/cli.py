@@ -1,17 +1,25 @@
-"""Shared plumbing for `stages/*.py`: typed params, clean bad-input errors, and
-interruption that fails loudly (non-zero exit, temp outputs removed)."""
+"""Shared plumbing for `stages/*.py`: typed params, pinned kernels, clean bad-input
+errors, all-or-nothing outputs, and interruption that fails loudly (non-zero exit, temp
+outputs removed)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import logging
+import os
+import shutil
 import signal
 import sys
-from typing import Any, Callable
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 from rashomon.config import Params, load_params
+from rashomon.determinism import apply_in_torch
 from rashomon.errors import InputError, StageInterrupted
+from rashomon.io import publish_together, remove_stale_temps
 
 log = logging.getLogger("rashomon")
 
@@ -20,11 +28,42 @@ def _raise_interrupted(signum: int, _frame: Any) -> None:
     raise StageInterrupted(signum)
 
 
+def _path_arguments(args: argparse.Namespace) -> list[Path]:
+    """The stage's input and output paths (its CLI flags that name a path)."""
+    return [Path(v) for v in vars(args).values() if isinstance(v, str) and "/" in v]
+
+
+@contextlib.contextmanager
+def stage_scratch(args: argparse.Namespace) -> Iterator[Path]:
+    """A private temp folder in the project for this process (every tempfile goes there, the
+    predict loop's too), removed at exit; killed runs' debris beside the stage's inputs and
+    outputs and in the project is removed first."""
+    folders = {Path.cwd()}
+    for path in _path_arguments(args):
+        folders.update({path.parent, path} if path.is_dir() else {path.parent})
+    for folder in sorted(folders):
+        for removed in remove_stale_temps(folder):
+            log.info("removed a killed run's temp path %s", removed)
+    scratch = Path(tempfile.mkdtemp(prefix=f".stage.{os.getpid()}.", suffix=".tmp", dir=Path.cwd()))
+    previous = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir, os.environ["TMPDIR"] = str(scratch), str(scratch)
+    try:
+        yield scratch
+    finally:
+        tempfile.tempdir = previous[0]
+        if previous[1] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = previous[1]
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def stage(fn: Callable[[Params, argparse.Namespace], None],
           *arguments: tuple[str, dict[str, Any]]) -> Callable[[], None]:
     """Wrap a stage's main(params, args): output paths come as CLI flags from dvc.yaml;
-    bad input exits 2 with one line and no traceback; SIGTERM/SIGINT unwind (so every
-    atomic write removes its temp path) and exit 128 + signal."""
+    bad input exits 2 with one line and no traceback; outputs are published together,
+    only if the stage succeeds; SIGTERM/SIGINT unwind (so every atomic write removes its
+    temp path) and exit 128 + signal."""
 
     @functools.wraps(fn)
     def main() -> None:
@@ -37,9 +76,15 @@ def stage(fn: Callable[[Params, argparse.Namespace], None],
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _raise_interrupted)
         try:
-            fn(load_params(args.params), args)
+            params = load_params(args.params)
+            apply_in_torch(params.determinism)
+            with stage_scratch(args), publish_together():
+                fn(params, args)
         except InputError as exc:
             print(f"error: {exc}", file=sys.stderr)
+            sys.exit(2)
+        except PermissionError as exc:
+            print(f"error: {exc.filename}: permission denied ({exc.strerror}); no output was written", file=sys.stderr)
             sys.exit(2)
         except StageInterrupted as exc:
             print(f"error: stopped by signal {exc.signum}; no output was written", file=sys.stderr)

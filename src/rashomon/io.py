@@ -1,8 +1,11 @@
 """Atomic, byte-reproducible writers and the one table reader.
 
-Every stage output is written to a temp path beside its target, then renamed, so a
-crash never leaves a half-written output; a temp path orphaned by a killed process is
-removed by the next write to the same target. When Lightning runs a stage in several
+Every stage output is written to a temp path beside its target (`.name.<pid>.<random>.tmp`),
+then renamed, so a crash never leaves a half-written output. Inside `publish_together()`
+(every stage runs in one) the renames wait until the whole stage has succeeded, so a
+stage that fails after computing publishes nothing. A temp path orphaned by a killed
+process is ignored by DVC (`.dvcignore`: `.*.tmp`), so it never changes a hash, and is
+removed by the next stage that runs beside it (`remove_stale_temps`). When Lightning runs a stage in several
 processes (strategy ddp), only global rank 0 publishes; the other ranks' writes go to a
 private temp path that is removed. Container formats that embed a clock
 (zip entries of .npz/.xlsx, the .mat header, the workbook's core properties) are
@@ -31,10 +34,77 @@ from rashomon.errors import InputError
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
+TEMP_PATTERN = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")   # .name.<pid>.<random>.tmp
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True) if path.is_dir() and not path.is_symlink() else path.unlink(missing_ok=True)
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Delete the temp paths in `folder` whose writing process is gone (a killed stage's debris)."""
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for entry in folder.iterdir():
+        match = TEMP_PATTERN.match(entry.name)
+        if match and not _pid_alive(int(match.group(1))):
+            _remove(entry)
+            removed.append(entry)
+    return removed
+
+
 def remove_orphans(path: Path) -> None:
-    """Delete temp paths a killed earlier write of `path` left behind."""
+    """Delete temp paths a killed earlier write of `path` left behind (live writers' are kept)."""
     for orphan in path.parent.glob(f".{path.name}.*.tmp"):
-        shutil.rmtree(orphan, ignore_errors=True) if orphan.is_dir() else orphan.unlink(missing_ok=True)
+        match = TEMP_PATTERN.match(orphan.name)
+        if match is None or not _pid_alive(int(match.group(1))):
+            _remove(orphan)
+
+
+_PENDING: list[list[tuple[Path, Path, Path]]] = []   # stack of (temp, target, temp root) lists
+
+
+@contextlib.contextmanager
+def publish_together() -> Iterator[None]:
+    """Defer every atomic_path rename in the block to its successful end: all outputs or none."""
+    _PENDING.append([])
+    try:
+        yield
+    except BaseException:
+        for _, _, root in _PENDING.pop():
+            shutil.rmtree(root, ignore_errors=True)
+        raise
+    pending = _PENDING.pop()
+    try:
+        for target, path, root in pending:
+            _publish(target, path)
+            if root.exists():      # a file output's temp folder (a folder output's moved with it)
+                shutil.rmtree(root, ignore_errors=True)
+    finally:
+        for _, _, root in pending:
+            if root.exists():
+                shutil.rmtree(root, ignore_errors=True)
+
+
+def _publish(target: Path, path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+    os.replace(target, path)
 
 
 def is_publishing_rank() -> bool:
@@ -53,19 +123,23 @@ def atomic_path(path: str | os.PathLike, is_dir: bool = False) -> Iterator[Path]
         with tempfile.TemporaryDirectory(prefix="rashomon-rank-") as private:
             yield Path(private) if is_dir else Path(private) / path.name
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_orphans(path)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_orphans(path)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent))
+    except PermissionError as exc:
+        raise InputError(f"{path}: cannot write the output here ({exc.strerror}: {exc.filename})") from exc
     target = tmp if is_dir else tmp / path.name
+    deferred = False
     try:
         yield target
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
-        os.replace(target, path)
+        if _PENDING:
+            _PENDING[-1].append((target, path, tmp))
+            deferred = True
+        else:
+            _publish(target, path)
     finally:
-        if tmp.exists():
+        if not deferred and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
 
 

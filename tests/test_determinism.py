@@ -1,0 +1,79 @@
+"""Portable reproducibility: a training stage gives the same bytes on emulated machines
+with different vector units in `portable` mode (and, on an AVX-512 CPU, different bytes
+in `fast` mode, which shows the emulation bites)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rashomon.determinism import PORTABLE_ENV, has_avx2, requested_mode
+from tests.conftest import REPO
+
+# Another machine as the kernel libraries see it: an AVX2-only x86-64 with one core.
+AVX2_MACHINE = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+                "OPENBLAS_CORETYPE": "Haswell", "OMP_NUM_THREADS": "1"}
+THIS_MACHINE: dict[str, str] = {}
+
+
+def avx512() -> bool:
+    return "avx512f" in Path("/proc/cpuinfo").read_text()
+
+
+def tiny_pretrain_params(tmp: Path, mode: str) -> Path:
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["determinism"] = mode
+    params["backbones"]["names"] = ["resnet_small"]
+    params["pretrain"].update(n_images=48, n_val_images=16, n_probe_images=16, epochs=1, batch_size=16)
+    path = tmp / f"params_{mode}.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def pretrain_digest(tmp: Path, params: Path, machine: dict[str, str], tag: str) -> str:
+    out = tmp / tag
+    env = {k: v for k, v in os.environ.items() if k not in PORTABLE_ENV and k not in AVX2_MACHINE}
+    env.update(machine)
+    proc = subprocess.run([sys.executable, str(REPO / "stages/pretrain.py"), "--params", str(params),
+                           "--out", str(out / "pretrained"), "--metrics", str(out / "m.json"),
+                           "--plots", str(out / "plots")], cwd=tmp, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return hashlib.sha256((out / "pretrained/resnet_small.pt").read_bytes()).hexdigest()
+
+
+@pytest.mark.skipif(not has_avx2(), reason="portable mode pins AVX2 kernels: needs an x86-64 CPU with AVX2")
+def test_portable_training_gives_the_same_bytes_on_another_vector_unit(tmp_path):
+    params = tiny_pretrain_params(tmp_path, "portable")
+    here = pretrain_digest(tmp_path, params, THIS_MACHINE, "portable_here")
+    there = pretrain_digest(tmp_path, params, AVX2_MACHINE, "portable_there")
+    assert here == there
+    if avx512():  # the emulated machine really computes differently when nothing is pinned
+        fast = tiny_pretrain_params(tmp_path, "fast")
+        assert pretrain_digest(tmp_path, fast, THIS_MACHINE, "fast_here") != \
+            pretrain_digest(tmp_path, fast, AVX2_MACHINE, "fast_there")
+
+
+def test_a_stage_pins_before_numpy_loads():
+    """Every stage's first import is rashomon.pin_kernels (after it, numpy is too late to pin)."""
+    for path in sorted((REPO / "stages").glob("*.py")):
+        imports = [line for line in path.read_text().splitlines() if line.startswith(("import ", "from "))]
+        assert imports[0].startswith("import rashomon.pin_kernels"), path.name
+
+
+def test_pinning_after_numpy_is_refused(tmp_path):
+    code = "import numpy; from rashomon.determinism import pin_environment; pin_environment('portable')"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode != 0 and "already imported" in proc.stderr
+
+
+def test_the_mode_comes_from_the_stage_params(tmp_path):
+    (tmp_path / "p.yaml").write_text("determinism: fast\n")
+    assert requested_mode(["stage.py", "--params", str(tmp_path / "p.yaml")]) == "fast"
+    assert requested_mode(["stage.py", f"--params={tmp_path / 'p.yaml'}"]) == "fast"
+    assert requested_mode(["stage.py", "--params", str(tmp_path / "missing.yaml")]) == "portable"
