@@ -15,7 +15,9 @@ from rashomon.idsds.cifar import SYNTHETIC_LABEL, is_synthetic_cifar, load_label
 from rashomon.idsds.deletion import Deletion
 from rashomon.idsds.finetune import to_tensor
 from rashomon.idsds.models import check_model_names, create_cifar_model
-from rashomon.idsds.scoring import check_method_names, dummy_warnings, rank_change, ranking, score_model
+from rashomon.idsds.scoring import (
+    check_method_names, dummy_warnings, rank_change, ranking, reliability_warning, score_model,
+)
 from rashomon.io import atomic_path, write_csv, write_json
 
 log = logging.getLogger("rashomon.idsds")
@@ -52,7 +54,7 @@ def run(params, args):
             "kendall_tau_logit_vs_softmax": (rank_change(scores["logit"], scores["softmax"])
                                              if {"logit", "softmax"} <= set(scores) else None),
             "n_dummy_outranks_principled": len(warnings),
-            "reliability_warning": bool(warnings),
+            "reliability_warning": reliability_warning(scores[first]),
         }
         for output, table in scores.items():
             rows += [{"model": name, "output": output, "method": m, **s} for m, s in table.items()]

@@ -171,3 +171,17 @@ def test_messages_stay_one_short_line_for_junk_values(tmp_path):
     with pytest.raises(InputError, match=r"unknown key backbones.'a\\nb'") as info:
         load_params(write(tmp_path, lambda p: set_key(p, "backbones.a\nb", 1)))
     assert "\n" not in str(info.value)
+
+
+def test_an_exponent_float_without_a_dot_is_a_number(tmp_path):
+    """PyYAML reads `1e-3` as text where DVC reads a number: both must agree it is 0.001."""
+    import yaml
+
+    from rashomon.config import load_params
+    text = (REPO / "params.yaml").read_text().replace("  lr: 0.001\n", "  lr: 1e-3\n", 1)
+    assert yaml.safe_load(text)["train"]["lr"] == "1e-3"
+    (tmp_path / "p.yaml").write_text(text)
+    assert load_params(tmp_path / "p.yaml").train.lr == 0.001
+    (tmp_path / "p.yaml").write_text(text.replace("lr: 1e-3", "lr: 1e-3x"))
+    with pytest.raises(InputError, match="train.lr must be float"):
+        load_params(tmp_path / "p.yaml")

@@ -13,7 +13,7 @@ from rashomon.idsds.deletion import (
 from rashomon.idsds.dummies import dummy_maps, oracle_map
 from rashomon.idsds.methods import METHODS, gradcam_pp_paper, principled_maps
 from rashomon.idsds.models import MODELS, create_cifar_model, gradcam_layer, load_cifar_weights
-from rashomon.idsds.scoring import dummy_warnings, rank_change, ranking
+from rashomon.idsds.scoring import dummy_warnings, rank_change, ranking, reliability_warning
 from tests.conftest import config
 
 
@@ -182,6 +182,12 @@ def test_dummy_outranking_a_principled_method_is_flagged():
     assert ranking(scores) == ["IG-raw", "Edge-Sobel", "Gradient-raw", "Dummy-Random"]
     flipped = {k: {**v, "mean": -v["mean"]} for k, v in scores.items()}
     assert rank_change(scores, scores) == pytest.approx(1.0) and rank_change(scores, flipped) == pytest.approx(-1.0)
+    assert reliability_warning(scores) is True
+    assert reliability_warning({k: v for k, v in scores.items() if k != "Gradient-raw"}) is False
+    nan_dummies = {k: {**v, "mean": float("nan")} if not v["principled"] else v for k, v in scores.items()}
+    assert reliability_warning(nan_dummies) is None          # nothing to compare: undefined, not "no warning"
+    nan_methods = {k: {**v, "mean": float("nan")} if v["principled"] else v for k, v in scores.items()}
+    assert reliability_warning(nan_methods) is None
 
 
 def test_scoring_and_accuracy_honour_the_deletion_mode():

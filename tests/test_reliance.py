@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from rashomon.data.synthetic import ARTIFACTS, TWINS, generate, render_with_twins, twin_path
-from rashomon.variants.reliance import partial_corr_p, reliance
+from rashomon.variants.reliance import partial_corr_p, relies_on_artifact, reliance
 from tests.conftest import config
 
 
@@ -93,3 +93,13 @@ def test_partial_corr_p_edge_cases():
     assert np.isnan(partial_corr_p(0.5, 3))        # no degrees of freedom: undefined, not significant
     assert np.isnan(partial_corr_p(float("nan"), 50))
     assert partial_corr_p(1.0, 50) == 0.0
+
+
+def test_the_reliance_verdict_is_undefined_without_its_inputs():
+    from types import SimpleNamespace
+
+    significant = SimpleNamespace(statistic=4.0, pvalue=0.001)
+    assert relies_on_artifact(-0.5, 0.001, significant) is True
+    assert relies_on_artifact(0.5, 0.001, significant) is False
+    assert relies_on_artifact(-0.5, float("nan"), significant) is None      # too few images for a p
+    assert relies_on_artifact(-0.5, 0.001, None) is None                    # fewer than 2 artifact images

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -109,6 +110,7 @@ class Unique:
             seen.add(label)
 
 
+YAML11_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")   # exponent floats PyYAML leaves as text
 INT64_MAX = 2**63 - 1  # numpy and torch hold ints in 64 bits
 SEED_MAX = 2**31 - 1   # Lightning refuses seeds beyond 2**32 - 1; stages add offsets (variant, image) to seeds
 
@@ -520,6 +522,8 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
         if not isinstance(value, dict):
             raise InputError(f"params.yaml: {where} must be a mapping, got {_show(value)}")
         return {str(k): _convert(v, args[1], f"{where}.{_key(k)}") for k, v in value.items()}
+    if tp is float and isinstance(value, str) and YAML11_FLOAT.fullmatch(value.strip()):
+        value = float(value)       # PyYAML reads `1e-3` (no dot) as text; DVC's YAML reads a number
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if tp is float and is_number:
         try:

@@ -87,3 +87,12 @@ def dummy_warnings(scores: Mapping[str, Mapping[str, Any]]) -> list[dict]:
                 flags.append({"dummy": d, "principled": p, "dummy_score": scores[d]["mean"],
                               "principled_score": scores[p]["mean"]})
     return flags
+
+
+def reliability_warning(scores: Mapping[str, Mapping[str, Any]]) -> bool | None:
+    """Whether some dummy outranks a principled method; None (undefined) when every dummy
+    or every principled method scored NaN, so nothing can be compared."""
+    means = {kind: [scores[m]["mean"] for m in scores if scores[m]["principled"] == kind] for kind in (True, False)}
+    if not all(np.isfinite(v).any() for v in means.values() if len(v)) or not all(len(v) for v in means.values()):
+        return None
+    return bool(dummy_warnings(scores))

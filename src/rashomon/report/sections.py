@@ -81,7 +81,8 @@ def groundtruth(m: Metrics, reliance: Metrics, plots: Path) -> str:
         return section("Ground truth", m["skipped"])
     rel = [{"architecture": a, "partial r (artifact | degradation)": v["partial_r_artifact_given_degradation"],
             "p": v["partial_p"], "artifact effect": v["artifact_effect_mean"],
-            "degradation effect": v["degradation_effect_mean"], "relies on artifact": v["relies_on_artifact"]}
+            "degradation effect": v["degradation_effect_mean"],
+            "relies on artifact": verdict(v["relies_on_artifact"], "too few images for the tests")}
            for a, v in reliance["architectures"].items()]
     rows = [{"method": meth, "architecture": a, "images": v["n_images"], "AUROC": v["auroc"],
              "AUROC |map|": v["auroc_abs"],

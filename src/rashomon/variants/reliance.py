@@ -64,9 +64,16 @@ def reliance(pred: np.ndarray, no_artifact: np.ndarray, no_degradation: np.ndarr
         "partial_r_artifact_given_degradation": r,
         "partial_p": p,
         "variants_relying_on_artifact": int(np.sum(per_variant < 0)),
-        "relies_on_artifact": bool(r < 0 and p < ALPHA and t_art is not None and t_art.statistic > 0
-                                   and t_art.pvalue < ALPHA),
+        "relies_on_artifact": relies_on_artifact(r, p, t_art),
     }
+
+
+def relies_on_artifact(r: float, p: float, t_art: Any) -> bool | None:
+    """The reliance verdict: partial r < 0 with p < ALPHA and removing the artifact raises
+    predictions (t > 0, p < ALPHA); None (undefined) when any of its inputs is undefined."""
+    if t_art is None or not np.all(np.isfinite([r, p, t_art.statistic, t_art.pvalue])):
+        return None
+    return bool(r < 0 and p < ALPHA and t_art.statistic > 0 and t_art.pvalue < ALPHA)
 
 
 def effects_table(arch: str, ids: list[str], pred: np.ndarray, no_artifact: np.ndarray,
