@@ -13,6 +13,10 @@ import yaml
 
 from tests.conftest import REPO
 
+# Another machine as the kernel libraries see it: an AVX2-only x86-64 with one core.
+AVX2_MACHINE = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+                "OPENBLAS_CORETYPE": "Haswell", "OMP_NUM_THREADS": "1"}
+
 # Small enough to run in seconds; same code paths as the default.
 TINY_PARAMS = {
     "synthetic": {"n_prompts": 10, "reps": 4, "n_generators": 6, "image_size": 32},
@@ -61,8 +65,8 @@ def env() -> dict[str, str]:
     return e
 
 
-def run(cmd: list[str], cwd: Path) -> str:
-    proc = subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True)
+def run(cmd: list[str], cwd: Path, extra_env: dict[str, str] | None = None) -> str:
+    proc = subprocess.run(cmd, cwd=cwd, env={**env(), **(extra_env or {})}, capture_output=True, text=True)
     if proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc.stdout + proc.stderr

@@ -15,10 +15,8 @@ import yaml
 
 from rashomon.determinism import PORTABLE_ENV, has_avx2, requested_mode
 from tests.conftest import REPO
+from tests.dvc_project import AVX2_MACHINE
 
-# Another machine as the kernel libraries see it: an AVX2-only x86-64 with one core.
-AVX2_MACHINE = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
-                "OPENBLAS_CORETYPE": "Haswell", "OMP_NUM_THREADS": "1"}
 THIS_MACHINE: dict[str, str] = {}
 
 
