@@ -10,13 +10,14 @@ import pandas as pd
 
 from rashomon.attribution import attribute
 from rashomon.attribution.runner import (ensemble_maps_file, explained_variants, explanation_ids, load_maps,
-                                        stored_methods)
+                                        method_options, stored_methods)
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
 from rashomon.consistency.tables import (across_table, head_representations, matrix_metrics, method_summary,
                                          pair_matrices, relation, rsm_similarity, within_table)
 from rashomon.heads.metrics import model_reliability
 from rashomon.data.manifest import manifest_hash, read_manifest
+from rashomon.device import resolve_device
 from rashomon.heads.features import FeatureCache
 from rashomon.io import atomic_path, write_csv, write_json
 from rashomon.plotting import heatmaps
@@ -81,11 +82,12 @@ def run(params, args):
         log.info("%s: within %.3f, across %.3f", method, entry["within_mean_pearson"], entry["across_mean_pearson"])
 
     # training images (Grad-CAM from the cache) and the behavioural views, per architecture
+    device = resolve_device(params.compute)
     for name in names:
         variants = explained_variants(name, params, Path(args.pretrained), Path(args.heads), Path(args.pruning))
         cache = FeatureCache(Path(args.features) / name, manifest_hash(manifest))
         if "gradcam" in params.explain.methods and train_ids:
-            _, opts = params.explain.options("gradcam")
+            _, opts = method_options(params, "gradcam", device)
             maps = attribute("gradcam", None, variants, stem_outputs=cache.stem_outputs(train_ids),
                              size=(variants.backbone.spec.input_size,) * 2, **opts).maps
             within = within_table(maps, train_ids, cfg.percents).assign(method="gradcam", architecture=name,
@@ -93,7 +95,7 @@ def run(params, args):
             within_frames.append(within)
             add_relations("gradcam", name, "train", within, train_ids)
         test_pred = per_variant[name].loc[test_ids].to_numpy()
-        reps = head_representations(variants, cache.stem_outputs(test_ids))
+        reps = head_representations(variants, cache.stem_outputs(test_ids), device)
         report["behaviour"][name] = {"prediction_similarity": model_reliability(list(test_pred.T)),
                                      "rsm_similarity": rsm_similarity(reps)}
     relations = pd.DataFrame(relation_rows)

@@ -16,12 +16,13 @@ from rashomon.backbones import get_spec
 from rashomon.backbones.preprocess import load_images, unnormalise
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
-from rashomon.counterfactual.evaluate import edit_table, map_agreement, summary, twin_cosine
+from rashomon.counterfactual.evaluate import TWINS_SKIPPED, edit_table, map_agreement, summary, twin_cosine
 from rashomon.counterfactual.figures import counterfactual_figure
 from rashomon.data.images import load_rgb
 from rashomon.data.manifest import check_image_hashes, read_manifest, safe_filename
 from rashomon.data.synthetic import twin_path
 from rashomon.data.truth import read_truth
+from rashomon.device import resolve_device
 from rashomon.generative import load_generator
 from rashomon.io import atomic_path, write_csv, write_json
 
@@ -44,9 +45,13 @@ def run(params, args):
                     "map_sign": "|lowering edit| - |raising edit| per pixel (negative: must change to raise)",
                     "architectures": {}}
     tables, figure_edits, figure_rgb = [], {}, None
+    device = resolve_device(params.compute)
     generator = load_generator(Path(args.generator), cfg.generator.plugin, get_spec(names[0]).input_size)
     twin_files = ([load_rgb(twin_path(args.dataset, "no_artifact", i)) for i in ids] if truth is not None
                   else None)   # the artifact-free twins (synthetic data only)
+    if twin_files is None:
+        report["skipped"] = {"raise_edit_vs_twin_cosine": TWINS_SKIPPED}
+        log.info("skipped the twin comparison: %s", TWINS_SKIPPED)
     with atomic_path(args.out, is_dir=True) as tmp:
         for name in [*names, *(["ensemble"] if cfg.ensemble else [])]:
             if name == "ensemble":
@@ -61,7 +66,7 @@ def run(params, args):
             rgb = unnormalise(images).numpy()   # this model's input size
             figure_rgb = rgb if figure_rgb is None else figure_rgb
             result = attribute("counterfactual", images, model, generator=generator, variant_ids=variant_ids,
-                               desc=f"counterfactual {name}", **options)
+                               desc=f"counterfactual {name}", device=device, **options)
             info = result.info
             per_variant = result.maps[:, :-1] if name != "ensemble" else result.maps
             extras = {**info, "mean_model_maps": result.maps[:, -1]}

@@ -16,6 +16,7 @@ from rashomon.backbones import create_backbone
 from rashomon.backbones.preprocess import load_images
 from rashomon.backbones.weights import check_backbone_names, weights_for
 from rashomon.cli import stage
+from rashomon.device import resolve_device
 from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
 from rashomon.ensemble.combine import BaggedEnsemble, bagging, stacking_oof
 from rashomon.heads.features import FeatureCache
@@ -23,7 +24,7 @@ from rashomon.heads.metrics import prediction_metrics
 from rashomon.io import atomic_path, write_csv, write_json, write_npz
 from rashomon.psychometrics.correlation import pearson
 from rashomon.variants.pruning import prune_variants
-from rashomon.variants.variant_set import VariantSet
+from rashomon.variants.variant_set import VariantSet, stem_scores
 
 log = logging.getLogger("rashomon.ensemble")
 
@@ -38,18 +39,18 @@ def run(params, args):
     test_ids = explanation_ids(splits, scheme, None)
     y = rating.loc[test_ids].to_numpy()
     members, per_arch, rows = [], {}, []
+    device = resolve_device(params.compute)
     with atomic_path(args.out, is_dir=True) as tmp:
         for name in names:
             backbone = create_backbone(name, weights_for(name, params.backbones, Path(args.pretrained)))
             cache = FeatureCache(Path(args.features) / name, manifest_hash(manifest))
             pruned = prune_variants(backbone, cache, Path(args.heads), splits, scheme=scheme, subset="val",
                                     target=rating, n_variants=params.train.seeds,
-                                    max_iterations=cfg.prune_max_iterations, desc="SBS(val)")
+                                    max_iterations=cfg.prune_max_iterations, desc="SBS(val)", device=device)
             masks = np.stack([p.mask for p in pruned])
             variants = VariantSet(backbone, [p.head for p in pruned], torch.as_tensor(masks, dtype=torch.float32))
             write_npz(tmp / f"masks_{name}.npz", masks=masks)
-            with torch.no_grad():
-                per_arch[name] = variants.scores_from_stem(cache.stem_outputs(test_ids)).numpy()
+            per_arch[name] = stem_scores(variants, cache.stem_outputs(test_ids), device)
             members.append(variants)
             singles = [prediction_metrics(per_arch[name][:, k], y) for k in range(len(variants))]
             rows.append({"model": name, "kind": "single (mean over variants)",

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 
 from rashomon.attribution.gradcam import constant_share, single_signed
-from rashomon.attribution.runner import (explain_architecture, explained_variants, explanation_ids, save_maps,
-                                        within_consistency)
+from rashomon.attribution.runner import (explain_architecture, explained_variants, explanation_ids, method_options,
+                                        save_maps, within_consistency)
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
+from rashomon.device import resolve_device
 from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
 from rashomon.heads.features import FeatureCache
 from rashomon.io import atomic_path, write_json
@@ -24,7 +25,7 @@ def run(params, args):
     """Write data/explanations/<method>/{arch}.npz and metrics/explain_<method>.json."""
     method, cfg = args.method, params.explain
     check_backbone_names(params.backbones)
-    n_images, options = cfg.options(method)
+    n_images, options = method_options(params, method, resolve_device(params.compute))
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
     splits = pd.read_csv(args.splits, dtype={"image_id": str})
     ids = explanation_ids(splits, params.train.scheme, n_images)

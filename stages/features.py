@@ -7,6 +7,7 @@ from pathlib import Path
 from rashomon.backbones import create_backbone
 from rashomon.backbones.weights import check_backbone_names, weights_for
 from rashomon.cli import stage
+from rashomon.device import resolve_device
 from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
 from rashomon.heads.features import extract_features
 from rashomon.io import atomic_path, write_json
@@ -19,12 +20,13 @@ def run(params, args):
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range, check_images=True)
     check_image_hashes(manifest, args.images)
     digest = manifest_hash(manifest)
+    device = resolve_device(params.compute)
     report = {}
     with atomic_path(args.out, is_dir=True) as tmp:
         for name in cfg.names:
             backbone = create_backbone(name, weights_for(name, cfg, Path(args.pretrained)))
             meta = extract_features(backbone, manifest["image_id"].tolist(), manifest["path"].tolist(),
-                                    tmp / name, digest, cfg.batch_size, cfg.cache_dtype)
+                                    tmp / name, digest, cfg.batch_size, cfg.cache_dtype, device=device)
             report[name] = {"cache_max_relative_error": meta["cache_max_relative_error"],
                             "n_images": len(meta["image_ids"])}
     write_json(args.metrics, report)

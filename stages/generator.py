@@ -14,6 +14,7 @@ from rashomon.backbones.preprocess import load_images, unnormalise
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
 from rashomon.data.manifest import check_image_hashes, read_manifest
+from rashomon.device import resolve_device
 from rashomon.errors import InputError
 from rashomon.generative import load_generator, save_generator
 from rashomon.generative.autoencoder import train_generator
@@ -48,6 +49,7 @@ def run(params, args):
               "n_train": len(train_ids) - cfg.n_val_images, "n_val": cfg.n_val_images,
               "n_test": len(held_out)}
     history = pd.DataFrame()
+    device = resolve_device(params.compute)
     if cfg.plugin:
         model = load_generator(None, cfg.plugin, spec.input_size)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -55,12 +57,12 @@ def run(params, args):
             torch.save({"plugin": cfg.plugin}, tmp)
     else:
         data = rgb(train_ids)
-        model, result = train_generator(data[:-cfg.n_val_images], data[-cfg.n_val_images:], cfg)
+        model, result = train_generator(data[:-cfg.n_val_images], data[-cfg.n_val_images:], cfg, device=device)
         save_generator(Path(args.out), model)
         history = pd.DataFrame(result.history)
         report.update({"best_epoch": result.best_epoch, "best_val_mse": result.best_value,
                        "latent_shape": list(model.encode(test[:1]).shape[1:])})
-    quality = reconstruction_quality(model, test)
+    quality = reconstruction_quality(model, test, device=device)
     report["held_out"] = {"psnr_db_mean": float(quality["psnr"].mean()), "ssim_mean": float(quality["ssim"].mean()),
                           "psnr_db_min": float(quality["psnr"].min())}
     log.info("generator: held-out PSNR %.2f dB, SSIM %.3f", report["held_out"]["psnr_db_mean"],

@@ -16,6 +16,7 @@ from rashomon.cli import stage
 from rashomon.data.images import load_mask
 from rashomon.data.manifest import check_image_hashes, read_manifest
 from rashomon.data.truth import SYNTHETIC_LABEL, read_truth
+from rashomon.device import resolve_device
 from rashomon.groundtruth.evaluate import (PROTOTYPE, deletion_summary, deletion_table, faithfulness, fit_mask,
                                            localisation_table, reference_table, reference_verdicts, summarise)
 from rashomon.groundtruth.localisation import SCORES
@@ -31,11 +32,14 @@ def run(params, args):
     check_backbone_names(params.backbones)
     truth = read_truth(args.truth)
     plots = Path(args.plots)
+    device = resolve_device(params.compute)
     if truth is None:
         with atomic_path(plots, is_dir=True) as tmp:
             for table in ("localisation", "references", "deletion"):
                 write_csv(tmp / f"{table}.csv", pd.DataFrame({"method": [], "architecture": []}))
-        write_json(args.metrics, {"skipped": "no artifact masks: ground truth exists only for the synthetic default"})
+        reason = "no artifact masks: ground truth exists only for the synthetic default"
+        log.info("skipped: %s", reason)
+        write_json(args.metrics, {"skipped": reason})
         return
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range).set_index("image_id")
     effects = pd.read_csv(args.effects, dtype={"image_id": str}).set_index(["architecture", "image_id"])
@@ -77,7 +81,7 @@ def run(params, args):
             images = load_images(manifest.loc[del_ids, "path"].tolist(), variants.backbone.spec)
             curves = deletion_table(variants, images, maps[: len(del_ids)], del_ids, grid=cfg.grid,
                                     steps=cfg.deletion_steps, n_random=cfg.deletion_random, fill=cfg.deletion_fill,
-                                    seed=cfg.seed)
+                                    seed=cfg.seed, device=device)
             del_frames.append(curves.assign(method=method, architecture=name))
             row["deletion"] = deletion_summary(curves)
             entry["architectures"][name] = row

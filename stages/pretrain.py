@@ -10,11 +10,13 @@ import pandas as pd
 from rashomon.backbones import get_spec
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
+from rashomon.device import resolve_device
 from rashomon.fitting import quiet_lightning
 from rashomon.heads.pretraining import CHANCE, class_probe_accuracy, pretrain_backbone, pretraining_images
 from rashomon.io import atomic_path, save_torch, write_csv, write_json
 
 log = logging.getLogger("rashomon.pretrain")
+NOTHING_PRETRAINED = "NONE.txt"
 
 
 def run(params, args):
@@ -23,6 +25,7 @@ def run(params, args):
     cfg = params.pretrain
     check_backbone_names(params.backbones)
     names = [n for n in params.backbones.names if get_spec(n).pretrain and n not in params.backbones.weights]
+    device = resolve_device(params.compute)
     report = {"label": "backbones PRETRAINED ON SYNTHETIC DATA (not ImageNet)", "chance": CHANCE, "architectures": {}}
     histories = []
     with atomic_path(args.out, is_dir=True) as tmp:
@@ -32,15 +35,17 @@ def run(params, args):
             xp, yp = pretraining_images(cfg.n_probe_images, size, cfg.seed + 2)
             val = pretraining_images(cfg.n_val_images, size, cfg.seed + 3)
         for name in names:
-            result = pretrain_backbone(name, train, val, cfg)
+            result = pretrain_backbone(name, train, val, cfg, device=device)
             save_torch(tmp / f"{name}.pt", result["state_dict"])
-            probe = class_probe_accuracy(name, result["state_dict"], xp, yp, len(xp) // 2)
+            probe = class_probe_accuracy(name, result["state_dict"], xp, yp, len(xp) // 2, device=device)
             report["architectures"][name] = {"mode": result["mode"], "best_epoch": result["best_epoch"],
                                              "best_val_loss": result["best_val_loss"],
                                              "linear_probe_accuracy": probe}
             histories += [{"architecture": name, **row} for row in result["history"]]
             log.info("%s: linear-probe accuracy %.3f (chance %.3f)", name, probe, CHANCE)
-        if not names:
+        if not names:   # a note, not an empty folder (DVC warns about an empty output at every command)
+            (tmp / NOTHING_PRETRAINED).write_text("no backbone in backbones.names is pretrained in the pipeline: "
+                                                  "their weights come from backbones.weights or the torch hub cache\n")
             log.info("no backbone needs in-pipeline pretraining (real weights are used)")
     write_csv(Path(args.plots) / "history.csv", pd.DataFrame(histories or {"architecture": [], "epoch": []}))
     write_json(args.metrics, report)

@@ -13,6 +13,7 @@ from rashomon.backbones.weights import check_backbone_names, weights_for
 from rashomon.cli import stage
 from rashomon.data.manifest import manifest_hash, read_manifest
 from rashomon.data.splits import subset_ids
+from rashomon.device import resolve_device
 from rashomon.heads.features import FeatureCache
 from rashomon.io import atomic_path, write_csv, write_json, write_npz
 from rashomon.variants.pruning import prune_variants, pruning_effect
@@ -29,17 +30,18 @@ def run(params, args):
     truth = manifest.set_index("image_id")[target]
     splits = pd.read_csv(args.splits, dtype={"image_id": str})
     rows = []
+    device = resolve_device(params.compute)
     with atomic_path(args.out, is_dir=True) as tmp:
         for name in params.backbones.names:
             backbone = create_backbone(name, weights_for(name, params.backbones, Path(args.pretrained)))
             cache = FeatureCache(Path(args.features) / name, manifest_hash(manifest))
             pruned = prune_variants(backbone, cache, Path(args.heads), splits, scheme=scheme, subset=cfg.fit_on,
                                     target=truth, n_variants=params.train.seeds, max_iterations=cfg.max_iterations,
-                                    desc="SBS")
+                                    desc="SBS", device=device)
             for v, p in enumerate(pruned):
                 for label, ids in (("fit", p.fit_ids), ("test", subset_ids(splits, scheme, v, "test"))):
                     effect = pruning_effect(backbone, p.head, cache.stem_outputs(ids), truth.loc[ids].to_numpy(),
-                                            p.mask)
+                                            p.mask, device=device)
                     rows.append({"architecture": name, "variant": v, "set": label,
                                  "channels_removed": int((~p.mask).sum()), **effect})
             masks = [p.mask for p in pruned]

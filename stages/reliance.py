@@ -15,6 +15,7 @@ from rashomon.cli import stage
 from rashomon.data.manifest import read_manifest
 from rashomon.data.synthetic import TWINS, twin_path
 from rashomon.data.truth import SYNTHETIC_LABEL, read_truth
+from rashomon.device import resolve_device
 from rashomon.io import write_csv, write_json
 from rashomon.variants.reliance import effects_table, predict_images, reliance
 from rashomon.variants.variant_set import load_variants
@@ -27,7 +28,9 @@ def run(params, args):
     check_backbone_names(params.backbones)
     truth = read_truth(args.truth)
     if truth is None:
-        write_json(args.metrics, {"skipped": "no twins: reliance needs the synthetic default's ground truth"})
+        reason = "no twins: reliance needs the synthetic default's ground truth"
+        log.info("skipped: %s", reason)
+        write_json(args.metrics, {"skipped": reason})
         write_csv(Path(args.plots) / "effects.csv", pd.DataFrame({"architecture": [], "image_id": []}))
         return
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range).set_index("image_id")
@@ -36,12 +39,13 @@ def run(params, args):
               "sign": "effects = prediction on the twin minus on the image; partial r < 0 = tracks the artifact",
               "architectures": {}}
     frames = []
+    device = resolve_device(params.compute)
     for name in params.backbones.names:
         backbone = create_backbone(name, weights_for(name, params.backbones, Path(args.pretrained)))
         variants = load_variants(backbone, Path(args.heads), params.train.seeds)
-        pred = predict_images(variants, load_images(manifest.loc[ids, "path"].tolist(), backbone.spec))
+        pred = predict_images(variants, load_images(manifest.loc[ids, "path"].tolist(), backbone.spec), device=device)
         twins = {t: predict_images(variants, load_images([str(twin_path(args.dataset, t, i)) for i in ids],
-                                                         backbone.spec)) for t in TWINS}
+                                                         backbone.spec), device=device) for t in TWINS}
         strength = truth.loc[ids, "artifact_strength"].to_numpy()
         badness = truth.loc[ids, "global_badness"].to_numpy()
         entry = reliance(pred, twins["no_artifact"], twins["no_degradation"], strength, badness)

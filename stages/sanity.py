@@ -8,13 +8,14 @@ from pathlib import Path
 import pandas as pd
 
 from rashomon.attribution import attribute
-from rashomon.attribution.runner import explained_variants, explanation_ids
+from rashomon.attribution.runner import explained_variants, explanation_ids, method_options
 from rashomon.backbones import get_spec
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
 from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
 from rashomon.data.splits import subset_ids
+from rashomon.device import resolve_device
 from rashomon.fitting import quiet_lightning
 from rashomon.groundtruth.sanity import (SHUFFLED, cascade, shuffled_head, similarity, sobel_maps, summarise_cascade,
                                          with_head)
@@ -35,6 +36,7 @@ def run(params, args):
     ids = explanation_ids(splits, params.train.scheme, cfg.n_images)
     check_image_hashes(manifest[manifest["image_id"].isin(ids)], args.images)
     indexed = manifest.set_index("image_id")
+    device = resolve_device(params.compute)
     rows, report = [], {"rule": f"passes if mean Spearman(|map|) after full randomisation < {cfg.pass_below}",
                         "n_images": len(ids), "methods": {}}
     for name in names:
@@ -47,9 +49,9 @@ def run(params, args):
             emb[subset] = cache.embedding(sub)
             tgt[subset] = indexed.loc[sub, params.data.target].to_numpy()
         shuffled = with_head(variants, shuffled_head(emb, tgt, kind=get_spec(name).head, cfg=params.train,
-                                                     seed=cfg.seed))
+                                                     seed=cfg.seed, device=device))
         for method in cfg.methods:
-            _, opts = params.explain.options(method)
+            _, opts = method_options(params, method, device)
             if method == "mpm":
                 opts = {**opts, "stride": cfg.mpm_stride}
 

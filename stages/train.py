@@ -13,6 +13,7 @@ from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
 from rashomon.data.manifest import manifest_hash, read_manifest
 from rashomon.data.truth import read_truth
+from rashomon.device import resolve_device
 from rashomon.errors import InputError
 from rashomon.fitting import quiet_lightning
 from rashomon.heads.evaluation import evaluate_predictions, headline
@@ -36,11 +37,13 @@ def run(params, args):
     splits = pd.read_csv(args.splits, dtype={"image_id": str})
     targets = dict(zip(manifest["image_id"], manifest[target]))
     frames = []
+    device = resolve_device(params.compute)
     with atomic_path(args.out, is_dir=True) as heads_dir, atomic_path(args.dvclive, is_dir=True) as live_dir:
         for name in params.backbones.names:
             cache = FeatureCache(Path(args.features) / name, digest)
             frames.append(train_variants(cache.embedding(), cache.ids, targets, splits, arch=name,
-                                         kind=get_spec(name).head, cfg=cfg, out_dir=heads_dir, log_dir=live_dir))
+                                         kind=get_spec(name).head, cfg=cfg, out_dir=heads_dir, log_dir=live_dir,
+                                         device=device))
             log.info("%s: %d heads trained", name, cfg.seeds)
         predictions = pd.concat(frames, ignore_index=True)
         write_csv(args.predictions, predictions)

@@ -63,5 +63,6 @@ def config(section: str, **overrides):
 def pytest_collection_modifyitems(items: list) -> None:
     """End-to-end DVC tests first (longest first), so two xdist workers (`--dist
     worksteal`) start them at once and share the short tests: the suite's wall time."""
-    order = {"test_pipeline_reproducible.py": 0, "test_pipeline_models.py": 1, "test_pipeline_foundation.py": 2}
-    items.sort(key=lambda item: (order.get(item.path.name, 3), 0 if item.get_closest_marker("slow") else 1))
+    order = {"test_pipeline_reproducible.py": 0, "test_pipeline_models.py": 1, "test_pipeline_real_data.py": 2,
+             "test_pipeline_foundation.py": 3}
+    items.sort(key=lambda item: (order.get(item.path.name, 4), 0 if item.get_closest_marker("slow") else 1))

@@ -114,3 +114,17 @@ def test_fractions_must_sum_to_one(manifest):
         make_splits(manifest, dataclasses.replace(CFG, exp1_fractions=[0.7, 0.2, 0.2]))
     with pytest.raises(InputError, match="sum to 1|non-negative"):
         make_splits(manifest, dataclasses.replace(CFG, exp3_test_fraction=0.95))
+
+
+def test_a_kept_subset_too_small_for_stratified_stacking_folds_is_one_line(manifest):
+    """40 kept images leave 10 in the exp3 test set, 2 per rating bin: 5 stratified stacking folds
+    are impossible (sklearn's raw ValueError before); 2 folds are possible."""
+    small = manifest.iloc[:40]
+    with pytest.raises(InputError) as err:
+        make_splits(small, CFG)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith("split: the exp3 test set holds 10 of the 40 kept images")
+    assert "at most 2 in any of the 5 rating bins (split.n_bins)" in message
+    assert "split.stacking_folds = 5" in message
+    stack = make_splits(small, dataclasses.replace(CFG, stacking_folds=2)).query("scheme == 'stacking'")
+    assert stack.variant.nunique() == 2

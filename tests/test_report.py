@@ -3,6 +3,8 @@
 import base64
 import math
 
+import numpy as np
+
 from rashomon.plotting import plt, save_figure
 from rashomon.report.html import fmt, image, page, section, table
 
@@ -121,3 +123,104 @@ def test_counterfactual_section_counts_failures_and_groundtruth_shows_image_coun
                                         "relies_on_artifact": True}}}
     assert "<th>images</th>" in sections.groundtruth(truth, reliance, tmp_path) and "<td>7</td>" in \
         sections.groundtruth(truth, reliance, tmp_path)
+
+
+# --- the whole page from whatever metrics exist, each section naming its data ----------------------
+
+def real_data_metrics() -> dict:
+    """What the stages write on the README's real-data settings: the committed (synthetic default's)
+    metrics reshaped as the real-data code paths write them; IDSDS stays on its SYNTHETIC default."""
+    import json
+
+    import pandas as pd
+
+    from rashomon.counterfactual.evaluate import TWINS_SKIPPED
+    from rashomon.psychometrics.report import reliability_report
+    from rashomon.report.build import load_metrics
+    from tests.conftest import REPO, config
+
+    m = json.loads(json.dumps(load_metrics(REPO / "metrics")))   # a deep copy
+    manifest = pd.DataFrame({"image_id": [str(i) for i in range(40)], "quality": np.linspace(10, 90, 40),
+                             "authenticity": np.linspace(20, 80, 40) ** 1.1 % 97,
+                             "correspondence": np.linspace(90, 5, 40)})
+    m["reliability"] = reliability_report(manifest, None, config("reliability", noise_ceiling=0.82), "x")
+    m["train"].pop("label", None)
+    m["reliance"] = {"skipped": "no twins: reliance needs the synthetic default's ground truth"}
+    m["groundtruth"] = {"skipped": "no artifact masks: ground truth exists only for the synthetic default"}
+    for entry in m["counterfactual"]["architectures"].values():
+        entry.pop("raise_edit_vs_twin_cosine", None)
+    m["counterfactual"]["skipped"] = {"raise_edit_vs_twin_cosine": TWINS_SKIPPED}
+    return m
+
+
+def split_sections(html: str) -> dict[str, str]:
+    """The page's sections by title (the text of each <h2>)."""
+    return {part.split("</h2>")[0]: part for part in html.split("<h2>")[1:]}
+
+
+def test_report_on_the_readme_real_data_settings_names_its_data_and_labels_each_section(tmp_path):
+    from rashomon.report.build import DataSource, build_page
+
+    html = build_page(real_data_metrics(), tmp_path, DataSource("aigciqa2023", "/data/AIGCIQA2023",
+                                                                "data/idsds_synthetic"))
+    assert 'class="banner"' not in html   # no SYNTHETIC banner over real ratings
+    assert ("Data: aigciqa2023 folder /data/AIGCIQA2023 (real); IDSDS benchmark: data/idsds_synthetic (SYNTHETIC)"
+            in html)
+    parts = split_sections(html)
+    assert len(parts) == 10
+    idsds = parts["IDSDS benchmark"]
+    assert 'class="data synthetic">Data: SYNTHETIC classification data in CIFAR-100 format' in idsds
+    for title, part in parts.items():
+        if title != "IDSDS benchmark":
+            assert 'class="data">Data: real data: aigciqa2023 folder /data/AIGCIQA2023</p>' in part, title
+    reliability = parts["Ratings: reliability and noise ceiling"]
+    assert "Skipped: split-half reliability" in reliability and "authenticity 0.820" in reliability
+    assert "user-given (reliability.noise_ceiling)" in reliability
+    assert "Skipped: no artifact masks" in parts["Ground truth"]
+    cf = next(p for t, p in parts.items() if t.startswith("Counterfactuals"))
+    assert "twin (cos)" not in cf and "cosine 1" not in cf and "Twin comparison skipped: no artifact-free twins" in cf
+
+
+def test_report_builds_from_every_combination_of_present_and_absent_metrics(tmp_path):
+    import itertools
+
+    from rashomon.report.build import METRICS, DataSource, build_page, load_metrics
+    from tests.conftest import REPO
+
+    data = DataSource("aigciqa2023", "/data/AIGCIQA2023", "data/idsds_synthetic")
+    for full in (real_data_metrics(), load_metrics(REPO / "metrics")):
+        for n_absent in range(len(METRICS) + 1):
+            for absent in itertools.combinations(METRICS, n_absent):
+                m = {k: (None if k in absent else v) for k, v in full.items()}
+                html = build_page(m, tmp_path, data)
+                parts = split_sections(html)
+                assert len(parts) == 10
+                if "idsds" in absent:
+                    assert "Data: unknown (metrics/idsds.json absent" in parts["IDSDS benchmark"]
+                # each absent file is named where it would have been shown
+                named = set(absent) - {"reliance", "generator"}
+                if "generator" in absent and "counterfactual" not in absent:
+                    named.add("generator")
+                if "reliance" in absent and "skipped" not in (m["groundtruth"] or {"skipped": 1}):
+                    named.add("reliance")
+                for name in named:
+                    assert f"metrics/{name}.json" in html, (absent, name)
+                if not {"reliability", "train", "reliance", "groundtruth"} - set(absent):
+                    assert "(unknown: no metrics of it yet)" in html
+                    assert "Data: unknown (no metrics of the rated images yet)" in html
+    # the synthetic default's own metrics: every section labelled SYNTHETIC, under the banner
+    html = build_page(load_metrics(REPO / "metrics"), tmp_path, DataSource("aigciqa2023", "data/synthetic",
+                                                                          "data/idsds_synthetic"))
+    assert 'class="banner">SYNTHETIC data' in html and "(SYNTHETIC); IDSDS benchmark" in html
+    assert all('class="data synthetic">Data: SYNTHETIC' in p for p in split_sections(html).values())
+
+
+def test_a_corrupt_metrics_file_is_one_line(tmp_path):
+    import pytest
+
+    from rashomon.errors import InputError
+    from rashomon.report.build import load_metrics
+
+    (tmp_path / "train.json").write_text("{not json")
+    with pytest.raises(InputError, match=r"train.json: not valid JSON"):
+        load_metrics(tmp_path)

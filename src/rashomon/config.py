@@ -306,6 +306,13 @@ class ScoringConfig:
 
 
 @dataclass(frozen=True)
+class ComputeConfig:
+    """Where every network outside the MPM/LIME predict loop runs (that loop: `explain.scoring`)."""
+
+    accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"]   # auto: cuda if available, else cpu
+
+
+@dataclass(frozen=True)
 class ExplainConfig:
     methods: Names[Method]
     use_pruned: bool
@@ -478,6 +485,7 @@ class Params:
     sanity: SanityConfig
     counterfactual: CounterfactualConfig
     idsds: IdsdsConfig
+    compute: ComputeConfig
     determinism: Literal["portable", "fast"]   # portable: same bytes on any x86-64 with AVX2 (README)
 
     def __post_init__(self) -> None:

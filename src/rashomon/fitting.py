@@ -15,6 +15,8 @@ import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping
 from torch.utils.data import DataLoader
 
+from rashomon.device import CPU, trainer_options
+
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch: call before building a model, so its init is seeded too."""
@@ -73,14 +75,15 @@ class FitResult:
 
 def fit(module: pl.LightningModule, train: DataLoader, val: DataLoader, *, max_epochs: int,
         monitor: str = "val_loss", mode: str = "min", patience: int | None = None,
-        logger: Any = False, progress: bool = False) -> FitResult:
-    """Train `module` and load its best-validation weights back into it."""
+        logger: Any = False, progress: bool = False, device: torch.device = CPU) -> FitResult:
+    """Train `module` on `device` (Lightning's accelerator) and load its best-validation
+    weights back into it, on the CPU."""
     keep, history = KeepBest(monitor, mode), History()
     callbacks: list[Callback] = [keep, history]
     if patience is not None:
         callbacks.append(EarlyStopping(monitor, patience=patience, mode=mode))
     trainer = pl.Trainer(
-        max_epochs=max_epochs, accelerator="auto", devices=1, logger=logger, callbacks=callbacks,
+        max_epochs=max_epochs, **trainer_options(device), logger=logger, callbacks=callbacks,
         enable_progress_bar=progress, enable_model_summary=False, enable_checkpointing=False,
         deterministic=True, num_sanity_val_steps=0, log_every_n_steps=1,
     )

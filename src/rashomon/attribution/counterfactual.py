@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from rashomon.attribution.registry import METHODS, Attribution
 from rashomon.backbones.preprocess import normalise, unnormalise
+from rashomon.device import CPU
 from rashomon.variants.variant_set import VariantSet
 
 MEAN = -1   # the "variant" index of the variants' mean model
@@ -58,7 +59,8 @@ def item_predictions(model: nn.Module, x: torch.Tensor, which: torch.Tensor) -> 
 def counterfactual_edits(model: nn.Module, generator: nn.Module, rgb: torch.Tensor, which: torch.Tensor,
                          direction: torch.Tensor, *, change: float, lam: float, p: int, steps: int, lr: float,
                          tolerance: float, progress: str | None = None) -> Edits:
-    """Optimise one latent edit per item (image rgb[i] in [0, 1], model which[i], direction[i])."""
+    """Optimise one latent edit per item (image rgb[i] in [0, 1], model which[i], direction[i]),
+    on the device of `rgb` (where model and generator must be too)."""
     frozen = [q for q in list(model.parameters()) + list(generator.parameters()) if q.requires_grad]
     for q in frozen:
         q.requires_grad_(False)
@@ -71,9 +73,9 @@ def counterfactual_edits(model: nn.Module, generator: nn.Module, rgb: torch.Tens
         z = z0.clone().requires_grad_(True)
         opt = torch.optim.Adam([z], lr=lr)
         best = rgb.clone()
-        best_size = torch.full((len(rgb),), float("inf"))
-        best_pred, best_step = start.clone(), torch.zeros(len(rgb), dtype=torch.long)
-        reached = torch.zeros(len(rgb), dtype=torch.bool)
+        best_size = torch.full((len(rgb),), float("inf"), device=rgb.device)
+        best_pred, best_step = start.clone(), torch.zeros(len(rgb), dtype=torch.long, device=rgb.device)
+        reached = torch.zeros(len(rgb), dtype=torch.bool, device=rgb.device)
         for step in tqdm(range(steps + 1), desc=progress or "counterfactual", leave=False, mininterval=5,
                          disable=progress is None):
             edited = (rgb + generator.decode(z) - base).clamp(0, 1)
@@ -108,18 +110,22 @@ def difference_map(lowered: np.ndarray, raised: np.ndarray, rgb: np.ndarray) -> 
 @METHODS.register("counterfactual")
 def counterfactual(images: torch.Tensor, variants: nn.Module, *, generator: nn.Module, variant_ids: Sequence[int],
                    change: float, lam: float, p: int, steps: int, lr: float, tolerance: float,
-                   desc: str | None = None) -> Attribution:
+                   desc: str | None = None, device: torch.device = CPU) -> Attribution:
     """Maps (N, M, H, W) for the M models in `variant_ids` (k, or MEAN for the variants'
     mean; a model that is not a VariantSet has only MEAN); `info` holds the edited images,
-    achieved changes, success flags and edit sizes, each (N, M, 2) over (lower, raise)."""
+    achieved changes, success flags and edit sizes, each (N, M, 2) over (lower, raise).
+    Model, generator and the optimisation run on `device`; the results come back as numpy."""
     rgb = unnormalise(images)
     n, m = len(rgb), len(variant_ids)
+    variants.to(device)
+    generator.to(device)
     # items ordered (image, model, direction)
-    which = torch.tensor(variant_ids).repeat_interleave(2).repeat(n)
-    direction = torch.tensor(DIRECTIONS).repeat(n * m)
-    items = rgb.repeat_interleave(2 * m, dim=0)
+    which = torch.tensor(variant_ids).repeat_interleave(2).repeat(n).to(device)
+    direction = torch.tensor(DIRECTIONS).repeat(n * m).to(device)
+    items = rgb.repeat_interleave(2 * m, dim=0).to(device)
     edits = counterfactual_edits(variants, generator, items, which, direction, change=change, lam=lam, p=p,
                                  steps=steps, lr=lr, tolerance=tolerance, progress=desc)
+    edits = Edits(**{k: t.cpu() for k, t in vars(edits).items()})
     edited = edits.edited.numpy().reshape(n, m, 2, *rgb.shape[1:])
     maps = difference_map(edited[:, :, 0], edited[:, :, 1], rgb.numpy()[:, None])
     shape = (n, m, 2)

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from rashomon.attribution.registry import METHODS, Attribution
+from rashomon.device import CPU, to_device
 from rashomon.variants.variant_set import VariantSet, apply_channel_mask
 
 
@@ -85,16 +86,17 @@ def single_signed(maps: np.ndarray) -> np.ndarray:
 @METHODS.register("gradcam")
 def gradcam(images: torch.Tensor | None, variants: VariantSet, *, stem_outputs: Sequence[torch.Tensor] | None = None,
             size: tuple[int, int] | None = None, relu: bool = False, target_layer: str = "conv",
-            batch_size: int = 64) -> Attribution:
-    """Grad-CAM for a scalar output; with `stem_outputs` (the feature cache) no stem pass runs."""
+            batch_size: int = 64, device: torch.device = CPU) -> Attribution:
+    """Grad-CAM for a scalar output, on `device`; with `stem_outputs` (the feature cache) no stem pass runs."""
+    variants.to(device)
     if stem_outputs is None:
         with torch.no_grad():
-            stem_outputs = variants.backbone.stem(images)
+            stem_outputs = variants.backbone.stem(images.to(device))
     if size is None:
         size = tuple(images.shape[-2:]) if images is not None else (variants.backbone.spec.input_size,) * 2
     n = stem_outputs[0].shape[0]
-    maps = [gradcam_from_stem(variants, [o[i:i + batch_size] for o in stem_outputs], size, relu, target_layer)
-            for i in range(0, n, batch_size)]
+    maps = [gradcam_from_stem(variants, to_device([o[i:i + batch_size] for o in stem_outputs], device), size, relu,
+                              target_layer).cpu() for i in range(0, n, batch_size)]
     return Attribution(torch.cat(maps).numpy())
 
 

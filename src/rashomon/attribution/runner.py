@@ -7,6 +7,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import torch
 
 from rashomon.attribution.registry import Attribution, attribute
 from rashomon.backbones import Backbone, create_backbone
@@ -53,6 +54,14 @@ def ensemble_from_masks(params: Params, pretrained: Path, heads: Path, ensemble:
     the keep-masks that SBS found on each variant's validation set (data/ensemble)."""
     return BaggedEnsemble([_masked_variants(name, params, pretrained, heads, ensemble / f"masks_{name}.npz")
                            for name in params.backbones.names])
+
+
+def method_options(params: Params, method: str, device: torch.device) -> tuple[int | None, dict[str, Any]]:
+    """(n_images, options) of an explain method; Grad-CAM runs on `device` (LIME, MPM: `explain.scoring`)."""
+    n_images, options = params.explain.options(method)
+    if method == "gradcam":
+        options["device"] = device
+    return n_images, options
 
 
 def stored_methods(params: Params) -> list[str]:

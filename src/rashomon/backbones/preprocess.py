@@ -22,13 +22,14 @@ def preprocess(spec: BackboneSpec) -> transforms.Compose:
 
 def normalise(rgb: torch.Tensor) -> torch.Tensor:
     """(N, 3, H, W) RGB in [0, 1] -> ImageNet-normalised model input."""
-    return (rgb - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    mean = torch.tensor(IMAGENET_MEAN, device=rgb.device).view(1, 3, 1, 1)
+    return (rgb - mean) / torch.tensor(IMAGENET_STD, device=rgb.device).view(1, 3, 1, 1)
 
 
 def unnormalise(images: torch.Tensor) -> torch.Tensor:
     """Normalised (N, 3, H, W) model input -> RGB (N, 3, H, W) in [0, 1]: the inverse of `normalise`."""
-    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    mean = torch.tensor(IMAGENET_MEAN, device=images.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, device=images.device).view(1, 3, 1, 1)
     return (images * std + mean).clamp(0, 1)
 
 

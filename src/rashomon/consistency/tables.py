@@ -13,6 +13,7 @@ import torch
 from scipy import stats
 
 from rashomon.consistency.metrics import agreement, disagreement, iou, iou_column, pearson_matrix, top_region
+from rashomon.device import CPU, to_device
 from rashomon.psychometrics.correlation import mean_pairwise_correlation, pearson
 from rashomon.variants.variant_set import VariantSet, apply_channel_mask
 
@@ -113,14 +114,16 @@ def relation(consistency: np.ndarray, other: np.ndarray) -> dict[str, float]:
 
 
 @torch.no_grad()
-def head_representations(variants: VariantSet, stem_outputs: Sequence[torch.Tensor]) -> list[np.ndarray]:
+def head_representations(variants: VariantSet, stem_outputs: Sequence[torch.Tensor],
+                         device: torch.device = CPU) -> list[np.ndarray]:
     """Per variant, its head's activations before the output layer (N, D): the embedding
-    the head builds from its own (masked) backbone features."""
-    target, *side = stem_outputs
+    the head builds from its own (masked) backbone features (computed on `device`)."""
+    variants.to(device)
+    target, *side = to_device(stem_outputs, device)
     reps = []
     for k, head in enumerate(variants.heads):
         embedding = variants.backbone.tail(apply_channel_mask(target, variants.masks[k]), *side)
-        reps.append(head[:-1](embedding).numpy())
+        reps.append(head[:-1](embedding).cpu().numpy())
     return reps
 
 

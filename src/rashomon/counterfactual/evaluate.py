@@ -10,6 +10,7 @@ import pandas as pd
 from rashomon.psychometrics.correlation import pearson
 
 DIRECTION_NAMES = ("lower", "raise")
+TWINS_SKIPPED = "no artifact-free twins: only the synthetic default can compare the raising edit with one"
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:

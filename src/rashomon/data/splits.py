@@ -47,6 +47,17 @@ def stratified_partition(bins: np.ndarray, fractions: Sequence[float], rng: np.r
     return part
 
 
+def check_stacking_folds(test_bins: np.ndarray, k: int, n_images: int) -> None:
+    """Refuse in one line the stacking folds the exp3 test set cannot stratify (sklearn's conditions)."""
+    counts = np.bincount(test_bins) if len(test_bins) else np.zeros(1, dtype=int)
+    if len(test_bins) >= k and counts.max() >= k:
+        return
+    raise InputError(f"split: the exp3 test set holds {len(test_bins)} of the {n_images} kept images, at most "
+                     f"{counts.max()} in any of the {int((counts > 0).sum())} rating bins (split.n_bins), too few for "
+                     f"split.stacking_folds = {k} stratified folds: keep more images, or lower split.n_bins or "
+                     "split.stacking_folds")
+
+
 def make_splits(manifest: pd.DataFrame, cfg: SplitConfig) -> pd.DataFrame:
     """All split schemes for `manifest` as one long table."""
     ids = manifest["image_id"].astype(str).to_numpy()
@@ -70,6 +81,7 @@ def make_splits(manifest: pd.DataFrame, cfg: SplitConfig) -> pd.DataFrame:
         rows.append(pd.DataFrame({"scheme": "exp3", "variant": v, "image_id": ids, "subset": subset}))
     k = cfg.stacking_folds
     test_idx = np.flatnonzero(is_test)
+    check_stacking_folds(bins[test_idx], k, len(ids))
     folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     for fold, (_, held) in enumerate(folds.split(test_idx, bins[test_idx])):
         subset = np.full(len(test_idx), "train", dtype=object)

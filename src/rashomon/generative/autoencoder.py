@@ -12,6 +12,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from rashomon.config import GeneratorConfig
+from rashomon.device import CPU
 from rashomon.errors import InputError
 from rashomon.fitting import FitResult, fit, quiet_lightning, seed_everything
 
@@ -94,13 +95,15 @@ class GeneratorModule(pl.LightningModule):
         return torch.optim.Adam(self.parameters(), lr=self.lr)
 
 
-def train_generator(train: torch.Tensor, val: torch.Tensor, cfg: GeneratorConfig) -> tuple[ConvAutoencoder, FitResult]:
-    """Fit the generator on `train` RGB images; the best validation-MSE epoch is kept."""
+def train_generator(train: torch.Tensor, val: torch.Tensor, cfg: GeneratorConfig,
+                    device: torch.device = CPU) -> tuple[ConvAutoencoder, FitResult]:
+    """Fit the generator on `train` RGB images on `device`; the best validation-MSE epoch is kept (CPU)."""
     quiet_lightning()
     seed_everything(cfg.seed)
     model = make_generator(cfg, train.shape[-1])
     module = GeneratorModule(model, cfg.lr, cfg.beta)
     gen = torch.Generator().manual_seed(cfg.seed)
     result = fit(module, DataLoader(TensorDataset(train), batch_size=cfg.batch_size, shuffle=True, generator=gen),
-                 DataLoader(TensorDataset(val), batch_size=256), max_epochs=cfg.epochs, progress=False)
+                 DataLoader(TensorDataset(val), batch_size=256), max_epochs=cfg.epochs, progress=False,
+                 device=device)
     return model.eval(), result

@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from rashomon.device import CPU
 from rashomon.groundtruth.faithfulness import curve_area, deletion_curves, region_mass, twin_agreement
 from rashomon.groundtruth.localisation import SCORES, localisation_scores
 from rashomon.groundtruth.references import reference_maps
@@ -69,9 +70,12 @@ def faithfulness(maps: np.ndarray, masks: np.ndarray, twin_effect: np.ndarray) -
 
 
 def deletion_table(variants: VariantSet, images: torch.Tensor, maps: np.ndarray, ids: Sequence[str], *,
-                   grid: int, steps: int, n_random: int, fill: float, seed: int) -> pd.DataFrame:
-    """Per image: deletion curve of the prototype map's order and the mean random curve."""
+                   grid: int, steps: int, n_random: int, fill: float, seed: int,
+                   device: torch.device = CPU) -> pd.DataFrame:
+    """Per image: deletion curve of the prototype map's order and the mean random curve
+    (the model scores on `device`)."""
     rng = np.random.default_rng(seed)
+    variants.to(device)
     rows = []
     for i, image_id in enumerate(ids):
         curve, random = deletion_curves(variants, images[i], maps[i].astype(np.float64).mean(0), grid=grid,

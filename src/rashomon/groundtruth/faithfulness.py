@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from scipy import stats
 
+from rashomon.device import module_device
 from rashomon.variants.variant_set import VariantSet
 
 
@@ -59,9 +60,11 @@ def deleted_images(image: torch.Tensor, orders: np.ndarray, grid: int, steps: in
 def deletion_curves(variants: VariantSet, image: torch.Tensor, attribution: np.ndarray, *, grid: int, steps: int,
                     n_random: int, fill: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Change in the variant-mean prediction as cells are deleted: in the map's order
-    (steps + 1,) and in `n_random` random orders (n_random, steps + 1). One batch."""
+    (steps + 1,) and in `n_random` random orders (n_random, steps + 1). One batch, scored
+    where the model is."""
     orders = np.stack([cell_order(attribution, grid)] + [rng.permutation(grid * grid) for _ in range(n_random)])
-    pred = variants(deleted_images(image, orders, grid, steps, fill)).mean(1).numpy()
+    batch = deleted_images(image, orders, grid, steps, fill).to(module_device(variants))
+    pred = variants(batch).mean(1).cpu().numpy()
     curves = pred.reshape(len(orders), steps + 1)
     curves = curves - curves[:, :1]
     return curves[0], curves[1:]

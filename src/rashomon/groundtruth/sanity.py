@@ -18,6 +18,7 @@ from skimage.metrics import structural_similarity
 from torch import nn
 
 from rashomon.attribution.registry import minmax
+from rashomon.device import CPU
 from rashomon.groundtruth.references import sobel_map
 from rashomon.heads.fitted import FittedHead
 from rashomon.variants.variant_set import VariantSet
@@ -83,7 +84,7 @@ def similarity(original: np.ndarray, other: np.ndarray) -> dict[str, float]:
 
 
 def shuffled_head(embeddings: dict[str, np.ndarray], targets: dict[str, np.ndarray], *, kind: str, cfg,
-                  seed: int) -> FittedHead:
+                  seed: int, device: torch.device = CPU) -> FittedHead:
     """A head fitted like variant 0 but to ratings permuted over the training images (the
     data randomisation test): its maps should not resemble the real head's."""
     from rashomon.heads.training import fit_head
@@ -91,7 +92,7 @@ def shuffled_head(embeddings: dict[str, np.ndarray], targets: dict[str, np.ndarr
     y = np.random.default_rng(seed).permutation(targets["train"])
     return fit_head(embeddings["train"], y, embeddings["val"], targets["val"], kind=kind, seed=cfg.seed, lr=cfg.lr,
                     batch_size=cfg.batch_size, max_epochs=cfg.max_epochs, patience=cfg.patience,
-                    dropout=cfg.dropout, name="shuffled-ratings head")
+                    dropout=cfg.dropout, name="shuffled-ratings head", device=device)
 
 
 def sobel_maps(images_rgb: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from rashomon.backbones.preprocess import ImageFiles
 from rashomon.backbones.registry import Backbone
+from rashomon.device import CPU, to_device
 from rashomon.errors import InputError
 from rashomon.io import atomic_path, read_json, write_json
 
@@ -26,19 +27,21 @@ from rashomon.io import atomic_path, read_json, write_json
 def extract_features(
     backbone: Backbone, image_ids: Sequence[str], paths: Sequence[str], out_dir: str | os.PathLike,
     manifest_hash: str, batch_size: int = 64, dtype: str = "float16", num_workers: int = 0,
+    device: torch.device = CPU,
 ) -> dict:
-    """Run the stem once per image; cache its outputs and the pooled embedding."""
+    """Run the stem once per image on `device`; cache its outputs and the pooled embedding."""
     np_dtype = np.dtype(dtype)
     loader = DataLoader(ImageFiles(paths, backbone.spec), batch_size=batch_size, num_workers=num_workers)
     n = len(paths)
     max_rel_err = 0.0
+    backbone.to(device)
     with atomic_path(out_dir, is_dir=True) as tmp:
         arrays: list[np.memmap] = []
         emb: np.memmap | None = None
         start = 0
         with torch.no_grad():
             for x in tqdm(loader, desc=f"features {backbone.spec.name}", unit="batch", mininterval=2):
-                outs = backbone.stem(x)
+                outs = backbone.stem(x.to(device))
                 e = backbone.tail(*outs)
                 if not arrays:
                     names = ["target.npy"] + [f"side{k}.npy" for k in range(1, len(outs))]
@@ -47,11 +50,12 @@ def extract_features(
                     emb = np.lib.format.open_memmap(tmp / "embedding.npy", mode="w+", dtype=np.float32,
                                                     shape=(n, e.shape[1]))
                 stop = start + len(x)
-                for arr, o in zip(arrays, outs):
-                    arr[start:stop] = o.numpy().astype(np_dtype)
-                emb[start:stop] = e.numpy()
+                stored = [o.cpu().numpy().astype(np_dtype) for o in outs]
+                for arr, o in zip(arrays, stored):
+                    arr[start:stop] = o
+                emb[start:stop] = e.cpu().numpy()
                 # the cache's own error: the embedding recomputed from the stored precision
-                e_cached = backbone.tail(*[torch.from_numpy(o.numpy().astype(np_dtype)).float() for o in outs])
+                e_cached = backbone.tail(*to_device([torch.from_numpy(o).float() for o in stored], device))
                 denom = float(e.abs().max()) or 1.0
                 max_rel_err = max(max_rel_err, float((e_cached - e).abs().max()) / denom)
                 start = stop

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from rashomon.device import module_device
 from rashomon.heads.head import make_head
 from rashomon.errors import InputError
 from rashomon.io import read_json, save_torch, write_json
@@ -39,9 +40,11 @@ class FittedHead:
         return to_rating_units(self.head(embedding).squeeze(-1), self.target_mean, self.target_sd)
 
     def predict(self, x: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Predictions (rating units) as numpy, computed where the head is."""
         self.head.eval()
         with torch.no_grad():
-            return self.scores(torch.as_tensor(x, dtype=torch.float32)).numpy()
+            x = torch.as_tensor(x, dtype=torch.float32).to(module_device(self.head))
+            return self.scores(x).cpu().numpy()
 
     def metadata(self) -> dict[str, Any]:
         """Everything but the weights, as JSON-ready values."""

@@ -20,6 +20,7 @@ from rashomon.backbones import create_backbone
 from rashomon.backbones.preprocess import normalise
 from rashomon.config import PretrainConfig
 from rashomon.backbones.small import N_PRETRAIN_OUTPUTS
+from rashomon.device import CPU
 from rashomon.data.synthetic import COLOURS, MATERIALS, OBJECT_CLASSES, degrade_global, render_scene
 from rashomon.fitting import fit, seed_everything
 
@@ -51,14 +52,14 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """Barlow Twins views: random flip, shifted crop (pad 6) and brightness/contrast jitter.
     Measured on the default: the paper's stronger views (resized crops to 35%, colour
     jitter, grayscale, blur) gave the heads a test PLCC of 0.16-0.18, these 0.26."""
-    n, _, h, w = x.shape
-    flip = torch.rand(n, generator=gen) < 0.5
+    n, _, h, w = x.shape   # draws from the CPU generator `gen` (the same on any device), then moved to x's
+    flip = (torch.rand(n, generator=gen) < 0.5).to(x.device)
     x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
     padded = nn.functional.pad(x, (6, 6, 6, 6), mode="reflect")
     dx, dy = torch.randint(0, 13, (2, n), generator=gen)
     x = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
-    contrast = 1 + 0.4 * (torch.rand(n, 1, 1, 1, generator=gen) - 0.5)
-    bright = 0.4 * (torch.rand(n, 1, 1, 1, generator=gen) - 0.5)
+    contrast = (1 + 0.4 * (torch.rand(n, 1, 1, 1, generator=gen) - 0.5)).to(x.device)
+    bright = (0.4 * (torch.rand(n, 1, 1, 1, generator=gen) - 0.5)).to(x.device)
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
     return (x - mean) * contrast + mean + bright
 
@@ -129,29 +130,31 @@ class Pretrainer(pl.LightningModule):
 
 
 def pretrain_backbone(name: str, train: tuple[torch.Tensor, torch.Tensor], val: tuple[torch.Tensor, torch.Tensor],
-                      cfg: PretrainConfig, logger: Any = False) -> dict[str, Any]:
-    """Train backbone `name`; returns its best-validation state dict and training summary."""
+                      cfg: PretrainConfig, logger: Any = False, device: torch.device = CPU) -> dict[str, Any]:
+    """Train backbone `name` on `device`; returns its best-validation state dict (CPU) and training summary."""
     seed_everything(cfg.seed)
     module = Pretrainer(name, cfg, cfg.seed)
     loader_gen = torch.Generator().manual_seed(cfg.seed)
     result = fit(module, DataLoader(TensorDataset(*train), batch_size=module.batch_size, shuffle=True,
                                     generator=loader_gen, drop_last=True),
                  DataLoader(TensorDataset(*val), batch_size=256), max_epochs=module.epochs, logger=logger,
-                 progress=True)
+                 progress=True, device=device)
     state = {k: v.contiguous() for k, v in module.model.state_dict().items()}   # back from channels_last
     return {"state_dict": state, "mode": module.mode, "best_epoch": result.best_epoch,
             "best_val_loss": result.best_value, "history": result.history}
 
 
-def class_probe_accuracy(name: str, state: dict, x: torch.Tensor, y: torch.Tensor, n_train: int) -> float:
+def class_probe_accuracy(name: str, state: dict, x: torch.Tensor, y: torch.Tensor, n_train: int,
+                         device: torch.device = CPU) -> float:
     """Linear-probe (logistic regression) accuracy on held-out images: a check that the
     frozen features learnt something, comparable across supervised and self-supervised."""
     from sklearn.linear_model import LogisticRegression
 
     backbone = create_backbone(name)
     backbone.model.load_state_dict(state)
+    backbone.to(device)
     with torch.no_grad():
-        emb = torch.cat([backbone(x[i:i + 256]) for i in range(0, len(x), 256)]).numpy()
+        emb = torch.cat([backbone(x[i:i + 256].to(device)).cpu() for i in range(0, len(x), 256)]).numpy()
     y = y[:, 0].numpy()  # the object class
     clf = LogisticRegression(max_iter=2000).fit(emb[:n_train], y[:n_train])
     return float(clf.score(emb[n_train:], y[n_train:]))

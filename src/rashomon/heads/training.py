@@ -18,6 +18,7 @@ from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorData
 
 from rashomon.config import TrainConfig
 from rashomon.data.splits import subset_ids
+from rashomon.device import CPU
 from rashomon.errors import InputError
 from rashomon.fitting import fit, seed_everything
 from rashomon.heads.fitted import FittedHead, save_head
@@ -35,7 +36,7 @@ class HeadRegressor(pl.LightningModule):
         return self.head(x).squeeze(-1)
 
     def on_train_epoch_start(self) -> None:
-        self._loss_sum, self._count = torch.zeros(()), 0
+        self._loss_sum, self._count = torch.zeros((), device=self.device), 0
 
     def training_step(self, batch, _):
         x, y = batch
@@ -60,9 +61,10 @@ class HeadRegressor(pl.LightningModule):
 def fit_head(
     x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, *,
     kind: str, seed: int, lr: float, batch_size: int, max_epochs: int, patience: int, dropout: float,
-    name: str = "head", logger: Any = False,
+    name: str = "head", logger: Any = False, device: torch.device = CPU,
 ) -> FittedHead:
-    """Train one head (Adam, MSE, early stopping on validation loss, best weights kept)."""
+    """Train one head on `device` (Adam, MSE, early stopping on validation loss, best weights
+    kept; returned on the CPU)."""
     seed_everything(seed)
     mean, sd = float(np.mean(y_train)), float(np.std(y_train) or 1.0)
     xt = torch.as_tensor(x_train, dtype=torch.float32)
@@ -77,13 +79,13 @@ def fit_head(
     batches = BatchSampler(RandomSampler(xt, generator=gen), batch_size, drop_last=False)
     result = fit(module, DataLoader(TensorDataset(xt, yt), sampler=batches, batch_size=None, generator=gen),
                  DataLoader(TensorDataset(xv, yv), batch_size=1024), max_epochs=max_epochs, patience=patience,
-                 logger=logger)
+                 logger=logger, device=device)
     return FittedHead(module.head.eval(), kind, dropout, mean, sd, result.epochs_run, result.best_value)
 
 
 def train_variants(
     embeddings: np.ndarray, ids: list[str], targets: dict[str, float], splits: pd.DataFrame, *, arch: str,
-    kind: str, cfg: TrainConfig, out_dir: Path, log_dir: Path | None = None,
+    kind: str, cfg: TrainConfig, out_dir: Path, log_dir: Path | None = None, device: torch.device = CPU,
 ) -> pd.DataFrame:
     """Train one head per split variant of `cfg.scheme`; save each; return predictions for
     every image (with its subset) as a long DataFrame."""
@@ -106,7 +108,7 @@ def train_variants(
         fitted = fit_head(
             embeddings[take["train"]], y["train"], embeddings[take["val"]], y["val"], kind=kind, seed=seed,
             lr=cfg.lr, batch_size=cfg.batch_size, max_epochs=cfg.max_epochs, patience=cfg.patience,
-            dropout=cfg.dropout, name=f"{arch} variant {v}", logger=logger)
+            dropout=cfg.dropout, name=f"{arch} variant {v}", logger=logger, device=device)
         save_head(fitted, out_dir / arch / f"v{v}.pt",
                   {"architecture": arch, "variant": v, "scheme": cfg.scheme, "seed": seed})
         subset = pd.Series("unused", index=ids)

@@ -16,7 +16,8 @@ table{border-collapse:collapse;margin:.6em 0;font-size:.88em}td,th{border:1px so
 text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 .meaning{color:#555;font-style:italic;margin:.2em 0 .6em}.banner{background:#b00020;color:#fff;padding:.6em 1em;
 font-weight:bold;border-radius:4px}img{max-width:100%;border:1px solid #eee;margin:.4em 0}
-.missing{color:#b00020}
+.missing{color:#b00020}.source{background:#e8eef7;padding:.6em 1em;border-radius:4px}
+.data{font-size:.85em;font-weight:bold;color:#555;margin:.1em 0}.data.synthetic{color:#b00020}
 """
 
 
@@ -63,7 +64,16 @@ def section(title: str, meaning: str, *content: str) -> str:
     return f"<h2>{html.escape(title)}</h2><p class=\"meaning\">{html.escape(meaning)}</p>" + "".join(content)
 
 
-def page(title: str, banner: str | None, sections: Sequence[str]) -> str:
+def labelled(section_html: str, label: str, synthetic: bool) -> str:
+    """A section with a line naming its data right under its title."""
+    title_end = section_html.index("</h2>") + len("</h2>")
+    tag = f'<p class="data{" synthetic" if synthetic else ""}">Data: {html.escape(label)}</p>'
+    return section_html[:title_end] + tag + section_html[title_end:]
+
+
+def page(title: str, banner: str | None, sections: Sequence[str], source: str | None = None) -> str:
+    """The whole page: title, the SYNTHETIC banner (if any), the data-source line, the sections."""
     top = f'<div class="banner">{html.escape(banner)}</div>' if banner else ""
+    top += f'<p class="source">{html.escape(source)}</p>' if source else ""
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{top}{''.join(sections)}</body></html>")

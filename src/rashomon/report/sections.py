@@ -11,22 +11,30 @@ Metrics = Mapping[str, Any]
 
 
 def reliability(m: Metrics, plots: Path) -> str:
-    rows = [{"dimension": d, "split-half r": v["split_half_r"], "Spearman-Brown": v["spearman_brown"],
-             "noise ceiling": v["noise_ceiling"], "raters": v["n_raters"]} for d, v in m["split_half"].items()]
+    summary = f"quality-authenticity r = {fmt(m['quality_authenticity_pearson'])} over {m['n_images']} images."
+    if "split_half" in m:
+        rows = [{"dimension": d, "split-half r": v["split_half_r"], "Spearman-Brown": v["spearman_brown"],
+                 "noise ceiling": v["noise_ceiling"], "raters": v["n_raters"]} for d, v in m["split_half"].items()]
+        body = [table(rows), f"<p>{fmt(m['recipe'])}; {summary}</p>"]
+    else:   # no per-rater table (the public AIGCIQA2023 release): the ceiling, if any, is the user's
+        ceilings = ", ".join(f"{fmt(d)} {fmt(v)}" for d, v in (m.get("noise_ceiling") or {}).items()) or "none"
+        body = [f"<p>Skipped: {fmt(m.get('skipped', 'split-half reliability (no per-rater table)'))}. Noise "
+                f"ceiling: {ceilings}, {fmt(m.get('noise_ceiling_source', 'none'))}; {summary}</p>"]
     return section("Ratings: reliability and noise ceiling",
                    "How well one half of the raters predicts the other; the ceiling bounds any model's PLCC.",
-                   table(rows), f"<p>{m['recipe']}; quality-authenticity r = {fmt(m['quality_authenticity_pearson'])}"
-                   f" over {m['n_images']} images.</p>", image(plots / "reliability/distributions.png", "ratings"))
+                   *body, image(plots / "reliability/distributions.png", "ratings"))
 
 
 def prediction(m: Metrics, plots: Path) -> str:
     rows = [{"architecture": a, "PLCC (mean)": v["plcc_mean"], "PLCC SD": v["plcc_sd"],
              "model reliability": v["model_reliability"]} for a, v in m["architectures"].items()]
+    best = f"<p>Best: {fmt(m['best_architecture'])}, PLCC {fmt(m['best_plcc'])}"
+    best += (f" = {fmt(m['best_plcc_over_noise_ceiling'])} of the ceiling ({fmt(m['noise_ceiling'])}).</p>"
+             if m.get("noise_ceiling") is not None else
+             "; no noise ceiling (no per-rater table and reliability.noise_ceiling: null).</p>")
     return section("Prediction per architecture against the ceiling",
                    "Test PLCC of each architecture's heads (mean and population SD over variants); dashed line in "
-                   "the figure: the noise ceiling.", table(rows),
-                   f"<p>Best: {m['best_architecture']}, PLCC {fmt(m['best_plcc'])} = "
-                   f"{fmt(m['best_plcc_over_noise_ceiling'])} of the ceiling ({fmt(m['noise_ceiling'])}).</p>",
+                   "the figure: the noise ceiling.", table(rows), best,
                    image(plots / "train/plcc_by_architecture.png", "PLCC"))
 
 
@@ -76,14 +84,16 @@ def ensemble(m: Metrics) -> str:
                    f"{fmt(a['lime_vs_mpm_pearson_mean'])}.</p>")
 
 
-def groundtruth(m: Metrics, reliance: Metrics, plots: Path) -> str:
+def groundtruth(m: Metrics, reliance: Metrics | None, plots: Path) -> str:
     if "skipped" in m:
-        return section("Ground truth", m["skipped"])
+        return section("Ground truth", f"Skipped: {m['skipped']}.")
+    reliance = reliance or {"skipped": "metrics/reliance.json is absent (the reliance stage has not run)"}
     rel = [{"architecture": a, "partial r (artifact | degradation)": v["partial_r_artifact_given_degradation"],
             "p": v["partial_p"], "artifact effect": v["artifact_effect_mean"],
             "degradation effect": v["degradation_effect_mean"],
             "relies on artifact": verdict(v["relies_on_artifact"], "too few images for the tests")}
-           for a, v in reliance["architectures"].items()]
+           for a, v in reliance.get("architectures", {}).items()]
+    reliance_table = table(rel) if "skipped" not in reliance else f"<p>Skipped: {fmt(reliance['skipped'])}.</p>"
     rows = [{"method": meth, "architecture": a, "images": v["n_images"], "AUROC": v["auroc"],
              "AUROC |map|": v["auroc_abs"],
              "mass": v["mass"], "pointing": v["pointing"], "rank": v["rank"],
@@ -98,31 +108,39 @@ def groundtruth(m: Metrics, reliance: Metrics, plots: Path) -> str:
     return section("Ground truth: do explanations find the cue?",
                    "Reliance: what each model uses, measured by removing the artifact (twins). Localisation: does "
                    "-map rank the artifact's pixels first (AUROC 0.5 = chance)? A method is right only if it beats "
-                   "the trivial reference maps.", "<h3>What the models rely on</h3>", table(rel),
+                   "the trivial reference maps.", "<h3>What the models rely on</h3>", reliance_table,
                    "<h3>Localisation and faithfulness</h3>", table(rows), "<h3>Reference maps</h3>", table(refs),
                    "<h3>Does the best architecture beat the references?</h3>", table(verdicts),
                    image(plots / "groundtruth/auroc.png", "AUROC"), image(plots / "groundtruth/deletion.png", "deletion"))
 
 
-def counterfactual(m: Metrics, generator: Metrics, plots: Path) -> str:
+def counterfactual(m: Metrics, generator: Metrics | None, plots: Path) -> str:
+    twins = any("raise_edit_vs_twin_cosine" in e for e in m["architectures"].values())
     rows = []
     for a, e in m["architectures"].items():
         mm = e["mean_model"]
-        rows.append({"model": a if a == "ensemble" else f"{a} (variants' mean)",
-                     "raise reached": mm["raise"]["success_rate"], "lower reached": mm["lower"]["success_rate"],
-                     "raise change": mm["raise"]["achieved_change_mean"],
-                     "lower change": mm["lower"]["achieved_change_mean"],
-                     "edit size": (mm["raise"]["edit_size_mean"] + mm["lower"]["edit_size_mean"]) / 2,
-                     "raise edit vs twin (cos)": e.get("raise_edit_vs_twin_cosine", {}).get("mean_model"),
-                     **{f"r vs {k}": v for k, v in e.get("agreement_with", {}).items()}})
-    q = generator["held_out"]
+        row = {"model": a if a == "ensemble" else f"{a} (variants' mean)",
+               "raise reached": mm["raise"]["success_rate"], "lower reached": mm["lower"]["success_rate"],
+               "raise change": mm["raise"]["achieved_change_mean"],
+               "lower change": mm["lower"]["achieved_change_mean"],
+               "edit size": (mm["raise"]["edit_size_mean"] + mm["lower"]["edit_size_mean"]) / 2}
+        if twins:
+            row["raise edit vs twin (cos)"] = e.get("raise_edit_vs_twin_cosine", {}).get("mean_model")
+        rows.append({**row, **{f"r vs {k}": v for k, v in e.get("agreement_with", {}).items()}})
+    if generator is not None:
+        q = generator["held_out"]
+        by = (f"a generator ({generator['family']}, held-out PSNR {fmt(q['psnr_db_mean'])} dB, "
+              f"SSIM {fmt(q['ssim_mean'])})")
+    else:
+        by = "a generator (metrics/generator.json absent: its quality is not shown)"
+    twin_note = ("A raising edit that removes the artifact has cosine 1 with the artifact-free twin." if twins else
+                 "Twin comparison skipped: " + (m.get("skipped") or {}).get(
+                     "raise_edit_vs_twin_cosine", "no artifact-free twins (synthetic default only)") + ".")
     figures = sorted((plots / "counterfactual").glob("image_*.png"))[:2]
     return section("Counterfactuals: what change would alter the judgment?",
-                   f"Latent edits of a generator ({generator['family']}, held-out PSNR {fmt(q['psnr_db_mean'])} dB, "
-                   f"SSIM {fmt(q['ssim_mean'])}) that raise or lower predicted authenticity by "
+                   f"Latent edits of {by} that raise or lower predicted authenticity by "
                    f"{fmt(m['target_change'])} rating units, on {m['n_images']} images. Failed edits are counted, "
-                   f"not hidden: {m['overall']['n_failed']} of {m['overall']['n_edits']}. A raising edit that "
-                   "removes the artifact has cosine 1 with the artifact-free twin.", table(rows),
+                   f"not hidden: {m['overall']['n_failed']} of {m['overall']['n_edits']}. {twin_note}", table(rows),
                    *[image(f, f.stem) for f in figures])
 
 

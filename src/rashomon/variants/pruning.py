@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from rashomon.backbones import Backbone
 from rashomon.data.splits import subset_ids
+from rashomon.device import CPU, to_device
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.fitted import FittedHead, load_head, to_rating_units
 from rashomon.heads.metrics import prediction_metrics
@@ -39,7 +40,7 @@ def candidate_rmse(backbone: Backbone, head: FittedHead, outs: Sequence[torch.Te
     for start in range(0, len(candidates), chunk):
         cand = candidates[start:start + chunk]
         masks = mask.repeat(len(cand), 1)
-        masks[torch.arange(len(cand)), cand] = 0
+        masks[torch.arange(len(cand), device=cand.device), cand] = 0
         t = apply_channel_mask(target, masks).flatten(0, 1)
         s = [x.unsqueeze(0).expand(len(cand), *x.shape).flatten(0, 1) for x in side]
         z = head.scores(backbone.tail(t, *s))
@@ -75,7 +76,7 @@ class _LowRankTail:
         delta = (self.f_zero[:, tc, :] - self.f_cur[:, tc, :]).permute(1, 0, 2)  # (n_c, N, k)
         if self.weight is None:
             out = self.l_cur.unsqueeze(0).repeat(len(tc), 1, 1)
-            out[torch.arange(len(tc)), :, tc] += delta[..., 0]
+            out[torch.arange(len(tc), device=tc.device), :, tc] += delta[..., 0]
             return out
         return self.l_cur.unsqueeze(0) + torch.einsum("cnk,dck->cnd", delta, self.weight[:, tc, :])
 
@@ -118,11 +119,14 @@ class _FirstLayerShortcut:
 @torch.no_grad()
 def sbs_prune(backbone: Backbone, head: FittedHead, outs: Sequence[torch.Tensor], y: np.ndarray,
               max_iterations: int | None = None, max_elements: int = 2**25, tol: float = 0.0,
-              desc: str = "SBS") -> tuple[np.ndarray, list[float]]:
-    """Greedy channel removal; returns the keep-mask (C,) and the RMSE after each step."""
-    y_t = torch.as_tensor(np.asarray(y, dtype=np.float32))
+              desc: str = "SBS", device: torch.device = CPU) -> tuple[np.ndarray, list[float]]:
+    """Greedy channel removal on `device`; returns the keep-mask (C,) and the RMSE after each step."""
+    backbone.tail.to(device)   # only the tail runs: the stem's outputs are cached
+    head.head.to(device)
+    outs = to_device(outs, device)
+    y_t = torch.as_tensor(np.asarray(y, dtype=np.float32)).to(device)
     channels = outs[0].shape[1]
-    mask = torch.ones(channels)
+    mask = torch.ones(channels, device=device)
     head.head.eval()
 
     def predict(mixed: torch.Tensor) -> torch.Tensor:
@@ -148,12 +152,12 @@ def sbs_prune(backbone: Backbone, head: FittedHead, outs: Sequence[torch.Tensor]
         if best_rmse >= current - tol:
             break
         mask[best_c] = 0
-        state.commit(best_c, state.mixed(torch.tensor([best_c]))[0])
+        state.commit(best_c, state.mixed(torch.tensor([best_c], device=device))[0])
         if first is not None:
             first.refresh()
         current = best_rmse
         history.append(current)
-    return mask.numpy().astype(bool), history
+    return mask.cpu().numpy().astype(bool), history
 
 
 @dataclass
@@ -166,25 +170,29 @@ class PrunedVariant:
 
 def prune_variants(backbone: Backbone, cache: FeatureCache, heads_dir: Path, splits: pd.DataFrame, *, scheme: str,
                    subset: str, target: pd.Series, n_variants: int, max_iterations: int | None,
-                   desc: str) -> list[PrunedVariant]:
+                   desc: str, device: torch.device = CPU) -> list[PrunedVariant]:
     """SBS for every variant's head on that variant's `subset` images (test: the Exp2
-    explanation set; val: the study's ensemble protocol), from the feature cache."""
+    explanation set; val: the study's ensemble protocol), from the feature cache, on `device`."""
     out = []
     for v in range(n_variants):
         head = load_head(heads_dir / backbone.spec.name / f"v{v}.pt")
         ids = subset_ids(splits, scheme, v, subset)
         mask, history = sbs_prune(backbone, head, cache.stem_outputs(ids), target.loc[ids].to_numpy(),
-                                  max_iterations=max_iterations, desc=f"{desc} {backbone.spec.name} v{v}")
+                                  max_iterations=max_iterations, desc=f"{desc} {backbone.spec.name} v{v}",
+                                  device=device)
         out.append(PrunedVariant(head, mask, history, ids))
     return out
 
 
 @torch.no_grad()
 def pruning_effect(backbone: Backbone, head: FittedHead, outs: Sequence[torch.Tensor], y: np.ndarray,
-                   mask: np.ndarray) -> dict[str, float]:
-    """RMSE/PLCC/SRCC of one head before and after applying its keep-mask."""
-    target, *side = outs
+                   mask: np.ndarray, device: torch.device = CPU) -> dict[str, float]:
+    """RMSE/PLCC/SRCC of one head before and after applying its keep-mask (the tail and head on `device`)."""
+    backbone.tail.to(device)   # only the tail runs: the stem's outputs are cached
+    head.head.to(device)
+    target, *side = to_device(outs, device)
+    keep = torch.as_tensor(mask, dtype=torch.float32).to(device)
     base = head.predict(backbone.tail(target, *side))
-    pruned = head.predict(backbone.tail(apply_channel_mask(target, torch.as_tensor(mask, dtype=torch.float32)), *side))
+    pruned = head.predict(backbone.tail(apply_channel_mask(target, keep), *side))
     return {**{f"baseline_{k}": v for k, v in prediction_metrics(base, y).items()},
             **{f"pruned_{k}": v for k, v in prediction_metrics(pruned, y).items()}}

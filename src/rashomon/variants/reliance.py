@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 from scipy import stats
 
+from rashomon.device import CPU
 from rashomon.psychometrics.correlation import partial_corr, pearson
 from rashomon.variants.variant_set import VariantSet
 
@@ -24,9 +25,12 @@ ALPHA = 0.01
 
 
 @torch.no_grad()
-def predict_images(variants: VariantSet, images: torch.Tensor, batch_size: int = 64) -> np.ndarray:
-    """Every variant's prediction (N, K) for preprocessed images."""
-    return torch.cat([variants(images[i:i + batch_size]) for i in range(0, len(images), batch_size)]).numpy()
+def predict_images(variants: VariantSet, images: torch.Tensor, batch_size: int = 64,
+                   device: torch.device = CPU) -> np.ndarray:
+    """Every variant's prediction (N, K) for preprocessed images, computed on `device`."""
+    variants.to(device)
+    return torch.cat([variants(images[i:i + batch_size].to(device)).cpu()
+                      for i in range(0, len(images), batch_size)]).numpy()
 
 
 def partial_corr_p(r: float, n: int, n_controls: int = 1) -> float:

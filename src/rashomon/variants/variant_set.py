@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from rashomon.backbones import Backbone
+from rashomon.device import CPU, module_device, to_device
 from rashomon.heads.fitted import FittedHead, load_head, to_rating_units
 
 
@@ -41,7 +42,7 @@ class VariantSet(nn.Module):
         if masks is None:
             with torch.no_grad():
                 size = backbone.spec.input_size
-                channels = backbone.stem(torch.zeros(1, 3, size, size))[0].shape[1]
+                channels = backbone.stem(torch.zeros(1, 3, size, size, device=module_device(backbone)))[0].shape[1]
             masks = torch.ones(len(heads), channels)
         self.register_buffer("masks", torch.as_tensor(masks, dtype=torch.float32))
         self.eval()
@@ -75,6 +76,13 @@ class VariantSet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.scores_from_stem(self.backbone.stem(x))
+
+
+@torch.no_grad()
+def stem_scores(variants: VariantSet, outs: Sequence[torch.Tensor], device: torch.device = CPU) -> np.ndarray:
+    """All variants' predictions (N, K) from (cached) stem outputs, computed on `device`."""
+    variants.to(device)
+    return variants.scores_from_stem(to_device(outs, device)).cpu().numpy()
 
 
 def load_variants(backbone: Backbone, heads_dir: Path, n_variants: int | None = None,
