@@ -98,8 +98,9 @@ def test_an_unwritable_output_folder_is_named(tmp_path, monkeypatch):
 def test_a_stage_runs_with_pinned_kernels_in_portable_mode(tmp_path):
     proc = run_stage(tmp_path, "    import os, torch\n"
                                "    print(torch.backends.cpu.get_cpu_capability(), torch.get_num_threads(), "
-                               "os.environ.get('OPENBLAS_CORETYPE'))")
+                               "os.environ.get('OPENBLAS_CORETYPE'), torch.are_deterministic_algorithms_enabled(), "
+                               "torch.is_deterministic_algorithms_warn_only_enabled())")
     from rashomon.determinism import has_avx2
     assert proc.returncode == 0, proc.stderr
     if has_avx2():
-        assert proc.stdout.split() == ["AVX2", "2", "Haswell"]
+        assert proc.stdout.split() == ["AVX2", "2", "Haswell", "True", "True"]

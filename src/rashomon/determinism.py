@@ -98,4 +98,6 @@ def apply_in_torch(mode: str) -> None:
     if capability != "AVX2":
         raise RuntimeError(f"determinism: portable, but ATen runs {capability} kernels, not AVX2")
     torch.set_num_threads(PORTABLE_THREADS)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    # torch.use_deterministic_algorithms(True, warn_only=True) without its 1.2 s import of
+    # torch._inductor (it sets inductor's flag too; nothing here is compiled)
+    torch._C._set_deterministic_algorithms(True, warn_only=True)
