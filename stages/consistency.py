@@ -11,6 +11,8 @@ import pandas as pd
 from rashomon.attribution import attribute
 from rashomon.attribution.runner import (ensemble_maps_file, explained_variants, explanation_ids, load_maps,
                                         method_options, stored_methods)
+from rashomon.backbones import input_grids
+from rashomon.backbones.geometry import canvas_of, common_of, resample_maps
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
 from rashomon.consistency.tables import (across_table, head_representations, matrix_metrics, method_summary,
@@ -37,6 +39,8 @@ def run(params, args):
     pool = splits[(splits.scheme == params.train.scheme) & (splits.subset != "test")]["image_id"].unique()
     train_ids = sorted(set(pool) - set(test_ids), key=lambda s: (len(s), s))[: cfg.train_images]
     within_frames, across_frames, matrix_frames, relation_rows = [], [], [], []
+    grids = input_grids(names)
+    common, canvas = common_of(grids.values()), canvas_of(grids.values())   # maps meet on the common grid
     report: dict = {"percents": list(cfg.percents), "methods": {}, "behaviour": {}}
 
     per_variant = {name: g.pivot(index="image_id", columns="variant", values="prediction")
@@ -59,7 +63,7 @@ def run(params, args):
             within = within_table(maps, ids, cfg.percents)
             within_frames.append(within.assign(method=method, architecture=name, set="test"))
             within_by_arch[name], n_variants[name] = within, maps.shape[1]
-            prototypes[name] = maps.astype(np.float32).mean(1)
+            prototypes[name] = resample_maps(maps.astype(np.float32).mean(1), grids[name], common)
             add_relations(method, name, "test", within, ids)
         across = across_table(prototypes, ids, cfg.percents, cfg.topk_fraction).assign(method=method)
         across_frames.append(across)
@@ -68,11 +72,11 @@ def run(params, args):
         if ensemble_file.is_file():  # the bagged ensemble's map against each architecture's prototype
             stored = load_maps(ensemble_file)
             ens_row = {str(i): k for k, i in enumerate(stored["image_ids"])}
-            common = [i for i in ids if i in ens_row]
-            rows = [ids.index(i) for i in common]
-            ens = stored["maps"][[ens_row[i] for i in common], 0].astype(np.float32)
+            shared = [i for i in ids if i in ens_row]
+            rows = [ids.index(i) for i in shared]
+            ens = resample_maps(stored["maps"][[ens_row[i] for i in shared], 0].astype(np.float32), canvas, common)
             vs = across_table({"ensemble": ens, **{a: p[rows] for a, p in prototypes.items()}},
-                              common, cfg.percents, cfg.topk_fraction)
+                              shared, cfg.percents, cfg.topk_fraction)
             vs = vs[vs.a == "ensemble"].assign(method=method)
             across_frames.append(vs)
             entry["ensemble_vs_architectures_pearson"] = {b: float(g["pearson"].mean()) for b, g in vs.groupby("b")}

@@ -12,8 +12,9 @@ from rashomon.attribution import attribute
 from rashomon.attribution.counterfactual import MEAN
 from rashomon.attribution.runner import (ensemble_from_masks, explained_variants, explanation_ids, load_maps,
                                         save_maps, within_consistency)
-from rashomon.backbones import get_spec
-from rashomon.backbones.preprocess import load_images, unnormalise
+from rashomon.backbones import input_grids
+from rashomon.backbones.geometry import canvas_of, resample_maps
+from rashomon.backbones.preprocess import load_images, rgb_on_grid, unnormalise
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
 from rashomon.counterfactual.evaluate import TWINS_SKIPPED, edit_table, map_agreement, summary, twin_cosine
@@ -44,32 +45,35 @@ def run(params, args):
                     "edit_size": "mean |I' - I| over pixels and RGB channels in [0, 1]",
                     "map_sign": "|lowering edit| - |raising edit| per pixel (negative: must change to raise)",
                     "architectures": {}}
-    tables, figure_edits, figure_rgb = [], {}, None
+    tables, figure_edits = [], {}
     device = resolve_device(params.compute)
-    generator = load_generator(Path(args.generator), cfg.generator.plugin, get_spec(names[0]).input_size)
-    twin_files = ([load_rgb(twin_path(args.dataset, "no_artifact", i)) for i in ids] if truth is not None
-                  else None)   # the artifact-free twins (synthetic data only)
-    if twin_files is None:
+    grids = input_grids(names)
+    canvas = canvas_of(grids.values())   # edits happen here; each model crops/resizes to its own input
+    generator = load_generator(Path(args.generator), cfg.generator.plugin, canvas.input_size)
+    images = load_images(manifest.loc[ids, "path"].tolist(), canvas)
+    rgb = unnormalise(images).numpy()
+    twins = (np.stack([rgb_on_grid(canvas)(load_rgb(twin_path(args.dataset, "no_artifact", i))).numpy() for i in ids])
+             if truth is not None else None)   # the artifact-free twins (synthetic data only)
+    if twins is None:
         report["skipped"] = {"raise_edit_vs_twin_cosine": TWINS_SKIPPED}
         log.info("skipped the twin comparison: %s", TWINS_SKIPPED)
     with atomic_path(args.out, is_dir=True) as tmp:
         for name in [*names, *(["ensemble"] if cfg.ensemble else [])]:
             if name == "ensemble":
                 model = ensemble_from_masks(params, Path(args.pretrained), Path(args.heads), Path(args.ensemble))
-                spec, variant_ids, labels = model.members[0].backbone.spec, [MEAN], ["ensemble"]
+                variant_ids, labels = [MEAN], ["ensemble"]
             else:
-                model = explained_variants(name, params, Path(args.pretrained), Path(args.heads), Path(args.pruning))
-                spec = model.backbone.spec
+                model = explained_variants(name, params, Path(args.pretrained), Path(args.heads),
+                                           Path(args.pruning)).on_canvas(canvas)
                 variant_ids = [*range(min(cfg.n_variants, len(model))), MEAN]
                 labels = [f"v{k}" for k in variant_ids[:-1]] + ["mean"]
-            images = load_images(manifest.loc[ids, "path"].tolist(), spec)
-            rgb = unnormalise(images).numpy()   # this model's input size
-            figure_rgb = rgb if figure_rgb is None else figure_rgb
             result = attribute("counterfactual", images, model, generator=generator, variant_ids=variant_ids,
                                desc=f"counterfactual {name}", device=device, **options)
             info = result.info
-            per_variant = result.maps[:, :-1] if name != "ensemble" else result.maps
-            extras = {**info, "mean_model_maps": result.maps[:, -1]}
+            # an architecture's maps on its own input grid (as its other methods' maps); the ensemble's on the canvas
+            maps = result.maps if name == "ensemble" else resample_maps(result.maps, canvas, grids[name])
+            per_variant = maps[:, :-1] if name != "ensemble" else maps
+            extras = {**info, "mean_model_maps": maps[:, -1]}
             table = edit_table(ids, labels, info, name, cfg.change)
             entry = {"variants": summary(table[table.model.str.startswith("v")]) if name != "ensemble" else None,
                      "mean_model": summary(table[table.model.isin(["mean", "ensemble"])])}
@@ -82,10 +86,7 @@ def run(params, args):
                         stored = load_maps(path)
                         entry["agreement_with"][other] = map_agreement(
                             per_variant, ids, stored["maps"], [str(i) for i in stored["image_ids"]])
-            if twin_files is not None:   # does the raising edit remove the artifact? (images with one)
-                size = (rgb.shape[-1], rgb.shape[-2])
-                twins = np.stack([np.asarray(t.resize(size), dtype=np.float32).transpose(2, 0, 1) / 255
-                                  for t in twin_files])
+            if twins is not None:   # does the raising edit remove the artifact? (images with one)
                 has_artifact = truth.loc[ids, "artifact_strength"].to_numpy() > 0
                 raised = info["edited"][:, :, 1].astype(np.float32) / 255
                 cos = np.stack([twin_cosine(raised[i], rgb[i], twins[i]) for i in range(len(ids))])
@@ -110,7 +111,7 @@ def run(params, args):
         write_csv(plots / "edits.csv", table)
         write_csv(plots / "failed.csv", failed)
         for i, image_id in enumerate(ids[: cfg.n_figures]):
-            counterfactual_figure(figure_rgb[i], {n: e[i] for n, e in figure_edits.items()},
+            counterfactual_figure(rgb[i], {n: e[i] for n, e in figure_edits.items()},
                                   f"image {image_id}: edits of the mean model (target +-{cfg.change:g})",
                                   plots / f"image_{safe_filename(image_id)}.png")
     write_json(args.metrics, report)

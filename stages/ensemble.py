@@ -67,8 +67,8 @@ def run(params, args):
         # attribution of the bagged ensemble
         ens_ids = test_ids[: cfg.n_images]
         check_image_hashes(manifest[manifest["image_id"].isin(ens_ids)], args.images)
-        images = load_images(manifest.set_index("image_id").loc[ens_ids, "path"].tolist(), members[0].backbone.spec)
-        ensemble = BaggedEnsemble(members)
+        ensemble = BaggedEnsemble(members)   # inputs on one canvas; each member crops/resizes to its own
+        images = load_images(manifest.set_index("image_id").loc[ens_ids, "path"].tolist(), ensemble.canvas)
         maps = {}
         for method in ("mpm", "lime"):
             _, opts = params.explain.options(method)

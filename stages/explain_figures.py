@@ -4,9 +4,12 @@ import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/
 
 from pathlib import Path
 
+import numpy as np
+
 from rashomon.attribution.figures import figure, prototype
 from rashomon.attribution.runner import load_maps
-from rashomon.backbones import get_spec
+from rashomon.backbones import input_grids
+from rashomon.backbones.geometry import common_of, mask_on_grid, resample_maps
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.cli import stage
 from rashomon.data.images import load_mask
@@ -25,11 +28,16 @@ def run(params, args):
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range).set_index("image_id")
     truth = read_truth(args.truth)
     check_image_hashes(manifest.loc[ids].reset_index(), args.images)
+    grids = input_grids(names)
+    common = common_of(grids.values())   # every architecture's map over the same pixels
     with atomic_path(args.out, is_dir=True) as tmp:
         for image_id in ids:
-            protos = {m: {a: prototype(loaded[m][a], image_id) for a in names} for m in methods}
-            rgb = denormalise(load_images([manifest.loc[image_id, "path"]], get_spec(names[0])))[0]
+            protos = {m: {a: resample_maps(prototype(loaded[m][a], image_id), grids[a], common) for a in names}
+                      for m in methods}
+            rgb = denormalise(load_images([manifest.loc[image_id, "path"]], common))[0]
             mask = load_mask(truth.loc[image_id, "mask_path"]) if truth is not None else None
+            if mask is not None and mask.shape != rgb.shape[:2]:   # an image-space mask, cut like the image
+                mask = mask_on_grid(mask, common).astype(np.float32)
             title = f"image {image_id}: authenticity {manifest.loc[image_id, 'authenticity']:.1f}" + \
                 (" (yellow: artifact)" if mask is not None else "")
             figure(rgb, protos, title, tmp / f"{safe_filename(image_id)}.png", mask)

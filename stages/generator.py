@@ -9,7 +9,8 @@ import pandas as pd
 import torch
 
 from rashomon.attribution.runner import explanation_ids
-from rashomon.backbones import get_spec
+from rashomon.backbones import input_grids
+from rashomon.backbones.geometry import canvas_of
 from rashomon.backbones.preprocess import load_images, unnormalise
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
@@ -30,7 +31,7 @@ def run(params, args):
     reconstructions of held-out explanation-set images)."""
     cfg = params.counterfactual.generator
     check_backbone_names(params.backbones)
-    spec = get_spec(params.backbones.names[0])
+    canvas = canvas_of(input_grids(params.backbones.names).values())   # where every architecture's input is cut from
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
     splits = pd.read_csv(args.splits, dtype={"image_id": str})
     held_out = explanation_ids(splits, params.train.scheme, None)
@@ -42,16 +43,16 @@ def run(params, args):
     paths = manifest.set_index("image_id")["path"]
 
     def rgb(ids):
-        return unnormalise(load_images(paths.loc[ids].tolist(), spec))
+        return unnormalise(load_images(paths.loc[ids].tolist(), canvas))
 
     test = rgb(held_out)
-    report = {"family": cfg.family if not cfg.plugin else f"plugin {cfg.plugin}", "image_size": spec.input_size,
+    report = {"family": cfg.family if not cfg.plugin else f"plugin {cfg.plugin}", "image_size": canvas.input_size,
               "n_train": len(train_ids) - cfg.n_val_images, "n_val": cfg.n_val_images,
               "n_test": len(held_out)}
     history = pd.DataFrame()
     device = resolve_device(params.compute)
     if cfg.plugin:
-        model = load_generator(None, cfg.plugin, spec.input_size)
+        model = load_generator(None, cfg.plugin, canvas.input_size)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(args.out) as tmp:   # a marker: the plug-in is loaded by the counterfactual stage
             torch.save({"plugin": cfg.plugin}, tmp)

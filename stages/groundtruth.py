@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from rashomon.attribution.runner import ensemble_maps_file, explained_variants, load_maps, stored_methods
+from rashomon.backbones import input_grids
+from rashomon.backbones.geometry import Grid, canvas_of, mask_on_grid
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.cli import stage
@@ -17,7 +19,7 @@ from rashomon.data.images import load_mask
 from rashomon.data.manifest import check_image_hashes, read_manifest
 from rashomon.data.truth import SYNTHETIC_LABEL, read_truth
 from rashomon.device import resolve_device
-from rashomon.groundtruth.evaluate import (PROTOTYPE, deletion_summary, deletion_table, faithfulness, fit_mask,
+from rashomon.groundtruth.evaluate import (PROTOTYPE, deletion_summary, deletion_table, faithfulness,
                                            localisation_table, reference_table, reference_verdicts, summarise)
 from rashomon.groundtruth.localisation import SCORES
 from rashomon.io import atomic_path, write_csv, write_json
@@ -49,13 +51,15 @@ def run(params, args):
     variants_of = {name: explained_variants(name, params, Path(args.pretrained), Path(args.heads), Path(args.pruning))
                    for name in names}
     mask_files: dict[str, np.ndarray] = {}
+    grids = input_grids(names)
+    canvas = canvas_of(grids.values())   # the bagged ensemble's maps lie here
 
-    def masks_for(ids: list[str], shape: tuple[int, int]) -> np.ndarray:
-        """The artifact masks of `ids` at the maps' resolution (each file read once)."""
+    def masks_for(ids: list[str], grid: Grid) -> np.ndarray:
+        """The artifact masks of `ids` on the maps' grid (each file read once)."""
         for i in ids:
             if i not in mask_files:
                 mask_files[i] = load_mask(truth.loc[i, "mask_path"])
-        return np.stack([fit_mask(mask_files[i], shape) for i in ids])
+        return np.stack([mask_on_grid(mask_files[i], grid) for i in ids])
 
     for method in stored_methods(params):
         entry: dict = {"architectures": {}}
@@ -63,7 +67,7 @@ def run(params, args):
             stored = load_maps(Path(args.explanations) / method / f"{name}.npz")
             ids = [str(i) for i in stored["image_ids"]]
             maps = stored["maps"]
-            masks = masks_for(ids, maps.shape[-2:])
+            masks = masks_for(ids, grids[name])
             table = localisation_table(maps, masks, ids)
             loc_frames.append(table.assign(method=method, architecture=name))
             proto = summarise(table[table.level == PROTOTYPE])
@@ -90,7 +94,7 @@ def run(params, args):
         if ensemble_file.is_file():  # the bagged ensemble's maps (MPM, LIME): localisation and twin agreement
             stored = load_maps(ensemble_file)
             ids = [str(i) for i in stored["image_ids"]]
-            masks = masks_for(ids, stored["maps"].shape[-2:])
+            masks = masks_for(ids, canvas)
             table = localisation_table(stored["maps"], masks, ids)
             loc_frames.append(table.assign(method=method, architecture="ensemble"))
             twin = effects["artifact_effect"].unstack(0).reindex(ids)[names].mean(axis=1).to_numpy()
@@ -102,7 +106,7 @@ def run(params, args):
     all_ids = sorted({i for f in loc_frames for i in f["image_id"]}, key=lambda s: (len(s), s))
     if all_ids:
         rgb = denormalise(load_images(manifest.loc[all_ids, "path"].tolist(), variants_of[names[0]].backbone.spec))
-        masks = masks_for(all_ids, rgb.shape[1:3])
+        masks = masks_for(all_ids, grids[names[0]])
         refs = reference_table(rgb, masks, all_ids, cfg.gaussian_sigma, cfg.seed)
     else:   # no explained image has an artifact: every reference score (and verdict) is undefined
         refs = pd.DataFrame(columns=["image_id", "reference", *SCORES])

@@ -1,12 +1,16 @@
 """Bagging, stacking and the bagged ensemble's attributions against explicit computations."""
 
+import dataclasses
+
 import numpy as np
-import pytest
 import torch
 from torch import nn
+from torchvision.transforms import functional as TF
 
 from rashomon.attribution import attribute
+from rashomon.backbones.geometry import Grid
 from rashomon.ensemble.combine import BaggedEnsemble, bagging, stacking_oof
+from rashomon.variants.variant_set import VariantSet
 from tests.test_attribution import real_variants
 
 
@@ -82,9 +86,56 @@ def test_ensemble_mpm_with_incremental_inference_per_member_equals_the_full_path
     assert 0 < incremental.info["conv_macs_skipped"] < 1
 
 
-def test_ensemble_refuses_mixed_input_sizes():
-    _, a = real_variants("resnet_small", k=1)
-    _, b = real_variants("efficientnet_small", k=1)
-    b.backbone.spec = type(b.backbone.spec)(**{**b.backbone.spec.__dict__, "input_size": 32})
-    with pytest.raises(ValueError, match="one input size"):
-        BaggedEnsemble([a, b])
+class AveragedOnCanvas(nn.Module):
+    """The explicitly averaged model over members of different input sizes: each member's
+    input cut from the canvas with torchvision's centre crop and resize, then its full forward."""
+
+    def __init__(self, members, crops):
+        super().__init__()
+        self.members, self.crops = members, crops
+
+    def __len__(self):
+        return 1
+
+    def forward(self, x):
+        scores = []
+        for m, (crop, size) in zip(self.members, self.crops):
+            own = TF.resize(TF.center_crop(x, crop), [size, size], antialias=True) if crop != size else x
+            emb = m.backbone.tail(*m.backbone.stem(own))
+            scores.append(torch.stack([m.head_scores(emb, k) for k in range(len(m))], 1))
+        return torch.cat(scores, 1).mean(1, keepdim=True)
+
+
+def test_ensemble_of_mixed_input_sizes_equals_an_explicitly_averaged_model():
+    """A 64/64 member and a 48/56 member (as the study's 224/256 and DenseNet161's 300/320):
+    inputs lie on one 64 px canvas, the second member sees its centre 55 px resized to 48;
+    MPM and LIME of the ensemble equal those of the explicit model, and incremental
+    inference (exact only on a member's own grid) falls back to the full path."""
+    _, a = real_variants("resnet_small", k=2, seed=0)
+    b_backbone, b = real_variants("densenet_small", k=2, seed=1)   # as DenseNet161 at 300 px
+    b_backbone.spec = dataclasses.replace(b_backbone.spec, input_size=48, resize_size=56)
+    # float64 and heads scaled up (sd 1000): differences of maps are far above rounding
+    a, b = (VariantSet(m.backbone.double(), [dataclasses.replace(h, head=h.head.double(), target_sd=1e3)
+                                             for h in m.fitted], m.masks) for m in (a, b))
+    ensemble = BaggedEnsemble([a, b])
+    assert ensemble.canvas == Grid(64, 64)
+    explicit = AveragedOnCanvas([a, b], [(64, 64), (55, 48)])
+    resized = AveragedOnCanvas([a, b], [(64, 64), (64, 48)])   # the second member's input resized, not cut
+    blocks = torch.randn(2, 3, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    x = nn.functional.interpolate(blocks, size=(64, 64), mode="nearest")
+    with torch.no_grad():
+        np.testing.assert_allclose(ensemble(x).numpy(), explicit(x).numpy(), rtol=1e-10)
+    opts = dict(mask_sizes=(9, 17), scale_to_input=False, stride=16, progress=False)
+    ours = attribute("mpm", x, ensemble, **opts)
+    assert ours.maps.shape == (2, 1, 64, 64)
+    scale = np.abs(ours.maps).max()
+    np.testing.assert_allclose(ours.maps, attribute("mpm", x, explicit, **opts).maps, rtol=0, atol=1e-6 * scale)
+    assert np.abs(ours.maps - attribute("mpm", x, resized, **opts).maps).max() > 0.1 * scale
+    fallback = attribute("mpm", x, ensemble, incremental=True, **opts)
+    assert not fallback.info["incremental"]
+    np.testing.assert_allclose(fallback.maps, ours.maps, rtol=0, atol=1e-6 * scale)
+    lime_opts = dict(n_samples=40, n_segments=20, seed=3, progress=False)
+    lime = attribute("lime", x, ensemble, **lime_opts).maps
+    np.testing.assert_allclose(lime, attribute("lime", x, explicit, **lime_opts).maps, rtol=0,
+                               atol=1e-6 * np.abs(lime).max())
+

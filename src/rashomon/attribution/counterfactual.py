@@ -46,7 +46,7 @@ def item_predictions(model: nn.Module, x: torch.Tensor, which: torch.Tensor) -> 
     (MEAN); the stem runs once for all items. Any other model: its first output."""
     if not isinstance(model, VariantSet):
         return model(x)[:, 0]
-    outs = model.backbone.stem(x)
+    outs = model.stem(x)
     pred = x.new_zeros(len(x))
     for k in torch.unique(which).tolist():
         rows = torch.nonzero(which == k).squeeze(1)

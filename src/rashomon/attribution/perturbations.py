@@ -93,7 +93,8 @@ class PerturbationScorer:
     def __init__(self, model: nn.Module, incremental: bool = False):
         self.model = model
         self.sets = variant_sets(model)
-        self.incremental = incremental and bool(self.sets) and all(supports(v.backbone.stem) for v in self.sets)
+        self.incremental = incremental and bool(self.sets) and all(supports(v.backbone.stem) and not v.resamples
+                                                                    for v in self.sets)
         self.engines = [Incremental() for _ in self.sets] if self.incremental else []
         self.batches = 0
         self._index: int | None = None

@@ -7,6 +7,6 @@ training, pruning and Grad-CAM run the tail alone, never the stem again.
 """
 
 from rashomon.backbones.registry import (  # noqa: F401
-    Backbone, BackboneSpec, create_backbone, get_spec, list_backbones, register,
+    Backbone, BackboneSpec, create_backbone, get_spec, input_grids, list_backbones, register,
 )
 from rashomon.backbones import small, study  # noqa: F401  (register the architectures)

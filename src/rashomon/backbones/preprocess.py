@@ -9,15 +9,20 @@ import torch
 from torch.utils.data import Dataset
 from torchvision import transforms
 
+from rashomon.backbones.geometry import Grid
 from rashomon.backbones.registry import IMAGENET_MEAN, IMAGENET_STD, BackboneSpec
 from rashomon.data.images import load_rgb
 
 
-def preprocess(spec: BackboneSpec) -> transforms.Compose:
+def preprocess(spec: BackboneSpec | Grid) -> transforms.Compose:
     """Resize, centre-crop, ImageNet normalisation (the study's preprocessing)."""
-    return transforms.Compose([
-        transforms.Resize(spec.resize_size), transforms.CenterCrop(spec.input_size),
-        transforms.ToTensor(), transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+    return transforms.Compose([*rgb_on_grid(spec).transforms, transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+
+
+def rgb_on_grid(spec: BackboneSpec | Grid) -> transforms.Compose:
+    """Resize and centre-crop to a grid: RGB in [0, 1], not normalised (twins, figures)."""
+    return transforms.Compose([transforms.Resize(spec.resize_size), transforms.CenterCrop(spec.input_size),
+                               transforms.ToTensor()])
 
 
 def normalise(rgb: torch.Tensor) -> torch.Tensor:
@@ -41,7 +46,7 @@ def denormalise(images: torch.Tensor) -> np.ndarray:
 class ImageFiles(Dataset):
     """Images streamed from disk in manifest order."""
 
-    def __init__(self, paths: Sequence[str], spec: BackboneSpec):
+    def __init__(self, paths: Sequence[str], spec: BackboneSpec | Grid):
         self.paths = list(paths)
         self.transform = preprocess(spec)
 
@@ -52,7 +57,7 @@ class ImageFiles(Dataset):
         return self.transform(load_rgb(self.paths[i]))
 
 
-def load_images(paths: Sequence[str], spec: BackboneSpec) -> torch.Tensor:
+def load_images(paths: Sequence[str], spec: BackboneSpec | Grid) -> torch.Tensor:
     """A small batch of preprocessed images (for explanation and tests)."""
     ds = ImageFiles(paths, spec)
     return torch.stack([ds[i] for i in range(len(ds))])

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from rashomon.backbones.families import split_model
+from rashomon.backbones.geometry import Grid, grid_of
 from rashomon.errors import InputError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -48,6 +49,11 @@ def get_spec(name: str) -> BackboneSpec:
     if name not in _REGISTRY:
         raise InputError(f"unknown architecture {name!r}; registered: {', '.join(list_backbones())}")
     return _REGISTRY[name]
+
+
+def input_grids(names) -> dict[str, Grid]:
+    """Each named architecture's input grid (where its input lies in the source image)."""
+    return {name: grid_of(get_spec(name)) for name in names}
 
 
 class Backbone(nn.Module):

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from rashomon.backbones.geometry import Grid, canvas_of, grid_of
 from rashomon.variants.variant_set import VariantSet
 
 
@@ -33,14 +34,15 @@ def stacking_oof(features: np.ndarray, target: np.ndarray, folds: np.ndarray) ->
 class BaggedEnsemble(nn.Module):
     """The bagged ensemble as one model with a single 'variant': the mean over every
     architecture's variants. Each architecture's stem runs once per image for all its
-    variants, so perturbation methods cost one stem pass per architecture per image."""
+    variants, so perturbation methods cost one stem pass per architecture per image.
+    Inputs lie on one canvas (the widest field of view at the finest pixels of the
+    members' grids); each member crops and resizes it to its own input, so perturbations
+    happen once in one pixel space for any mix of input sizes."""
 
-    def __init__(self, members: Sequence[VariantSet]):
+    def __init__(self, members: Sequence[VariantSet], canvas: Grid | None = None):
         super().__init__()
-        sizes = {m.backbone.spec.input_size for m in members}
-        if len(sizes) != 1:
-            raise ValueError(f"ensemble attribution needs one input size for all architectures, got {sorted(sizes)}")
-        self.members = nn.ModuleList(members)
+        self.canvas = canvas if canvas is not None else canvas_of(grid_of(m.backbone.spec) for m in members)
+        self.members = nn.ModuleList([m.on_canvas(self.canvas) for m in members])
         self.total = sum(len(m) for m in members)
         self.eval()
 

@@ -9,7 +9,6 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import torch
-from PIL import Image
 
 from rashomon.device import CPU
 from rashomon.groundtruth.faithfulness import curve_area, deletion_curves, region_mass, twin_agreement
@@ -18,14 +17,6 @@ from rashomon.groundtruth.references import reference_maps
 from rashomon.variants.variant_set import VariantSet
 
 PROTOTYPE = "prototype"
-
-
-def fit_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """A binary mask at the maps' resolution (nearest neighbour)."""
-    if mask.shape == shape:
-        return mask > 0.5
-    img = Image.fromarray((mask > 0.5).astype(np.uint8) * 255)
-    return np.asarray(img.resize(shape[::-1], Image.NEAREST)) > 127
 
 
 def localisation_table(maps: np.ndarray, masks: np.ndarray, ids: Sequence[str]) -> pd.DataFrame:

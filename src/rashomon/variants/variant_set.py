@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from rashomon.backbones import Backbone
+from rashomon.backbones.geometry import Grid, grid_of, resample
 from rashomon.device import CPU, module_device, to_device
 from rashomon.heads.fitted import FittedHead, load_head, to_rating_units
 
@@ -29,9 +30,14 @@ def apply_channel_mask(target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor
 
 
 class VariantSet(nn.Module):
-    def __init__(self, backbone: Backbone, heads: Sequence[FittedHead], masks: torch.Tensor | None = None):
+    """Every variant of one architecture; its inputs lie on the backbone's own grid, or on
+    `canvas` (a bagged ensemble's common input), which `stem` crops and resizes from."""
+
+    def __init__(self, backbone: Backbone, heads: Sequence[FittedHead], masks: torch.Tensor | None = None,
+                 canvas: Grid | None = None):
         super().__init__()
         self.backbone = backbone
+        self.canvas = canvas if canvas is not None else grid_of(backbone.spec)
         self.fitted = list(heads)
         self.heads = nn.ModuleList([h.head.eval() for h in heads])
         for p in self.heads.parameters():
@@ -56,7 +62,20 @@ class VariantSet(nn.Module):
 
     def select(self, k: int) -> "VariantSet":
         """Variant k alone (for per-variant comparisons)."""
-        return VariantSet(self.backbone, [self.fitted[k]], self.masks[k:k + 1])
+        return VariantSet(self.backbone, [self.fitted[k]], self.masks[k:k + 1], self.canvas)
+
+    def on_canvas(self, canvas: Grid) -> "VariantSet":
+        """The same variants taking inputs on `canvas` (shared heads, masks and backbone)."""
+        return VariantSet(self.backbone, self.fitted, self.masks, canvas)
+
+    @property
+    def resamples(self) -> bool:
+        """Whether inputs are cut from a canvas other than the backbone's own grid."""
+        return self.canvas != grid_of(self.backbone.spec)
+
+    def stem(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The backbone's stem outputs for inputs on this set's canvas."""
+        return self.backbone.stem(resample(x, self.canvas, grid_of(self.backbone.spec)))
 
     def head_scores(self, embedding: torch.Tensor, k: int) -> torch.Tensor:
         """Variant k's prediction (rating units) from an embedding."""
@@ -75,7 +94,7 @@ class VariantSet(nn.Module):
         return torch.stack([self.head_scores(embeddings[int(inverse[k])], k) for k in range(len(self))], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.scores_from_stem(self.backbone.stem(x))
+        return self.scores_from_stem(self.stem(x))
 
 
 @torch.no_grad()
