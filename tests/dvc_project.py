@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from filelock import FileLock
 
 from tests.conftest import REPO
 
@@ -21,6 +22,55 @@ AVX2_MACHINE = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MK
 TINY_PARAMS = {
     "synthetic": {"n_prompts": 10, "reps": 4, "n_generators": 6, "image_size": 32},
 }
+
+
+# The end-to-end tests' pipeline: two architectures (across-architecture consistency, the
+# ensemble, stacking), every stage, counts as small as the code paths allow.
+TINY_TWO_ARCHITECTURES = {
+    "synthetic": {"n_prompts": 10, "image_size": 64},
+    "backbones": {"names": ["resnet_small", "efficientnet_small"]},
+    "pretrain": {"n_images": 96, "n_val_images": 32, "n_probe_images": 40, "epochs": 1},
+    "split": {"n_variants": 3},
+    "train": {"seeds": 2, "max_epochs": 6, "patience": 3},
+    "explain": {"n_figures": 2,
+                "lime": {"n_images": 2, "n_samples": 32},
+                "mpm": {"n_images": 1, "stride": 16}},
+    "groundtruth": {"deletion_images": 2, "deletion_random": 2, "deletion_steps": 4},
+    "sanity": {"n_images": 2, "stem_steps": 2},
+    "ensemble": {"n_images": 1, "prune_max_iterations": 3},
+    "consistency": {"train_images": 20},
+    "counterfactual": {"n_images": 2, "n_variants": 2, "steps": 3, "n_figures": 1,
+                       "generator": {"width": 4, "epochs": 1, "n_val_images": 8}},
+    "idsds": {"models": ["resnet20"], "compare_images": 8, "synthetic": {"n_train": 96, "n_test": 16, "seed": 0},
+              "pretrain": {"epochs": 1, "batch_size": 32}, "finetune": {"epochs": 1, "batch_size": 32},
+              "score": {"n_images": 4, "ig_steps": 4, "nt_samples": 2}},
+}
+
+
+def shared_pipeline(tmp_path_factory) -> tuple[Path, str]:
+    """The tiny two-architecture pipeline run once by `dvc repro` for the whole session (every
+    xdist worker shares it through a file lock), its dataset a user's folder (`data.root:
+    dataset`, committed); tests work on copies. Returns the project and the repro's output."""
+    base = tmp_path_factory.getbasetemp().parent
+    root, done = base / "shared_pipeline", base / "shared_pipeline.log"
+    with FileLock(str(base / "shared_pipeline.lock")):
+        if not done.exists():
+            if root.exists():
+                shutil.rmtree(root)
+            make_copy(root, TINY_TWO_ARCHITECTURES)
+            run(["dvc", "repro", "synthesize"], root)
+            shutil.copytree(root / "data/synthetic", root / "dataset")   # a user's dataset folder
+            set_param(root, "data", "root", "dataset")
+            out = run(["dvc", "repro"], root)
+            commit(root, "first run")
+            done.write_text(out)
+    return root, done.read_text()
+
+
+def copy_project(src: Path, dest: Path) -> Path:
+    """A full copy of a project (git, DVC cache, outputs) to change without touching `src`."""
+    shutil.copytree(src, dest, symlinks=True)
+    return dest
 
 
 def make_copy(dest: Path, overrides: dict | None = None) -> Path:

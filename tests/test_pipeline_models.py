@@ -1,4 +1,5 @@
-"""The whole default pipeline on a tiny config: dvc repro, then a DVC experiment."""
+"""The whole default pipeline on a tiny config (the session's shared `dvc repro`): every
+stage's outputs, MPM over two processes, then a DVC experiment that reuses the cache."""
 
 import json
 import shutil
@@ -10,32 +11,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.dvc_project import commit, env, make_copy, run, stages_run
-
-TINY_MODELS = {
-    "synthetic": {"n_prompts": 10, "image_size": 64},
-    "backbones": {"names": ["resnet_small", "efficientnet_small"]},
-    "pretrain": {"n_images": 96, "n_val_images": 32, "n_probe_images": 40, "epochs": 1},
-    "split": {"n_variants": 3},
-    "train": {"seeds": 2, "max_epochs": 6, "patience": 3},
-    "explain": {"n_figures": 2,
-                "lime": {"n_images": 2, "n_samples": 32},
-                "mpm": {"n_images": 1, "stride": 16}},
-    "groundtruth": {"deletion_images": 2, "deletion_random": 2, "deletion_steps": 4},
-    "sanity": {"n_images": 2, "stem_steps": 2},
-    "ensemble": {"n_images": 1, "prune_max_iterations": 3},
-    "consistency": {"train_images": 20},
-    "counterfactual": {"n_images": 2, "n_variants": 2, "steps": 3, "n_figures": 1,
-                       "generator": {"width": 4, "epochs": 1, "n_val_images": 8}},
-    "idsds": {"models": ["resnet20"], "synthetic": {"n_train": 96, "n_test": 16, "seed": 0},
-              "pretrain": {"epochs": 1}, "finetune": {"epochs": 1}, "score": {"n_images": 4, "ig_steps": 4}},
-}
-
+from tests.dvc_project import copy_project, env, run, shared_pipeline, stages_run
 
 @pytest.mark.slow
-def test_full_repro_then_experiment_with_more_seeds(tmp_path):
-    proj = make_copy(tmp_path / "proj", TINY_MODELS)
-    out = run(["dvc", "repro"], proj)
+def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
+    shared, out = shared_pipeline(tmp_path_factory)
+    proj = copy_project(shared, tmp_path / "proj")
     assert {"pretrain", "features", "train", "prune", "explain@gradcam", "explain@lime", "explain@mpm",
             "explain_figures"} <= set(stages_run(out))
     maps = np.load(proj / "data/explanations/lime/resnet_small.npz")
@@ -130,10 +111,8 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path):
     shutil.rmtree(proj / "ddp")
     (proj / "params_ddp.yaml").unlink()
 
-    commit(proj, "baseline")
-    out = run(["dvc", "exp", "run", "-S", "train.seeds=3"], proj)
-    ran = stages_run(out)
-    assert "train" in ran and "features" not in ran and "pretrain" not in ran  # the cache is reused
+    out = run(["dvc", "exp", "run", "-S", "train.seeds=3", "train"], proj)
+    assert stages_run(out) == ["train"]   # the feature cache and the pretrained backbones are reused
     archs = pd.read_csv(proj / "plots/train/architectures.csv").set_index("architecture")
     assert archs.loc["resnet_small", "n_variants"] == 3
     preds = pd.read_csv(proj / "data/predictions.csv")
