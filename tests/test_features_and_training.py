@@ -61,7 +61,7 @@ def test_head_learns_a_linear_target_near_perfectly():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(900, 32)).astype(np.float32)
     y = x @ rng.normal(size=32) * 4 + 50
-    fitted = fit_head(x[:600], y[:600], x[600:750], y[600:750], max_epochs=150, patience=15, seed=1)
+    fitted = fit_head(x[:600], y[:600], x[600:750], y[600:750], max_epochs=25, batch_size=128, seed=1)
     assert prediction_metrics(fitted.predict(x[750:]), y[750:])["plcc"] > 0.97
 
 
@@ -123,7 +123,7 @@ def test_quality_diagnostic_separates_global_only_from_local_artifact_model(tmp_
             perm = rng.permutation(n)
             tr, va = perm[: int(0.6 * n)], perm[int(0.6 * n): int(0.8 * n)]
             y = m["authenticity"].to_numpy()
-            fitted = fit_head(feats[tr], y[tr], feats[va], y[va], max_epochs=60, seed=v)
+            fitted = fit_head(feats[tr], y[tr], feats[va], y[va], max_epochs=60, batch_size=128, seed=v)
             preds.append(fitted.predict(feats))
         results[label] = quality_diagnostic(preds, m["authenticity"].to_numpy(), m["quality"].to_numpy())
     assert results["global"]["corr_quality"] > results["global"]["corr_authenticity"]
