@@ -37,7 +37,7 @@ class VariantSet(nn.Module):
                  canvas: Grid | None = None):
         super().__init__()
         self.backbone = backbone
-        self.canvas = canvas if canvas is not None else grid_of(backbone.spec)
+        self.canvas = canvas   # None: the backbone's own grid
         self.fitted = list(heads)
         self.heads = nn.ModuleList([h.head.eval() for h in heads])
         for p in self.heads.parameters():
@@ -71,11 +71,11 @@ class VariantSet(nn.Module):
     @property
     def resamples(self) -> bool:
         """Whether inputs are cut from a canvas other than the backbone's own grid."""
-        return self.canvas != grid_of(self.backbone.spec)
+        return self.canvas is not None and self.canvas != grid_of(self.backbone.spec)
 
     def stem(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The backbone's stem outputs for inputs on this set's canvas."""
-        return self.backbone.stem(resample(x, self.canvas, grid_of(self.backbone.spec)))
+        return self.backbone.stem(resample(x, self.canvas, grid_of(self.backbone.spec)) if self.resamples else x)
 
     def head_scores(self, embedding: torch.Tensor, k: int) -> torch.Tensor:
         """Variant k's prediction (rating units) from an embedding."""
