@@ -68,3 +68,37 @@ def test_the_flags_carry_the_preset_values_and_a_wrong_key_is_one_line(capsys, t
         check(REPO / "params.yaml", bad)
     assert main([str(bad), "--params", str(REPO / "params.yaml")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_dvc_queues_the_preset_as_one_experiment_with_exactly_its_values(tmp_path, capsys):
+    """The printed flags, through xargs into `dvc exp run --queue`, give an experiment whose
+    params.yaml holds the preset's values (DVC parses each flag; nothing is run)."""
+    import json
+    import subprocess
+
+    from tests.dvc_project import env, make_copy, run
+
+    proj = make_copy(tmp_path / "proj")
+    assert main([str(STUDY), "--params", str(proj / "params.yaml")]) == 0
+    flags = capsys.readouterr().out
+    proc = subprocess.run(["xargs", "dvc", "exp", "run", "--queue", "-n", "study"], input=flags, cwd=proj, env=env(),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], proj))
+
+    def queued(node):
+        if isinstance(node, dict):
+            if node.get("name") == "study" and "data" in node:
+                yield node["data"]["params"]["params.yaml"]["data"]
+            for value in node.values():
+                yield from queued(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from queued(value)
+
+    (params,) = list(queued(shown))
+    for key, value in leaves(read_yaml(STUDY)):
+        node = params
+        for part in key.split("."):
+            node = node[part]
+        assert node == value, key
