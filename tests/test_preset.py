@@ -17,6 +17,13 @@ KEPT_PROMPTS = [*range(0, 13), 14, 15, 17, 18, 19, 21, 22, 24, 25, 27, 28, 31, 3
                 *range(70, 76), *range(77, 86), *range(87, 96), 97, 98, 99]
 
 
+def at(tree: dict, dotted: str):
+    """The value under a dotted key of nested params."""
+    for part in dotted.split("."):
+        tree = tree[part]
+    return tree
+
+
 def test_the_study_preset_is_the_published_configuration():
     p = check(REPO / "params.yaml", STUDY)
     assert len(KEPT_PROMPTS) == 57 and p.filter.keep_prompts == KEPT_PROMPTS and p.filter.exclude_challenges == []
@@ -49,11 +56,8 @@ def test_the_study_preset_is_the_published_configuration():
 
 def test_the_preset_changes_only_what_differs_from_the_default():
     default = yaml.safe_load((REPO / "params.yaml").read_text())
-    for key, value in leaves(read_yaml(STUDY)):
-        node = default
-        for part in key.split("."):
-            node = node[part]   # every key exists in params.yaml (a typo would be a KeyError here)
-        assert node != value, f"{key} is already {value!r} in params.yaml"
+    for key, value in leaves(read_yaml(STUDY)):   # every key exists in params.yaml (a typo: KeyError)
+        assert at(default, key) != value, f"{key} is already {value!r} in params.yaml"
 
 
 def test_the_flags_carry_the_preset_values_and_a_wrong_key_is_one_line(capsys, tmp_path):
@@ -98,7 +102,4 @@ def test_dvc_queues_the_preset_as_one_experiment_with_exactly_its_values(tmp_pat
 
     (params,) = list(queued(shown))
     for key, value in leaves(read_yaml(STUDY)):
-        node = params
-        for part in key.split("."):
-            node = node[part]
-        assert node == value, key
+        assert at(params, key) == value, key
