@@ -22,8 +22,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
-from rashomon.determinism import PORTABLE_ENV, has_avx2  # noqa: E402
-from rashomon.io import write_json  # noqa: E402
+from rashomon.core.determinism import PORTABLE_ENV, has_avx2  # noqa: E402
+from rashomon.core.io import write_json  # noqa: E402
 
 
 def run_pretrain(work: Path, mode: str, epochs: int) -> float:

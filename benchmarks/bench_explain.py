@@ -25,8 +25,8 @@ from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.backbones import create_backbone
 from rashomon.attribution.runner import explanation_ids
 from rashomon.heads.features import FeatureCache
-from rashomon.io import write_json
-from rashomon.config import load_params
+from rashomon.core.io import write_json
+from rashomon.core.config import load_params
 from rashomon.psychometrics.correlation import pearson
 from rashomon.variants.variant_set import load_variants
 

@@ -18,8 +18,8 @@ from rashomon.idsds.cifar import load_label_names, load_split
 from rashomon.idsds.deletion import Deletion, delete_cells, single_deletion_drops
 from rashomon.idsds.finetune import to_tensor
 from rashomon.idsds.models import create_cifar_model
-from rashomon.io import write_json
-from rashomon.config import load_params
+from rashomon.core.io import write_json
+from rashomon.core.config import load_params
 
 
 @torch.no_grad()

@@ -24,7 +24,7 @@ from rashomon.attribution.perturbations import square_masks
 from rashomon.backbones import create_backbone
 from rashomon.heads.fitted import FittedHead
 from rashomon.heads.head import make_head
-from rashomon.io import write_json
+from rashomon.core.io import write_json
 from rashomon.variants.variant_set import VariantSet
 
 # (architecture, image size, centres): 64 centres at 64 px, where a masked batch is cheap and a

@@ -23,9 +23,9 @@ from torch.utils.data import DataLoader, TensorDataset
 from rashomon.backbones import create_backbone, get_spec
 from rashomon.backbones.preprocess import load_images
 from rashomon.heads.head import make_head
-from rashomon.io import write_json
+from rashomon.core.io import write_json
 from rashomon.data.splits import subset_ids
-from rashomon.fitting import quiet_lightning
+from rashomon.core.fitting import quiet_lightning
 
 
 class InLoop(pl.LightningModule):

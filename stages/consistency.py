@@ -1,6 +1,6 @@
 """Stage consistency: are explanations identifiable within and across architectures?"""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 import logging
 from pathlib import Path
@@ -14,15 +14,15 @@ from rashomon.attribution.runner import (ensemble_maps_file, explained_variants,
 from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import canvas_of, common_of, resample_maps
 from rashomon.backbones.weights import check_backbone_names
-from rashomon.cli import stage
+from rashomon.core.cli import stage
 from rashomon.consistency.tables import (across_table, head_representations, matrix_metrics, method_summary,
                                          pair_matrices, relation, rsm_similarity, within_table)
 from rashomon.heads.metrics import model_reliability
 from rashomon.data.manifest import manifest_hash, read_manifest
-from rashomon.device import resolve_device
+from rashomon.core.device import resolve_device
 from rashomon.heads.features import FeatureCache
-from rashomon.io import atomic_path, write_csv, write_json
-from rashomon.plotting import heatmaps
+from rashomon.core.io import atomic_path, write_csv, write_json
+from rashomon.core.plotting import heatmaps
 
 log = logging.getLogger("rashomon.consistency")
 

@@ -1,6 +1,6 @@
 """Stage counterfactual: latent edits that raise and lower each model's predicted authenticity."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 import logging
 from pathlib import Path
@@ -16,16 +16,16 @@ from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import canvas_of, resample_maps
 from rashomon.backbones.preprocess import load_images, rgb_on_grid, unnormalise
 from rashomon.backbones.weights import check_backbone_names
-from rashomon.cli import stage
+from rashomon.core.cli import stage
 from rashomon.counterfactual.evaluate import TWINS_SKIPPED, edit_table, map_agreement, summary, twin_cosine
 from rashomon.counterfactual.figures import counterfactual_figure
 from rashomon.data.images import load_rgb
 from rashomon.data.manifest import check_image_hashes, read_manifest, safe_filename
 from rashomon.data.synthetic import twin_path
 from rashomon.data.truth import read_truth
-from rashomon.device import resolve_device
+from rashomon.core.device import resolve_device
 from rashomon.generative import load_generator
-from rashomon.io import atomic_path, write_csv, write_json
+from rashomon.core.io import atomic_path, write_csv, write_json
 
 log = logging.getLogger("rashomon.counterfactual")
 

@@ -1,7 +1,7 @@
 """Stage ensemble: bagging and stacking of every architecture's validation-pruned variants,
 and the bagged ensemble's MPM and LIME maps."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 import logging
 from pathlib import Path
@@ -15,13 +15,13 @@ from rashomon.attribution.runner import explanation_ids, save_maps
 from rashomon.backbones import create_backbone
 from rashomon.backbones.preprocess import load_images
 from rashomon.backbones.weights import check_backbone_names, weights_for
-from rashomon.cli import stage
-from rashomon.device import resolve_device
+from rashomon.core.cli import stage
+from rashomon.core.device import resolve_device
 from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
 from rashomon.ensemble.combine import BaggedEnsemble, bagging, stacking_oof
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.metrics import prediction_metrics
-from rashomon.io import atomic_path, write_csv, write_json, write_npz
+from rashomon.core.io import atomic_path, write_csv, write_json, write_npz
 from rashomon.psychometrics.correlation import pearson
 from rashomon.variants.pruning import prune_variants
 from rashomon.variants.variant_set import VariantSet, stem_scores

@@ -1,6 +1,6 @@
 """Stage explain@<method>: maps of every variant of every architecture (a DVC matrix stage)."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 import logging
 from pathlib import Path
@@ -12,11 +12,11 @@ from rashomon.attribution.gradcam import constant_share, single_signed
 from rashomon.attribution.runner import (explain_architecture, explained_variants, explanation_ids, method_options,
                                         save_maps, within_consistency)
 from rashomon.backbones.weights import check_backbone_names
-from rashomon.cli import stage
-from rashomon.device import resolve_device
+from rashomon.core.cli import stage
+from rashomon.core.device import resolve_device
 from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
 from rashomon.heads.features import FeatureCache
-from rashomon.io import atomic_path, write_json
+from rashomon.core.io import atomic_path, write_json
 
 log = logging.getLogger("rashomon.explain")
 
@@ -43,7 +43,7 @@ def run(params, args):
                                           options)
             save_maps(tmp / f"{name}.npz", ids, result.maps, result.info)
             entry = {"within_architecture_consistency": float(np.nanmean(within_consistency(result.maps)))}
-            if method == "gradcam":  # the per-image constant of a signed map (README: Grad-CAM target layer)
+            if method == "gradcam":  # the per-image constant of a signed map (docs/explanations.md: gradcam)
                 entry["constant_share_mean"] = float(np.nanmean(constant_share(result.maps)))
                 entry["single_signed_maps_share"] = float(single_signed(result.maps).mean())
             if result.info.get("incremental"):

@@ -1,6 +1,6 @@
 """Stage explain_figures: per image, the image and each architecture's prototype map per method."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 from pathlib import Path
 
@@ -11,11 +11,11 @@ from rashomon.attribution.runner import load_maps
 from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import common_of, mask_on_grid, resample_maps
 from rashomon.backbones.preprocess import denormalise, load_images
-from rashomon.cli import stage
+from rashomon.core.cli import stage
 from rashomon.data.images import load_mask
 from rashomon.data.manifest import check_image_hashes, read_manifest, safe_filename
 from rashomon.data.truth import read_truth
-from rashomon.io import atomic_path
+from rashomon.core.io import atomic_path
 
 
 def run(params, args):

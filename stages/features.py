@@ -1,16 +1,16 @@
 """Stage features: one frozen-backbone pass per kept image; cache activations + embeddings."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 from pathlib import Path
 
 from rashomon.backbones import create_backbone
 from rashomon.backbones.weights import check_backbone_names, weights_for
-from rashomon.cli import stage
-from rashomon.device import resolve_device
+from rashomon.core.cli import stage
+from rashomon.core.device import resolve_device
 from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
 from rashomon.heads.features import extract_features
-from rashomon.io import atomic_path, write_json
+from rashomon.core.io import atomic_path, write_json
 
 
 def run(params, args):

@@ -1,14 +1,14 @@
 """Stage filter: apply the exclusion rule from params, report what it removed."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 import logging
 
-from rashomon.cli import stage
+from rashomon.core.cli import stage
 from rashomon.data.filtering import apply_exclusion, removed_vs_kept_per_rater
 from rashomon.data.manifest import read_manifest
 from rashomon.data.ratings import read_ratings_long
-from rashomon.io import write_csv, write_json
+from rashomon.core.io import write_csv, write_json
 
 log = logging.getLogger("rashomon.filter")
 

@@ -1,6 +1,6 @@
 """Stage generator: the counterfactual method's generative model, trained on the training images."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 import logging
 from pathlib import Path
@@ -13,15 +13,15 @@ from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import canvas_of
 from rashomon.backbones.preprocess import load_images, unnormalise
 from rashomon.backbones.weights import check_backbone_names
-from rashomon.cli import stage
+from rashomon.core.cli import stage
 from rashomon.data.manifest import check_image_hashes, read_manifest
-from rashomon.device import resolve_device
-from rashomon.errors import InputError
+from rashomon.core.device import resolve_device
+from rashomon.core.errors import InputError
 from rashomon.generative import load_generator, save_generator
 from rashomon.generative.autoencoder import train_generator
 from rashomon.generative.figures import reconstruction_figure
 from rashomon.generative.quality import reconstruction_quality
-from rashomon.io import atomic_path, write_csv, write_json
+from rashomon.core.io import atomic_path, write_csv, write_json
 
 log = logging.getLogger("rashomon.generator")
 

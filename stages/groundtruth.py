@@ -1,7 +1,7 @@
 """Stage groundtruth: is each explanation right? Localisation against the artifact mask,
 reference maps, faithfulness to the model's twin effects, deletion curves."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 import logging
 from pathlib import Path
@@ -14,16 +14,16 @@ from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import Grid, canvas_of, mask_on_grid
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.backbones.weights import check_backbone_names
-from rashomon.cli import stage
+from rashomon.core.cli import stage
 from rashomon.data.images import load_mask
 from rashomon.data.manifest import check_image_hashes, read_manifest
 from rashomon.data.truth import SYNTHETIC_LABEL, read_truth
-from rashomon.device import resolve_device
+from rashomon.core.device import resolve_device
 from rashomon.groundtruth.evaluate import (PROTOTYPE, deletion_summary, deletion_table, faithfulness,
                                            localisation_table, reference_table, reference_verdicts, summarise)
 from rashomon.groundtruth.localisation import SCORES
-from rashomon.io import atomic_path, write_csv, write_json
-from rashomon.plotting import plt, save_figure
+from rashomon.core.io import atomic_path, write_csv, write_json
+from rashomon.core.plotting import plt, save_figure
 
 log = logging.getLogger("rashomon.groundtruth")
 

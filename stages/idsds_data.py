@@ -1,8 +1,8 @@
 """Stage idsds_data: the embedded default's SYNTHETIC classification set in CIFAR-100 pickle format."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
-from rashomon.cli import stage
+from rashomon.core.cli import stage
 from rashomon.idsds.cifar import make_synthetic_cifar
 
 

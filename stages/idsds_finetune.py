@@ -1,6 +1,6 @@
 """Stage idsds_finetune: in-domain fine-tuning with random grid cells deleted."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 import dataclasses
 import logging
@@ -9,13 +9,13 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from rashomon.cli import stage
-from rashomon.fitting import quiet_lightning, seed_everything
+from rashomon.core.cli import stage
+from rashomon.core.fitting import quiet_lightning, seed_everything
 from rashomon.idsds.cifar import SYNTHETIC_LABEL, is_synthetic_cifar, load_label_names, load_split
 from rashomon.idsds.deletion import Deletion
 from rashomon.idsds.finetune import accuracy, clone, finetune_changes, to_tensor, train
 from rashomon.idsds.models import check_model_names, create_cifar_model, load_cifar_weights
-from rashomon.io import atomic_path, save_torch, write_csv, write_json
+from rashomon.core.io import atomic_path, save_torch, write_csv, write_json
 
 log = logging.getLogger("rashomon.idsds")
 

@@ -1,6 +1,6 @@
 """Stage idsds_score: single-deletion scores of every method on every fine-tuned model."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 import dataclasses
 import logging
@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from rashomon import plotting
-from rashomon.cli import stage
+from rashomon.core import plotting
+from rashomon.core.cli import stage
 from rashomon.idsds.cifar import SYNTHETIC_LABEL, is_synthetic_cifar, load_label_names, load_split
 from rashomon.idsds.deletion import Deletion
 from rashomon.idsds.finetune import to_tensor
@@ -18,7 +18,7 @@ from rashomon.idsds.models import check_model_names, create_cifar_model
 from rashomon.idsds.scoring import (
     check_method_names, dummy_warnings, rank_change, ranking, reliability_warning, score_model,
 )
-from rashomon.io import atomic_path, write_csv, write_json
+from rashomon.core.io import atomic_path, write_csv, write_json
 
 log = logging.getLogger("rashomon.idsds")
 

@@ -1,10 +1,10 @@
 """Stage ingest: read the dataset named in params.data into validated tables."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
-from rashomon.cli import stage
+from rashomon.core.cli import stage
 from rashomon.data.sources import ingest
-from rashomon.io import write_csv
+from rashomon.core.io import write_csv
 
 
 def run(params, args):

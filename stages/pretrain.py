@@ -1,6 +1,6 @@
 """Stage pretrain (embedded default only): train the small backbones on synthetic scenes."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 import logging
 from pathlib import Path
@@ -9,11 +9,11 @@ import pandas as pd
 
 from rashomon.backbones import get_spec
 from rashomon.backbones.weights import check_backbone_names
-from rashomon.cli import stage
-from rashomon.device import resolve_device
-from rashomon.fitting import quiet_lightning
+from rashomon.core.cli import stage
+from rashomon.core.device import resolve_device
+from rashomon.core.fitting import quiet_lightning
 from rashomon.heads.pretraining import CHANCE, class_probe_accuracy, pretrain_backbone, pretraining_images
-from rashomon.io import atomic_path, save_torch, write_csv, write_json
+from rashomon.core.io import atomic_path, save_torch, write_csv, write_json
 
 log = logging.getLogger("rashomon.pretrain")
 NOTHING_PRETRAINED = "NONE.txt"

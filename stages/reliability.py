@@ -1,14 +1,14 @@
 """Stage reliability: split-half reliability, noise ceiling, distributions and plots."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
-from rashomon import plotting
-from rashomon.cli import stage
-from rashomon.config import DIMENSIONS
+from rashomon.core import plotting
+from rashomon.core.cli import stage
+from rashomon.core.config import DIMENSIONS
 from rashomon.data.manifest import read_manifest
 from rashomon.data.ratings import read_ratings_long
 from rashomon.data.truth import SYNTHETIC_LABEL, read_truth
-from rashomon.io import atomic_path, write_csv, write_json
+from rashomon.core.io import atomic_path, write_csv, write_json
 from rashomon.psychometrics.report import compare_with_truth, reliability_report
 
 

@@ -1,6 +1,6 @@
 """Stage reliance: what each architecture's heads rely on, measured with the simulator's twins."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 import logging
 from pathlib import Path
@@ -11,12 +11,12 @@ from rashomon.attribution.runner import explanation_ids
 from rashomon.backbones import create_backbone
 from rashomon.backbones.preprocess import load_images
 from rashomon.backbones.weights import check_backbone_names, weights_for
-from rashomon.cli import stage
+from rashomon.core.cli import stage
 from rashomon.data.manifest import read_manifest
 from rashomon.data.synthetic import TWINS, twin_path
 from rashomon.data.truth import SYNTHETIC_LABEL, read_truth
-from rashomon.device import resolve_device
-from rashomon.io import write_csv, write_json
+from rashomon.core.device import resolve_device
+from rashomon.core.io import write_csv, write_json
 from rashomon.variants.reliance import effects_table, predict_images, reliance
 from rashomon.variants.variant_set import load_variants
 

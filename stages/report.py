@@ -1,11 +1,11 @@
 """Stage report: one self-contained HTML page a reviewer can open offline or mail."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 from pathlib import Path
 
-from rashomon.cli import stage
-from rashomon.io import atomic_path
+from rashomon.core.cli import stage
+from rashomon.core.io import atomic_path
 from rashomon.report.build import DataSource, build_page, load_metrics
 
 

@@ -1,6 +1,6 @@
 """Stage sanity: cascading model randomisation and shuffled-ratings heads (Adebayo et al. 2018)."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 import logging
 from pathlib import Path
@@ -12,16 +12,16 @@ from rashomon.attribution.runner import explained_variants, explanation_ids, met
 from rashomon.backbones import get_spec
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.backbones.weights import check_backbone_names
-from rashomon.cli import stage
+from rashomon.core.cli import stage
 from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
 from rashomon.data.splits import subset_ids
-from rashomon.device import resolve_device
-from rashomon.fitting import quiet_lightning
+from rashomon.core.device import resolve_device
+from rashomon.core.fitting import quiet_lightning
 from rashomon.groundtruth.sanity import (SHUFFLED, cascade, shuffled_head, similarity, sobel_maps, summarise_cascade,
                                          with_head)
 from rashomon.heads.features import FeatureCache
-from rashomon.io import atomic_path, write_csv, write_json
-from rashomon.plotting import plt, save_figure
+from rashomon.core.io import atomic_path, write_csv, write_json
+from rashomon.core.plotting import plt, save_figure
 
 log = logging.getLogger("rashomon.sanity")
 

@@ -1,11 +1,11 @@
 """Stage split: Monte-Carlo stratified splits for every experiment scheme."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
-from rashomon.cli import stage
+from rashomon.core.cli import stage
 from rashomon.data.manifest import read_manifest
 from rashomon.data.splits import make_splits
-from rashomon.io import write_csv, write_json
+from rashomon.core.io import write_csv, write_json
 
 
 def run(params, args):

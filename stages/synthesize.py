@@ -1,8 +1,8 @@
 """Stage synthesize: write the embedded default dataset (AIGCIQA2023 format + truth)."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
-from rashomon.cli import stage
+from rashomon.core.cli import stage
 from rashomon.data.synthetic import generate
 
 

@@ -1,25 +1,25 @@
 """Stage train: Lightning regression heads on cached embeddings, one per split variant."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 import logging
 from pathlib import Path
 
 import pandas as pd
 
-from rashomon import plotting
+from rashomon.core import plotting
 from rashomon.backbones import get_spec
 from rashomon.backbones.weights import check_backbone_names
-from rashomon.cli import stage
+from rashomon.core.cli import stage
 from rashomon.data.manifest import manifest_hash, read_manifest
 from rashomon.data.truth import read_truth
-from rashomon.device import resolve_device
-from rashomon.errors import InputError
-from rashomon.fitting import quiet_lightning
+from rashomon.core.device import resolve_device
+from rashomon.core.errors import InputError
+from rashomon.core.fitting import quiet_lightning
 from rashomon.heads.evaluation import evaluate_predictions, headline
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.training import train_variants
-from rashomon.io import atomic_path, read_json, write_csv, write_json
+from rashomon.core.io import atomic_path, read_json, write_csv, write_json
 
 log = logging.getLogger("rashomon.train")
 

@@ -56,7 +56,7 @@ def aigciqa_folder(tmp_path: Path) -> Path:
 
 def repo_params():
     """The repository's params.yaml as typed config (the values the default runs with)."""
-    from rashomon.config import load_params
+    from rashomon.core.config import load_params
 
     return load_params(REPO / "params.yaml")
 

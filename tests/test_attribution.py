@@ -14,7 +14,7 @@ from rashomon.attribution.mpm import mpm_per_variant, scale_mask_sizes
 from rashomon.attribution.registry import minmax
 from rashomon.backbones import create_backbone
 from rashomon.backbones.registry import Backbone, BackboneSpec
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 from rashomon.heads.head import make_head
 from rashomon.heads.fitted import FittedHead
 from rashomon.variants.variant_set import VariantSet

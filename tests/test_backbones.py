@@ -4,7 +4,7 @@ import torch
 from rashomon.backbones import create_backbone, get_spec, list_backbones
 from rashomon.backbones.families import reference_embedding
 from rashomon.backbones.weights import load_weights, resolve_weights
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 
 STUDY = ["vgg16", "vgg19", "resnet152", "densenet161", "efficientnet_b3", "barlowtwins_resnet50"]
 

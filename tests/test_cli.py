@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rashomon import cli
-from rashomon.io import atomic_path, publish_together, remove_stale_temps, write_json
+from rashomon.core import cli
+from rashomon.core.io import atomic_path, publish_together, remove_stale_temps, write_json
 from tests.conftest import REPO
 
 
@@ -69,7 +69,7 @@ def test_the_stage_scratch_holds_every_tempfile_and_goes_away(tmp_path, monkeypa
 
 def run_stage(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
     script = tmp_path / "stage.py"
-    script.write_text("import rashomon.pin_kernels\nfrom rashomon.cli import stage\n"
+    script.write_text("import rashomon.core.pin_kernels\nfrom rashomon.core.cli import stage\n"
                       f"def run(params, args):\n{body}\n"
                       "stage(run, ('--out', {'default': 'out/x.json'}))()\n")
     return subprocess.run([sys.executable, str(script), "--params", str(REPO / "params.yaml")], cwd=tmp_path,
@@ -85,7 +85,7 @@ def test_a_permission_error_is_one_line_and_exit_2(tmp_path):
 
 def test_an_unwritable_output_folder_is_named(tmp_path, monkeypatch):
     """Root ignores file modes, so the refusal is simulated where the temp path is made."""
-    from rashomon import io
+    from rashomon.core import io
 
     def refuse(*_, dir=None, **__):
         raise PermissionError(13, "Permission denied", str(dir))
@@ -100,7 +100,7 @@ def test_a_stage_runs_with_pinned_kernels_in_portable_mode(tmp_path):
                                "    print(torch.backends.cpu.get_cpu_capability(), torch.get_num_threads(), "
                                "os.environ.get('OPENBLAS_CORETYPE'), torch.are_deterministic_algorithms_enabled(), "
                                "torch.is_deterministic_algorithms_warn_only_enabled())")
-    from rashomon.determinism import has_avx2
+    from rashomon.core.determinism import has_avx2
     assert proc.returncode == 0, proc.stderr
     if has_avx2():
         assert proc.stdout.split() == ["AVX2", "2", "Haswell", "True", "True"]

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from rashomon.backbones.weights import check_backbone_names
-from rashomon.config import Params, load_params
-from rashomon.errors import InputError
+from rashomon.core.config import Params, load_params
+from rashomon.core.errors import InputError
 from rashomon.idsds.models import check_model_names
 from tests.conftest import REPO, config
 
@@ -177,7 +177,7 @@ def test_an_exponent_float_without_a_dot_is_a_number(tmp_path):
     """PyYAML reads `1e-3` as text where DVC reads a number: both must agree it is 0.001."""
     import yaml
 
-    from rashomon.config import load_params
+    from rashomon.core.config import load_params
     text = (REPO / "params.yaml").read_text().replace("  lr: 0.001\n", "  lr: 1e-3\n", 1)
     assert yaml.safe_load(text)["train"]["lr"] == "1e-3"
     (tmp_path / "p.yaml").write_text(text)

@@ -126,7 +126,7 @@ def test_the_verdict_compares_within_and_across_means():
 
 
 def test_one_variant_per_architecture_makes_the_verdict_undefined_not_false(tmp_path):
-    from rashomon.io import read_json, write_json
+    from rashomon.core.io import read_json, write_json
 
     maps, within, across = summary_inputs([5, 15], n_variants=1)     # train.seeds: 1
     assert within["arch0"]["pearson"].isna().all()

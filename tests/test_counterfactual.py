@@ -9,9 +9,9 @@ from torch import nn
 from rashomon.attribution import attribute
 from rashomon.attribution.counterfactual import MEAN, counterfactual_edits, difference_map, item_predictions
 from rashomon.backbones.preprocess import normalise
-from rashomon.config import GeneratorConfig
+from rashomon.core.config import GeneratorConfig
 from rashomon.counterfactual.evaluate import cosine, edit_table, map_agreement, summary, twin_cosine
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 from rashomon.generative import ConvAutoencoder, load_generator, save_generator
 from rashomon.generative.autoencoder import train_generator
 from rashomon.generative.quality import reconstruction_quality

@@ -5,7 +5,7 @@ import scipy.io
 
 from rashomon.data.aigciqa import load_aigciqa2023
 from rashomon.data.manifest import manifest_hash, read_manifest, validate_manifest
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 from tests.conftest import make_aigciqa_folder
 
 

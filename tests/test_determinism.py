@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rashomon.determinism import PORTABLE_ENV, has_avx2, requested_mode
+from rashomon.core.determinism import PORTABLE_ENV, has_avx2, requested_mode
 from tests.conftest import REPO
 from tests.dvc_project import AVX2_MACHINE
 
@@ -58,14 +58,14 @@ def test_portable_training_gives_the_same_bytes_on_another_vector_unit(tmp_path)
 
 
 def test_a_stage_pins_before_numpy_loads():
-    """Every stage's first import is rashomon.pin_kernels (after it, numpy is too late to pin)."""
+    """Every stage's first import is rashomon.core.pin_kernels (after it, numpy is too late to pin)."""
     for path in sorted((REPO / "stages").glob("*.py")):
         imports = [line for line in path.read_text().splitlines() if line.startswith(("import ", "from "))]
-        assert imports[0].startswith("import rashomon.pin_kernels"), path.name
+        assert imports[0].startswith("import rashomon.core.pin_kernels"), path.name
 
 
 def test_pinning_after_numpy_is_refused(tmp_path):
-    code = "import numpy; from rashomon.determinism import pin_environment; pin_environment('portable')"
+    code = "import numpy; from rashomon.core.determinism import pin_environment; pin_environment('portable')"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode != 0 and "already imported" in proc.stderr
 

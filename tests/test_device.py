@@ -17,9 +17,9 @@ from PIL import Image
 from rashomon.attribution import attribute
 from rashomon.attribution.counterfactual import MEAN, counterfactual_edits
 from rashomon.backbones import create_backbone
-from rashomon.config import ComputeConfig
-from rashomon.device import CPU, resolve_device, trainer_options
-from rashomon.errors import InputError
+from rashomon.core.config import ComputeConfig
+from rashomon.core.device import CPU, resolve_device, trainer_options
+from rashomon.core.errors import InputError
 from rashomon.generative.autoencoder import ConvAutoencoder
 from rashomon.generative.quality import reconstruction_quality
 from rashomon.groundtruth.evaluate import deletion_table
@@ -85,7 +85,7 @@ def test_auto_is_cuda_when_there_is_one_and_a_missing_device_is_one_line(monkeyp
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_device(ComputeConfig("auto")) == CPU and resolve_device(ComputeConfig("cpu")) == CPU
     for missing in ("cuda", "gpu"):
-        monkeypatch.setattr("rashomon.device._mps_available", lambda: False)
+        monkeypatch.setattr("rashomon.core.device._mps_available", lambda: False)
         with pytest.raises(InputError, match=rf"compute.accelerator = '{missing}'.*no such device"):
             resolve_device(ComputeConfig(missing))
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)

@@ -8,7 +8,7 @@ from rashomon.data.aigciqa import load_aigciqa2023
 from rashomon.data.manifest import manifest_hash
 from rashomon.backbones.preprocess import load_images
 from rashomon.data.synthetic import generate
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 from rashomon.heads.features import FeatureCache, extract_features
 from rashomon.heads.fitted import load_head, save_head
 from rashomon.heads.metrics import model_reliability, prediction_metrics, quality_diagnostic, variant_ceiling
@@ -160,7 +160,7 @@ def test_splits_naming_images_missing_from_the_cache_are_an_error(tmp_path):
 
 
 def test_best_validation_weights_are_kept_not_the_last():
-    from rashomon.fitting import FitResult  # noqa: F401  (the contract: best epoch reported)
+    from rashomon.core.fitting import FitResult  # noqa: F401  (the contract: best epoch reported)
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(80, 4)).astype(np.float32)

@@ -7,7 +7,7 @@ import pytest
 from rashomon.data.aigciqa import load_aigciqa2023
 from rashomon.data.filtering import apply_exclusion, removed_vs_kept_per_rater
 from rashomon.data.splits import make_splits, rating_bins, subset_ids
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 from tests.conftest import config
 
 

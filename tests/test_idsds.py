@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 from rashomon.idsds.cifar import load_label_names, load_split, write_meta, write_split
 from rashomon.idsds.deletion import (
     Deletion, cell_masks, cell_sums, delete_cells, idsds_scores, single_deletion_drops, summarise,
@@ -214,7 +214,7 @@ def test_scoring_and_accuracy_honour_the_deletion_mode():
 
 def test_idsds_training_is_seeded_and_keeps_the_best_epoch():
     """Two runs from the same seeds give identical weights (model init included)."""
-    from rashomon.fitting import seed_everything
+    from rashomon.core.fitting import seed_everything
     from rashomon.idsds.finetune import train
 
     rng = np.random.default_rng(0)

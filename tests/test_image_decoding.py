@@ -15,7 +15,7 @@ from PIL import Image
 from rashomon.backbones.preprocess import ImageFiles, load_images, preprocess
 from rashomon.backbones.registry import BackboneSpec
 from rashomon.data.images import check_image_files, load_rgb, load_rgb_array
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 
 H, W = 5, 7
 SPEC = BackboneSpec("tiny", "resnet", lambda: None, "layer", 8, 8)

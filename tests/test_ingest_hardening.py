@@ -18,7 +18,7 @@ from rashomon.data.aigciqa import load_aigciqa2023
 from rashomon.data.manifest import safe_filename
 from rashomon.data.sources import ingest
 from rashomon.data.synthetic import twin_path
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 from tests.conftest import REPO, config
 
 HOSTILE_IDS = ["../../outside/x", "a/b", "a\\b", "..\\..\\x", ".hidden", "..", ".", "tab\there", "line\nbreak",

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import scipy.io
 
-from rashomon.errors import InputError
-from rashomon.io import atomic_path, read_table, write_mat, write_npz, write_xlsx
+from rashomon.core.errors import InputError
+from rashomon.core.io import atomic_path, read_table, write_mat, write_npz, write_xlsx
 
 
 def test_npz_bytes_do_not_depend_on_the_clock(tmp_path):
@@ -63,7 +63,7 @@ def test_only_the_publishing_rank_writes(tmp_path, monkeypatch):
     that is removed: the target never appears, and nothing is left beside it."""
     from lightning.fabric.utilities.rank_zero import rank_zero_only
 
-    from rashomon.io import is_publishing_rank, write_json
+    from rashomon.core.io import is_publishing_rank, write_json
     monkeypatch.setattr(rank_zero_only, "rank", 1)
     assert not is_publishing_rank()
     write_json(tmp_path / "m.json", {"a": 1})

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rashomon.backbones.weights import check_backbone_names
-from rashomon.config import load_params
-from rashomon.errors import InputError
+from rashomon.core.config import load_params
+from rashomon.core.errors import InputError
 from rashomon.idsds.models import check_model_names
 from rashomon.idsds.scoring import check_method_names
 from tests.conftest import REPO

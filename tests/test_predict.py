@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from rashomon.attribution import attribute
-from rashomon.attribution.perturbations import (Original, SquareMasks, SuperpixelPatterns, score_perturbations,
-                                                square_masks)
+from rashomon.attribution.perturbations import Original, SquareMasks, SuperpixelPatterns, square_masks
+from rashomon.attribution.scoring import score_perturbations
 from rashomon.attribution.predict import PerturbationDataset
 from tests.test_attribution import real_variants
 

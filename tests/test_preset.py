@@ -7,7 +7,7 @@ import shlex
 import pytest
 import yaml
 
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 from rashomon.preset import check, leaves, main, read_yaml
 from tests.conftest import REPO
 

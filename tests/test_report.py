@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from rashomon.plotting import plt, save_figure
+from rashomon.core.plotting import plt, save_figure
 from rashomon.report.html import fmt, image, page, section, table
 
 
@@ -218,7 +218,7 @@ def test_report_builds_from_every_combination_of_present_and_absent_metrics(tmp_
 def test_a_corrupt_metrics_file_is_one_line(tmp_path):
     import pytest
 
-    from rashomon.errors import InputError
+    from rashomon.core.errors import InputError
     from rashomon.report.build import load_metrics
 
     (tmp_path / "train.json").write_text("{not json")

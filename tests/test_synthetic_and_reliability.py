@@ -6,8 +6,8 @@ from rashomon.data.aigciqa import load_aigciqa2023
 from rashomon.data.filtering import apply_exclusion
 from rashomon.data.ratings import validate_ratings_long
 from rashomon.data.synthetic import generate, mos_from_ratings
-from rashomon.errors import InputError
-from rashomon.io import atomic_path, write_json
+from rashomon.core.errors import InputError
+from rashomon.core.io import atomic_path, write_json
 from rashomon.psychometrics.reliability import ratings_matrix
 from rashomon.psychometrics.report import compare_with_truth, reliability_report
 from tests.conftest import config

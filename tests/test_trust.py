@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 from rashomon.heads.fitted import load_head, save_head
 from rashomon.heads.training import fit_head
 from rashomon.idsds.cifar import load_label_names, load_split, write_meta, write_split

@@ -17,8 +17,8 @@ from typing import Any, Iterator
 
 import yaml
 
-from rashomon.config import Params, load_params
-from rashomon.errors import InputError
+from rashomon.core.config import Params, load_params
+from rashomon.core.errors import InputError
 
 
 def read_yaml(path: Path) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from rashomon.attribution.registry import METHODS, Attribution
 from rashomon.backbones.preprocess import normalise, unnormalise
-from rashomon.device import CPU
+from rashomon.core.device import CPU
 from rashomon.variants.variant_set import VariantSet
 
 MEAN = -1   # the "variant" index of the variants' mean model

@@ -7,7 +7,7 @@ from typing import Mapping
 
 import numpy as np
 
-from rashomon.plotting import plt, save_figure
+from rashomon.core.plotting import plt, save_figure
 
 
 def prototype(maps: Mapping[str, np.ndarray], image_id: str) -> np.ndarray:

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from rashomon.attribution.registry import METHODS, Attribution
-from rashomon.device import CPU, to_device
+from rashomon.core.device import CPU, to_device
 from rashomon.variants.variant_set import VariantSet, apply_channel_mask
 
 

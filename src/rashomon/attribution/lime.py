@@ -8,10 +8,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from rashomon.attribution.perturbations import SuperpixelPatterns, score_perturbations
+from rashomon.attribution.perturbations import SuperpixelPatterns
+from rashomon.attribution.scoring import score_perturbations
 from rashomon.attribution.registry import METHODS, Attribution
 from rashomon.backbones.preprocess import denormalise
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 from rashomon.variants.variant_set import VariantSet
 
 

@@ -8,9 +8,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from rashomon.attribution.perturbations import Original, Perturbation, SquareMasks, score_perturbations
+from rashomon.attribution.perturbations import Original, Perturbation, SquareMasks
+from rashomon.attribution.scoring import score_perturbations
 from rashomon.attribution.registry import METHODS, Attribution
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 from rashomon.variants.variant_set import VariantSet
 
 

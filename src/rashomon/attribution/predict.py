@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
 from rashomon.attribution.perturbations import Perturbation, PerturbationScorer, summarise_counts
-from rashomon.fitting import quiet_lightning
+from rashomon.core.fitting import quiet_lightning
 
 
 class PerturbationDataset(Dataset):

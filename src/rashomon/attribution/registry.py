@@ -8,7 +8,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from rashomon.registry import Registry
+from rashomon.core.registry import Registry
 from rashomon.variants.variant_set import VariantSet
 
 

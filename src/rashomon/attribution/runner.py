@@ -12,12 +12,12 @@ import torch
 from rashomon.attribution.registry import Attribution, attribute
 from rashomon.backbones import Backbone, create_backbone
 from rashomon.backbones.weights import weights_for
-from rashomon.config import Params
+from rashomon.core.config import Params
 from rashomon.backbones.preprocess import load_images
 from rashomon.ensemble.combine import BaggedEnsemble
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 from rashomon.heads.features import FeatureCache
-from rashomon.io import write_npz
+from rashomon.core.io import write_npz
 from rashomon.psychometrics.correlation import mean_pairwise_correlation
 from rashomon.variants.variant_set import VariantSet, load_variants
 

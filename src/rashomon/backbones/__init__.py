@@ -6,7 +6,8 @@ to the Grad-CAM target layer and returns `(target_activation, *side_inputs)`, an
 training, pruning and Grad-CAM run the tail alone, never the stem again.
 """
 
+from rashomon.backbones.factory import create_backbone  # noqa: F401
 from rashomon.backbones.registry import (  # noqa: F401
-    Backbone, BackboneSpec, create_backbone, get_spec, input_grids, list_backbones, register,
+    Backbone, BackboneSpec, get_spec, input_grids, list_backbones, register,
 )
 from rashomon.backbones import small, study  # noqa: F401  (register the architectures)

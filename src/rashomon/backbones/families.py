@@ -167,7 +167,7 @@ class EfficientNetTail(nn.Module):
 
 def check_target_layer(model: nn.Module, target_layer: str) -> None:
     """The target layer must be a conv layer of `model`; otherwise list the valid ones."""
-    from rashomon.errors import InputError
+    from rashomon.core.errors import InputError
 
     convs = [n for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
     if target_layer not in convs:

@@ -11,7 +11,7 @@ from torch import nn
 
 from rashomon.backbones.families import split_model
 from rashomon.backbones.geometry import Grid, grid_of
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -74,14 +74,3 @@ class Backbone(nn.Module):
     def train(self, mode: bool = True) -> "Backbone":
         # frozen: batch norm statistics and dropout always in inference mode
         return super().train(False)
-
-
-def create_backbone(name: str, weights: str | Path | None = None) -> Backbone:
-    """Build architecture `name`; load `weights` (a local state-dict file) if given."""
-    spec = get_spec(name)
-    model = spec.build()
-    if weights is not None:
-        from rashomon.backbones.weights import load_weights
-
-        load_weights(model, spec, Path(weights))
-    return Backbone(spec, model)

@@ -8,9 +8,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from rashomon.backbones.registry import BackboneSpec
-from rashomon.config import BackbonesConfig
-from rashomon.errors import InputError
+from rashomon.backbones.registry import BackboneSpec, get_spec, list_backbones
+from rashomon.core.config import BackbonesConfig
+from rashomon.core.errors import InputError
 
 # Keys of the classification head: absent from self-supervised checkpoints and unused here.
 _HEAD_KEYS = re.compile(r"^(fc|classifier\.6|classifier\.1|classifier)\.(weight|bias)$")
@@ -81,8 +81,6 @@ def load_weights(model: nn.Module, spec: BackboneSpec, path: Path) -> None:
 def check_backbone_names(cfg: BackbonesConfig) -> None:
     """Every name in `backbones.names` and every `backbones.weights` key must be registered
     (a misspelled key would otherwise be ignored and other weights used)."""
-    from rashomon.backbones.registry import list_backbones
-
     for key, group in (("backbones.names", cfg.names), ("backbones.weights", list(cfg.weights))):
         unknown = [n for n in group if n not in list_backbones()]
         if unknown:
@@ -95,8 +93,6 @@ def check_backbone_names(cfg: BackbonesConfig) -> None:
 def weights_for(name: str, cfg: BackbonesConfig, pretrained_dir: Path) -> Path:
     """The weights a pipeline stage uses for `name`: `backbones.weights.<name>` if set,
     else the in-pipeline pretrained file (default backbones), else the torch hub cache."""
-    from rashomon.backbones.registry import get_spec
-
     configured = cfg.weights.get(name)
     if not configured and get_spec(name).pretrain:
         configured = str(Path(pretrained_dir) / f"{name}.pt")

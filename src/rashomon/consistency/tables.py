@@ -13,7 +13,7 @@ import torch
 from scipy import stats
 
 from rashomon.consistency.metrics import agreement, disagreement, iou, iou_column, pearson_matrix, top_region
-from rashomon.device import CPU, to_device
+from rashomon.core.device import CPU, to_device
 from rashomon.psychometrics.correlation import mean_pairwise_correlation, pearson
 from rashomon.variants.variant_set import VariantSet, apply_channel_mask
 

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import scipy.io
 
-from rashomon.config import DIMENSIONS
+from rashomon.core.config import DIMENSIONS
 from rashomon.data.manifest import MIN_IMAGE_SIDE, validate_manifest
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 
 GENERATORS: tuple[str, ...] = (
     "Controlnet", "DALLE", "Glide", "Lafite", "stable-diffusion", "Unidiffuser",

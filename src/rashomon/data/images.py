@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from PIL import Image
 
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 
 SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")  # unsigned 16-bit grey: value / 65535
 HIGH_BIT_MODES = (*SIXTEEN_BIT_MODES, "I", "F")          # grey that convert("RGB") would clip to 255

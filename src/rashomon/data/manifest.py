@@ -21,9 +21,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from rashomon.config import DIMENSIONS
-from rashomon.errors import InputError
-from rashomon.io import read_table
+from rashomon.core.config import DIMENSIONS
+from rashomon.core.errors import InputError
+from rashomon.core.io import read_table
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "image_id", "path", "generator", "prompt_index", "challenge", "category", *DIMENSIONS,

@@ -14,9 +14,9 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from rashomon.config import DIMENSIONS
-from rashomon.errors import InputError
-from rashomon.io import read_table
+from rashomon.core.config import DIMENSIONS
+from rashomon.core.errors import InputError
+from rashomon.core.io import read_table
 
 COLUMNS: tuple[str, ...] = ("image", "rater", "dimension", "rating")
 

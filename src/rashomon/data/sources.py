@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from rashomon.config import DataConfig
+from rashomon.core.config import DataConfig
 from rashomon.data.aigciqa import GENERATORS, load_aigciqa2023
 from rashomon.data.manifest import image_hashes, is_inside, validate_manifest
 from rashomon.data.ratings import empty_ratings, load_ratings_long
 from rashomon.data.truth import ingest_truth
-from rashomon.errors import InputError
-from rashomon.io import read_table
+from rashomon.core.errors import InputError
+from rashomon.core.io import read_table
 
 MANIFEST_NAMES = ("manifest.csv", "manifest.parquet")
 

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from rashomon.config import SplitConfig
-from rashomon.errors import InputError
+from rashomon.core.config import SplitConfig
+from rashomon.core.errors import InputError
 
 SUBSETS = ("train", "val", "test")
 

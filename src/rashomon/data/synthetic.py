@@ -21,11 +21,11 @@ from PIL import Image
 from scipy import ndimage
 from tqdm import tqdm
 
-from rashomon.config import DIMENSIONS, SyntheticConfig
+from rashomon.core.config import DIMENSIONS, SyntheticConfig
 from rashomon.data.aigciqa import GENERATORS, PROMPTS_FILE
 from rashomon.data.manifest import safe_filename
-from rashomon.errors import InputError
-from rashomon.io import atomic_path, write_json, write_mat, write_xlsx
+from rashomon.core.errors import InputError
+from rashomon.core.io import atomic_path, write_json, write_mat, write_xlsx
 
 CHALLENGES: tuple[str, ...] = (
     "Basic", "Simple Detail", "Complex", "Fine-grained Detail", "Imagination",

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from rashomon.data.manifest import file_sha256
-from rashomon.errors import InputError
-from rashomon.io import read_table
+from rashomon.core.errors import InputError
+from rashomon.core.io import read_table
 
 TRUTH_FILE = "truth.csv"
 SYNTHETIC_LABEL = "SYNTHETIC data (simulated raters), not human judgments"

@@ -11,10 +11,10 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from rashomon.config import GeneratorConfig
-from rashomon.device import CPU
-from rashomon.errors import InputError
-from rashomon.fitting import FitResult, fit, quiet_lightning, seed_everything
+from rashomon.core.config import GeneratorConfig
+from rashomon.core.device import CPU
+from rashomon.core.errors import InputError
+from rashomon.core.fitting import FitResult, fit, quiet_lightning, seed_everything
 
 
 class ConvAutoencoder(nn.Module):

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from rashomon.plotting import plt, save_figure
+from rashomon.core.plotting import plt, save_figure
 
 
 def reconstruction_figure(images: np.ndarray, recon: np.ndarray, path: str | os.PathLike) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
-from rashomon.device import CPU
+from rashomon.core.device import CPU
 
 
 @torch.no_grad()

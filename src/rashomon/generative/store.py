@@ -9,9 +9,9 @@ from typing import Protocol, runtime_checkable
 import torch
 from torch import nn
 
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 from rashomon.generative.autoencoder import ConvAutoencoder
-from rashomon.io import save_torch
+from rashomon.core.io import save_torch
 
 
 @runtime_checkable
@@ -30,7 +30,7 @@ def save_generator(path: Path, model: ConvAutoencoder) -> None:
 
 def load_generator(path: Path | None, plugin: str | None = None, size: int | None = None) -> nn.Module:
     """The trained generator at `path`, or `plugin` ("package.module:factory", called with
-    the image size) for a better generator than the default's autoencoder (README)."""
+    the image size) for a better generator than the default's autoencoder (docs/explanations.md)."""
     if plugin:
         module_name, _, attr = plugin.partition(":")
         try:

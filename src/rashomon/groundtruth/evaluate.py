@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rashomon.device import CPU
+from rashomon.core.device import CPU
 from rashomon.groundtruth.faithfulness import curve_area, deletion_curves, region_mass, twin_agreement
 from rashomon.groundtruth.localisation import SCORES, localisation_scores
 from rashomon.groundtruth.references import reference_maps

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from rashomon.device import module_device
+from rashomon.core.device import module_device
 from rashomon.variants.variant_set import VariantSet
 
 

@@ -18,7 +18,7 @@ from skimage.metrics import structural_similarity
 from torch import nn
 
 from rashomon.attribution.registry import minmax
-from rashomon.device import CPU
+from rashomon.core.device import CPU
 from rashomon.groundtruth.references import sobel_map
 from rashomon.heads.fitted import FittedHead
 from rashomon.variants.variant_set import VariantSet

@@ -19,9 +19,9 @@ from tqdm import tqdm
 
 from rashomon.backbones.preprocess import ImageFiles
 from rashomon.backbones.registry import Backbone
-from rashomon.device import CPU, to_device
-from rashomon.errors import InputError
-from rashomon.io import atomic_path, read_json, write_json
+from rashomon.core.device import CPU, to_device
+from rashomon.core.errors import InputError
+from rashomon.core.io import atomic_path, read_json, write_json
 
 
 def extract_features(

@@ -14,10 +14,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from rashomon.device import module_device
+from rashomon.core.device import module_device
 from rashomon.heads.head import make_head
-from rashomon.errors import InputError
-from rashomon.io import read_json, save_torch, write_json
+from rashomon.core.errors import InputError
+from rashomon.core.io import read_json, save_torch, write_json
 
 
 def to_rating_units(z: torch.Tensor, mean: torch.Tensor | float, sd: torch.Tensor | float) -> torch.Tensor:

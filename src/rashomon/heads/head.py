@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 
 
 def make_head(in_dim: int, kind: str, dropout: float) -> nn.Sequential:

@@ -18,11 +18,11 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from rashomon.backbones import create_backbone
 from rashomon.backbones.preprocess import normalise
-from rashomon.config import PretrainConfig
+from rashomon.core.config import PretrainConfig
 from rashomon.backbones.small import N_PRETRAIN_OUTPUTS
-from rashomon.device import CPU
+from rashomon.core.device import CPU
 from rashomon.data.synthetic import COLOURS, MATERIALS, OBJECT_CLASSES, degrade_global, render_scene
-from rashomon.fitting import fit, seed_everything
+from rashomon.core.fitting import fit, seed_everything
 
 CHANCE = 1 / len(OBJECT_CLASSES)  # linear-probe chance level: one of the simulator's object classes
 TASKS: dict[str, tuple[str, ...]] = {"object": OBJECT_CLASSES, "material": MATERIALS, "colour": tuple(COLOURS)}

@@ -16,11 +16,11 @@ import torch
 from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
 
-from rashomon.config import TrainConfig
+from rashomon.core.config import TrainConfig
 from rashomon.data.splits import subset_ids
-from rashomon.device import CPU
-from rashomon.errors import InputError
-from rashomon.fitting import fit, seed_everything
+from rashomon.core.device import CPU
+from rashomon.core.errors import InputError
+from rashomon.core.fitting import fit, seed_everything
 from rashomon.heads.fitted import FittedHead, save_head
 from rashomon.heads.head import make_head
 

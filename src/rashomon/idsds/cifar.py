@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from rashomon.data.synthetic import COLOURS, OBJECT_CLASSES, degrade_global, render_scene
-from rashomon.errors import InputError
-from rashomon.io import atomic_path
+from rashomon.core.errors import InputError
+from rashomon.core.io import atomic_path
 
 CIFAR100_MEAN = (0.5071, 0.4867, 0.4408)
 CIFAR100_STD = (0.2675, 0.2565, 0.2761)

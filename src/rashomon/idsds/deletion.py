@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from scipy import stats
 from tqdm import tqdm
 
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 
 
 def cell_masks(h: int, w: int, grid: int) -> torch.Tensor:

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 
 
 class BasicBlock(nn.Module):

@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 from rashomon.psychometrics.correlation import fisher_z_mean, pearson, spearman_brown
 
 

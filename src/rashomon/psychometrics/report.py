@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from rashomon.config import DIMENSIONS, ReliabilityConfig
+from rashomon.core.config import DIMENSIONS, ReliabilityConfig
 from rashomon.psychometrics.correlation import pearson
 from rashomon.psychometrics.reliability import bimodality, ratings_matrix, split_half_reliability
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from rashomon.errors import InputError
-from rashomon.io import read_json
+from rashomon.core.errors import InputError
+from rashomon.core.io import read_json
 from rashomon.report import sections
 from rashomon.report.html import image, labelled, page, section
 

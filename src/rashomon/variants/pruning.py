@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from rashomon.backbones import Backbone
 from rashomon.data.splits import subset_ids
-from rashomon.device import CPU, to_device
+from rashomon.core.device import CPU, to_device
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.fitted import FittedHead, load_head, to_rating_units
 from rashomon.heads.metrics import prediction_metrics

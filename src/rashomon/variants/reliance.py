@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from scipy import stats
 
-from rashomon.device import CPU
+from rashomon.core.device import CPU
 from rashomon.psychometrics.correlation import partial_corr, pearson
 from rashomon.variants.variant_set import VariantSet
 

@@ -17,7 +17,7 @@ from torch import nn
 
 from rashomon.backbones import Backbone
 from rashomon.backbones.geometry import Grid, grid_of, resample
-from rashomon.device import CPU, module_device, to_device
+from rashomon.core.device import CPU, module_device, to_device
 from rashomon.heads.fitted import FittedHead, load_head, to_rating_units
 
 

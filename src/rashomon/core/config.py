@@ -22,7 +22,7 @@ from typing import Annotated, Any, Callable, Literal, Mapping, Union
 
 import yaml
 
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 
 DIMENSIONS: tuple[str, ...] = ("quality", "authenticity", "correspondence")
 Dimension = Literal["quality", "authenticity", "correspondence"]
@@ -486,7 +486,7 @@ class Params:
     counterfactual: CounterfactualConfig
     idsds: IdsdsConfig
     compute: ComputeConfig
-    determinism: Literal["portable", "fast"]   # portable: same bytes on any x86-64 with AVX2 (README)
+    determinism: Literal["portable", "fast"]   # portable: same bytes on any x86-64 with AVX2 (docs/reproducibility.md)
 
     def __post_init__(self) -> None:
         if self.train.seeds > self.split.n_variants:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Generic, Iterator, TypeVar
 
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 
 T = TypeVar("T")
 

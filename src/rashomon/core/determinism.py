@@ -31,7 +31,7 @@ PORTABLE_ENV: dict[str, str] = {
 MODES = ("portable", "fast")
 _KERNEL_LIBRARIES = ("numpy", "torch")
 
-log = logging.getLogger("rashomon.determinism")
+log = logging.getLogger("rashomon.core.determinism")
 
 
 def has_avx2() -> bool:
@@ -67,8 +67,8 @@ def pin_environment(mode: str) -> bool:
         return False
     loaded = [m for m in _KERNEL_LIBRARIES if m in sys.modules]
     if loaded:
-        raise RuntimeError(f"rashomon.determinism: {', '.join(loaded)} already imported; "
-                           "import rashomon.pin_kernels first (portable mode cannot pin loaded libraries)")
+        raise RuntimeError(f"rashomon.core.determinism: {', '.join(loaded)} already imported; "
+                           "import rashomon.core.pin_kernels first (portable mode cannot pin loaded libraries)")
     if not has_avx2():
         return False
     os.environ.update(PORTABLE_ENV)
@@ -93,7 +93,7 @@ def apply_in_torch(mode: str) -> None:
         return
     if not is_pinned():
         raise RuntimeError("determinism: portable, but this process started without the pinned kernels "
-                           "(the stage must import rashomon.pin_kernels before numpy and torch)")
+                           "(the stage must import rashomon.core.pin_kernels before numpy and torch)")
     capability = torch.backends.cpu.get_cpu_capability()
     if capability != "AVX2":
         raise RuntimeError(f"determinism: portable, but ATen runs {capability} kernels, not AVX2")

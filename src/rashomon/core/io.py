@@ -29,7 +29,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 import pandas as pd
 
-from rashomon.errors import InputError
+from rashomon.core.errors import InputError
 
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 

@@ -16,10 +16,10 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from rashomon.config import Params, load_params
-from rashomon.determinism import apply_in_torch
-from rashomon.errors import InputError, StageInterrupted
-from rashomon.io import publish_together, remove_stale_temps
+from rashomon.core.config import Params, load_params
+from rashomon.core.determinism import apply_in_torch
+from rashomon.core.errors import InputError, StageInterrupted
+from rashomon.core.io import publish_together, remove_stale_temps
 
 log = logging.getLogger("rashomon")
 

@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from rashomon.io import atomic_path  # noqa: E402
+from rashomon.core.io import atomic_path  # noqa: E402
 
 
 def save_figure(fig: "plt.Figure", path: str | os.PathLike) -> None:

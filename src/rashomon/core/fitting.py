@@ -15,7 +15,7 @@ import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping
 from torch.utils.data import DataLoader
 
-from rashomon.device import CPU, trainer_options
+from rashomon.core.device import CPU, trainer_options
 
 
 def seed_everything(seed: int) -> None:

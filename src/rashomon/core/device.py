@@ -14,8 +14,8 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from rashomon.config import ComputeConfig
-from rashomon.errors import InputError
+from rashomon.core.config import ComputeConfig
+from rashomon.core.errors import InputError
 
 CPU = torch.device("cpu")
 
