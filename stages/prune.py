@@ -1,8 +1,9 @@
 """Stage prune: SBS channel pruning of every head on cached target activations."""
 
-import rashomon.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (README: Reproducibility)
+import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +11,12 @@ import pandas as pd
 
 from rashomon.backbones import create_backbone
 from rashomon.backbones.weights import check_backbone_names, weights_for
-from rashomon.cli import stage
+from rashomon.core.cli import stage
 from rashomon.data.manifest import manifest_hash, read_manifest
 from rashomon.data.splits import subset_ids
-from rashomon.device import resolve_device
+from rashomon.core.device import resolve_device
 from rashomon.heads.features import FeatureCache
-from rashomon.io import atomic_path, write_csv, write_json, write_npz
+from rashomon.core.io import atomic_path, write_csv, write_json, write_npz
 from rashomon.variants.pruning import prune_variants, pruning_effect
 
 log = logging.getLogger("rashomon.prune")
@@ -35,6 +36,7 @@ def run(params, args):
         for name in params.backbones.names:
             backbone = create_backbone(name, weights_for(name, params.backbones, Path(args.pretrained)))
             cache = FeatureCache(Path(args.features) / name, manifest_hash(manifest))
+            start = time.perf_counter()
             pruned = prune_variants(backbone, cache, Path(args.heads), splits, scheme=scheme, subset=cfg.fit_on,
                                     target=truth, n_variants=params.train.seeds, max_iterations=cfg.max_iterations,
                                     desc="SBS", device=device)
@@ -45,6 +47,8 @@ def run(params, args):
                     rows.append({"architecture": name, "variant": v, "set": label,
                                  "channels_removed": int((~p.mask).sum()), **effect})
             masks = [p.mask for p in pruned]
+            log.info("%s: SBS took %.1f s for %d variants (wall time is logged, not a metric: metrics are "
+                     "byte-reproducible)", name, time.perf_counter() - start, len(pruned))
             write_npz(tmp / f"{name}.npz", masks=np.stack(masks), history=np.array(
                 [np.pad(p.history, (0, p.mask.size - len(p.history)), constant_values=np.nan) for p in pruned]))
             log.info("%s: removed %.1f channels on average", name, np.mean([(~m).sum() for m in masks]))
@@ -52,6 +56,7 @@ def run(params, args):
     report = {"fit_on": cfg.fit_on}
     for name, g in table[table["set"] == "test"].groupby("architecture", sort=False):
         report[name] = {"channels_removed_mean": float(g["channels_removed"].mean()),
+                        "channels_removed": [int(c) for c in g.sort_values("variant")["channels_removed"]],
                         **{c: float(g[c].mean()) for c in ("baseline_plcc", "pruned_plcc", "baseline_rmse",
                                                            "pruned_rmse")}}
     write_csv(Path(args.plots) / "baseline_vs_pruned.csv", table)
