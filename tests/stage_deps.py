@@ -85,3 +85,36 @@ def uncovered_inputs(stage: dict) -> list[str]:
             if not covered(Path(value), outputs) and not covered(Path(value), deps):
                 missing.append(f"{flag} {value}")
     return missing
+
+
+def source_deps(repo: Path, stage: dict) -> list[str]:
+    """The source deps a stage needs: its scripts, the package folders (one level below the
+    package) holding any module it imports, and top-level package files it imports."""
+    scripts = [t for t in shlex.split(stage["cmd"]) if t.endswith(".py")]
+    deps: set[str] = set()
+    for script in scripts:
+        for f in import_closure(repo, repo / script):
+            parts = f.parts
+            deps.add(str(Path(*parts[:3])))   # src/rashomon/<folder> or src/rashomon/<module>.py
+    return scripts + sorted(deps)
+
+
+def synced_dvc_yaml(repo: Path, text: str) -> str:
+    """dvc.yaml with every stage's source deps replaced by `source_deps` (the rest verbatim)."""
+    import re
+
+    import yaml
+
+    stages = yaml.safe_load(text)["stages"]
+    for name, stage in stages.items():
+        block = re.search(rf"^  {re.escape(name)}:\n(.*?)(?=^  \S|^\S|\Z)", text, re.S | re.M)
+        body = block.group(1)
+        lines = body.split("\n")
+        start = lines.index("    deps:") + 1
+        kept = [ln for ln in lines[start:] if not re.match(r"^      - (stages|src)/", ln)]
+        new_deps = [f"      - {d}" for d in source_deps(repo, stage)]
+        body = "\n".join(lines[:start] + new_deps + kept)
+        if "determinism" not in (stage.get("params") or []):
+            body = re.sub(r"^    params: \[", "    params: [determinism, ", body, count=1, flags=re.M)
+        text = text[:block.start(1)] + body + text[block.end(1):]
+    return text
