@@ -116,7 +116,9 @@ def env() -> dict[str, str]:
 
 
 def run(cmd: list[str], cwd: Path, extra_env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run(cmd, cwd=cwd, env={**env(), **(extra_env or {})}, capture_output=True, text=True)
+    """Run `cmd` in a project copy, with the copy's own `src` first on the path (not this checkout's)."""
+    own = {"PYTHONPATH": str(Path(cwd) / "src")} if (Path(cwd) / "src").is_dir() else {}
+    proc = subprocess.run(cmd, cwd=cwd, env={**env(), **own, **(extra_env or {})}, capture_output=True, text=True)
     if proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc.stdout + proc.stderr
