@@ -15,7 +15,7 @@ from rashomon.core.errors import InputError
 from rashomon.generative import ConvAutoencoder, load_generator, save_generator
 from rashomon.generative.autoencoder import train_generator
 from rashomon.generative.quality import reconstruction_quality
-from tests.test_attribution import real_variants
+from tests.attribution.test_attribution import real_variants
 
 SIZE = 16
 OPTS = {"lam": 10.0, "p": 1, "steps": 150, "lr": 0.02, "tolerance": 0.1}

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
-from tests.stage_deps import import_closure, source_deps, synced_dvc_yaml, uncovered_inputs, uncovered_modules
+from tests.pipeline.stage_deps import import_closure, source_deps, synced_dvc_yaml, uncovered_inputs, uncovered_modules
 
 
 def stages() -> dict[str, dict]:

@@ -10,7 +10,6 @@ before reading any map); the report is built by DVC from whatever metrics exist.
 report's labels on a full set of real-data metrics, IDSDS included, are in test_report.py."""
 
 import subprocess
-import sys
 
 import pytest
 import torch
@@ -19,7 +18,7 @@ from PIL import Image, ImageFilter
 
 from rashomon.backbones import create_backbone
 from tests.conftest import make_aigciqa_folder
-from tests.dvc_project import env, make_copy, run, set_param, stages_run
+from tests.pipeline.dvc_project import env, make_copy, run, set_param, stage_command, stages_run
 
 README_REAL_DATA = {   # "Using the real AIGCIQA2023 data" (the tiny folder has 4 prompts, so no prompt list)
     "data": {"source": "aigciqa2023", "root": "dataset", "ratings_long": None},
@@ -42,8 +41,9 @@ def sections(html: str) -> dict[str, str]:
 
 
 def stage_script(proj, name: str) -> str:
-    """Run stages/<name>.py with its default paths; its console output."""
-    proc = subprocess.run([sys.executable, f"stages/{name}.py"], cwd=proj, env=env(), capture_output=True, text=True)
+    """Run stage `name` outside DVC, as dvc.yaml calls it; its console output."""
+    proc = subprocess.run(stage_command(proj, name), cwd=proj, env={**env(), "PYTHONPATH": str(proj / "src")},
+                          capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout + proc.stderr
 

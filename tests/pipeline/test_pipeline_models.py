@@ -4,14 +4,13 @@ stage's outputs, MPM over two processes, then a DVC experiment that reuses the c
 import json
 import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from tests.dvc_project import copy_project, env, run, shared_pipeline, stages_run
+from tests.pipeline.dvc_project import copy_project, env, run, shared_pipeline, stage_command, stages_run
 
 @pytest.mark.slow
 def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
@@ -96,9 +95,9 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
     params = yaml.safe_load((proj / "params.yaml").read_text())
     params["explain"]["scoring"] = {"accelerator": "cpu", "devices": 2, "num_nodes": 1, "strategy": "ddp"}
     (proj / "params_ddp.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    proc = subprocess.run([sys.executable, "stages/explain.py", "--method", "mpm", "--params", "params_ddp.yaml",
-                           "--out", "ddp/mpm", "--metrics", "ddp/mpm.json"], cwd=proj, env=env(), capture_output=True,
-                          text=True)
+    proc = subprocess.run([*stage_command(proj, "explain", method="mpm"), "--params", "params_ddp.yaml",
+                           "--out", "ddp/mpm", "--metrics", "ddp/mpm.json"], cwd=proj,
+                          env={**env(), "PYTHONPATH": str(proj / "src")}, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "mpm resnet_small: 1 images (perturbation batches per process: [2, 2])" in proc.stderr
     for name in ("resnet_small", "efficientnet_small"):

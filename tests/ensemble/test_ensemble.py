@@ -11,7 +11,7 @@ from rashomon.attribution import attribute
 from rashomon.backbones.geometry import Grid
 from rashomon.ensemble.combine import BaggedEnsemble, bagging, stacking_oof
 from rashomon.variants.variant_set import VariantSet
-from tests.test_attribution import real_variants
+from tests.attribution.test_attribution import real_variants
 
 
 def test_bagging_is_the_mean_of_its_members():

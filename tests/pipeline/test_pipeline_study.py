@@ -16,14 +16,15 @@ from PIL import Image, ImageFilter
 from rashomon.backbones import create_backbone
 from rashomon.preset import merged, read_yaml
 from tests.conftest import REPO, make_aigciqa_folder
-from tests.dvc_project import make_copy, run, stages_run
+from tests.pipeline.dvc_project import make_copy, run, stages_run
 
 STUDY_ARCHITECTURES = ["efficientnet_b3", "densenet161"]
 TINY_COUNTS = {
     "data": {"root": "data/AIGCIQA2023"},
     "filter": {"keep_prompts": [0, 1, 2]},   # the fixture's 3 prompts, all among the study's 57
     "backbones": {"names": STUDY_ARCHITECTURES,
-                  "weights": {n: f"weights/{n}.pth" for n in STUDY_ARCHITECTURES}, "batch_size": 16},
+                  "weights": {n: f"weights/{n}.pth" for n in STUDY_ARCHITECTURES}, "batch_size": 16,
+                  "cache_dtype": "float32"},   # random EfficientNet-B3 weights: activations of 1e-14, 0 in float16
     "split": {"n_variants": 2, "stacking_folds": 2, "n_bins": 2},
     "train": {"seeds": 2, "max_epochs": 2, "patience": 1},
     "prune": {"max_iterations": 1},

@@ -67,13 +67,19 @@ def test_the_stage_scratch_holds_every_tempfile_and_goes_away(tmp_path, monkeypa
     assert not stale.exists() and not scratch.exists() and tempfile.gettempdir() != str(scratch)
 
 
-def run_stage(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
+def run_stage(tmp_path: Path, body: str, flags: tuple[str, ...] = ("--out", "out/x.json")) -> subprocess.CompletedProcess:
     script = tmp_path / "stage.py"
     script.write_text("import rashomon.core.pin_kernels\nfrom rashomon.core.cli import stage\n"
                       f"def run(params, args):\n{body}\n"
-                      "stage(run, ('--out', {'default': 'out/x.json'}))()\n")
-    return subprocess.run([sys.executable, str(script), "--params", str(REPO / "params.yaml")], cwd=tmp_path,
+                      "stage(run, '--out')()\n")
+    return subprocess.run([sys.executable, str(script), "--params", str(REPO / "params.yaml"), *flags], cwd=tmp_path,
                           capture_output=True, text=True)
+
+
+def test_every_path_flag_is_required_so_dvc_yaml_is_its_one_source(tmp_path):
+    proc = run_stage(tmp_path, "    print(args.out)", flags=())
+    assert proc.returncode == 2 and "the following arguments are required: --out" in proc.stderr
+    assert run_stage(tmp_path, "    print(args.out)").stdout.strip() == "out/x.json"
 
 
 def test_a_permission_error_is_one_line_and_exit_2(tmp_path):

@@ -15,7 +15,7 @@ import yaml
 
 from rashomon.core.determinism import PORTABLE_ENV, has_avx2, requested_mode
 from tests.conftest import REPO
-from tests.dvc_project import AVX2_MACHINE
+from tests.pipeline.dvc_project import AVX2_MACHINE
 
 THIS_MACHINE: dict[str, str] = {}
 

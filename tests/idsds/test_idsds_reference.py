@@ -1,5 +1,5 @@
 """IDSDS against ports of the reference (visinf/idsds) and of the CIFAR reproduction's
-dummies (tests/idsds_reference.py): scoring loop, deletion kernels, dummy maps, ties,
+dummies (tests/idsds/idsds_reference.py): scoring loop, deletion kernels, dummy maps, ties,
 reference method settings, torchcam CAMs against their closed forms, fine-tuning details."""
 
 import dataclasses
@@ -17,7 +17,7 @@ from rashomon.idsds.dummies import dummy_maps, numpy_uint8
 from rashomon.idsds.finetune import augment, black, to_tensor
 from rashomon.idsds.methods import METHODS, principled_maps, uniform_baseline
 from rashomon.idsds.models import create_cifar_model, gradcam_layer
-from tests import idsds_reference as ref
+from tests.idsds import idsds_reference as ref
 from tests.conftest import config
 
 

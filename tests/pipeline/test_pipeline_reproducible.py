@@ -7,14 +7,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 from PIL import Image
 
-from tests.dvc_project import (AVX2_MACHINE, TINY_TWO_ARCHITECTURES, copy_project, env, make_copy, out_hashes, run,
-                               set_param, shared_pipeline, stages_run)
+from tests.pipeline.dvc_project import (AVX2_MACHINE, TINY_TWO_ARCHITECTURES, copy_project, env, make_copy,
+                                        out_hashes, run, set_param, shared_pipeline, stage_command, stages_run)
 
 PIXEL_STAGES = {"ingest", "features", "train", "reliance", "prune", "explain@gradcam", "explain@lime", "explain@mpm",
                 "explain_figures", "groundtruth", "sanity", "ensemble", "consistency", "report", "generator",
@@ -90,8 +89,8 @@ def killed_stage_leaves_no_trace(proj, clean_hashes, systmp):
     assert out_hashes(proj) == clean_hashes and up_to_date(proj)
 
 
-def stage_cmd(proj, script, *args):
-    return subprocess.run([sys.executable, f"stages/{script}.py", *args], cwd=proj, env=env(),
+def stage_cmd(proj, name, *args):
+    return subprocess.run([*stage_command(proj, name), *args], cwd=proj, env={**env(), "PYTHONPATH": str(proj / "src")},
                           capture_output=True, text=True)
 
 
@@ -187,7 +186,7 @@ def digest(path) -> str:
 def test_sigterm_fails_the_stage_and_leaves_nothing(small_project, tmp_path):
     proj = fresh(small_project, tmp_path)
     set_param(proj, "pretrain", "epochs", 500)
-    proc = subprocess.Popen([sys.executable, "stages/pretrain.py"], cwd=proj, env=env(),
+    proc = subprocess.Popen(stage_command(proj, "pretrain"), cwd=proj, env={**env(), "PYTHONPATH": str(proj / "src")},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not list((proj / "models").glob(".pretrained.*.tmp")) and time.time() < deadline:

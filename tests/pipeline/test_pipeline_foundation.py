@@ -6,7 +6,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from tests.dvc_project import make_copy, run, set_param, stages_run
+from tests.pipeline.dvc_project import make_copy, run, set_param, stages_run
 
 FOUNDATION = ["synthesize", "ingest", "filter", "reliability", "split"]
 

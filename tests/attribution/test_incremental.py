@@ -10,7 +10,7 @@ from rashomon.attribution.incremental import Incremental, Patched, masked_state
 from rashomon.attribution.mpm import mpm
 from rashomon.attribution.perturbations import square_masks
 from rashomon.backbones import create_backbone, list_backbones
-from tests.test_attribution import real_variants
+from tests.attribution.test_attribution import real_variants
 
 
 def randomise_batchnorm(model: torch.nn.Module, seed: int = 0) -> None:

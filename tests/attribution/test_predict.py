@@ -9,7 +9,7 @@ from rashomon.attribution import attribute
 from rashomon.attribution.perturbations import Original, SquareMasks, SuperpixelPatterns, square_masks
 from rashomon.attribution.scoring import score_perturbations
 from rashomon.attribution.predict import PerturbationDataset
-from tests.test_attribution import real_variants
+from tests.attribution.test_attribution import real_variants
 
 ONE = {"accelerator": "cpu", "devices": 1}
 TWO = {"accelerator": "cpu", "devices": 2, "strategy": "ddp_spawn"}

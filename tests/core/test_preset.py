@@ -80,7 +80,7 @@ def test_dvc_queues_the_preset_as_one_experiment_with_exactly_its_values(tmp_pat
     import json
     import subprocess
 
-    from tests.dvc_project import env, make_copy, run
+    from tests.pipeline.dvc_project import env, make_copy, run
 
     proj = make_copy(tmp_path / "proj")
     assert main([str(STUDY), "--params", str(proj / "params.yaml")]) == 0

@@ -47,6 +47,23 @@ def test_feature_cache_matches_direct_pass_and_float16_error_is_small(tiny):
     assert np.load(root / "cache/target.npy", mmap_mode="r").dtype == np.float16
 
 
+def test_a_cache_that_loses_the_activations_is_refused_and_float32_keeps_them(tiny):
+    """Random EfficientNet-B3 weights give target activations of 1e-14, zero in float16."""
+    root, m = tiny
+    b = create_backbone("resnet_small")
+    with torch.no_grad():
+        for module in b.stem.modules():
+            if isinstance(module, torch.nn.Conv2d):
+                module.weight.mul_(1e-3)
+    ids, paths = m["image_id"].tolist(), m["path"].tolist()
+    with pytest.raises(InputError, match=r"tiny16: resnet_small's target-layer activations do not survive float16 "
+                                         r".*set backbones.cache_dtype: float32"):
+        extract_features(b, ids, paths, root / "tiny16", manifest_hash(m))
+    assert not (root / "tiny16").exists()
+    meta = extract_features(b, ids, paths, root / "tiny32", manifest_hash(m), dtype="float32")
+    assert meta["cache_max_relative_error"] < 1e-5
+
+
 def test_cache_for_another_image_set_is_refused(tiny):
     root, m = tiny
     b = create_backbone("efficientnet_small")

@@ -6,7 +6,7 @@ from rashomon.backbones import create_backbone
 from rashomon.heads.head import make_head
 from rashomon.variants.pruning import candidate_rmse, sbs_prune
 from rashomon.heads.fitted import FittedHead
-from tests.test_attribution import linear_head
+from tests.attribution.test_attribution import linear_head
 
 
 class PooledTail(nn.Module):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -122,6 +123,16 @@ def run(cmd: list[str], cwd: Path, extra_env: dict[str, str] | None = None) -> s
     if proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc.stdout + proc.stderr
+
+
+def stage_command(proj: Path, name: str, **item: str) -> list[str]:
+    """A stage's command as dvc.yaml gives it (paths included; `${item.<key>}` from `item`),
+    with this interpreter."""
+    cmd = yaml.safe_load((Path(proj) / "dvc.yaml").read_text())["stages"][name]["cmd"]
+    for key, value in item.items():
+        cmd = cmd.replace("${item.%s}" % key, value)
+    cmd = shlex.split(cmd)
+    return [sys.executable if cmd[0] == "python" else cmd[0], *cmd[1:]]
 
 
 def stages_run(output: str) -> list[str]:
