@@ -23,6 +23,9 @@ from rashomon.core.device import CPU, to_device
 from rashomon.core.errors import InputError
 from rashomon.core.io import atomic_path, read_json, write_json
 
+# the embedding recomputed from the cache may differ by at most this share of its largest value
+MAX_CACHE_ERROR = 0.05
+
 
 def extract_features(
     backbone: Backbone, image_ids: Sequence[str], paths: Sequence[str], out_dir: str | os.PathLike,
@@ -62,6 +65,12 @@ def extract_features(
         for arr in [*arrays, emb]:
             arr.flush()
         del arrays, emb
+        if not max_rel_err <= MAX_CACHE_ERROR:   # NaN included
+            raise InputError(
+                f"{out_dir}: {backbone.spec.name}'s target-layer activations do not survive {dtype} (the embedding "
+                f"recomputed from the cache is off by {max_rel_err:.0%} of its largest value; largest activation "
+                f"{max(float(np.abs(o).max()) for o in stored):.2g}): set backbones.cache_dtype: float32, and check "
+                f"the weights (untrained or random weights can under- or overflow)")
         meta = {
             "architecture": backbone.spec.name, "target_layer": backbone.spec.target_layer,
             "image_ids": list(image_ids), "manifest_hash": manifest_hash, "dtype": dtype,
