@@ -2,134 +2,45 @@
 
 import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
-import logging
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from rashomon.attribution import attribute
-from rashomon.attribution.runner import (ensemble_maps_file, explained_variants, explanation_ids, load_maps,
-                                        method_options, stored_methods)
-from rashomon.backbones import input_grids
-from rashomon.backbones.geometry import canvas_of, common_of, resample_maps
+from rashomon.attribution.runner import stored_methods
 from rashomon.backbones.weights import check_backbone_names
+from rashomon.consistency.assess import ConsistencyInputs, assess_consistency
 from rashomon.core.cli import stage
-from rashomon.consistency.tables import (across_table, head_representations, matrix_metrics, method_summary,
-                                         pair_matrices, relation, rsm_similarity, within_table)
-from rashomon.heads.metrics import model_reliability
-from rashomon.data.manifest import manifest_hash, read_manifest
 from rashomon.core.device import resolve_device
-from rashomon.heads.features import FeatureCache
 from rashomon.core.io import atomic_path, write_csv, write_json
 from rashomon.core.plotting import heatmaps
-
-log = logging.getLogger("rashomon.consistency")
+from rashomon.data.manifest import read_manifest
 
 
 def run(params, args):
     """Write metrics/consistency.json and plots/consistency/ (tables, pair matrices, heatmaps)."""
-    cfg, names, target = params.consistency, params.backbones.names, params.data.target
     check_backbone_names(params.backbones)
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
-    rating = manifest.set_index("image_id")[target]
     splits = pd.read_csv(args.splits, dtype={"image_id": str})
     predictions = pd.read_csv(args.predictions, dtype={"image_id": str})
-    test_ids = explanation_ids(splits, params.train.scheme, None)
-    pool = splits[(splits.scheme == params.train.scheme) & (splits.subset != "test")]["image_id"].unique()
-    train_ids = sorted(set(pool) - set(test_ids), key=lambda s: (len(s), s))[: cfg.train_images]
-    within_frames, across_frames, matrix_frames, relation_rows = [], [], [], []
-    grids = input_grids(names)
-    common, canvas = common_of(grids.values()), canvas_of(grids.values())   # maps meet on the common grid
-    report: dict = {"percents": list(cfg.percents), "methods": {}, "behaviour": {}}
-
-    per_variant = {name: g.pivot(index="image_id", columns="variant", values="prediction")
-                   for name, g in predictions.groupby("architecture") if name in names}   # (images, variants)
-
-    def add_relations(method: str, name: str, subset: str, within: pd.DataFrame, ids: list[str]) -> None:
-        """Per-image consistency against the rating and the variant-mean absolute error."""
-        truth = rating.loc[ids].to_numpy()
-        error = np.abs(per_variant[name].loc[ids].mean(axis=1).to_numpy() - truth)
-        for other, values in (("rating", truth), ("abs_error", error)):
-            relation_rows.append({"method": method, "architecture": name, "set": subset, "versus": other,
-                                  **relation(within["pearson"].to_numpy(), values)})
-
-    for method in stored_methods(params):
-        prototypes, within_by_arch, n_variants = {}, {}, {}
-        for name in names:
-            stored = load_maps(Path(args.explanations) / method / f"{name}.npz")
-            ids = [str(i) for i in stored["image_ids"]]
-            maps = stored["maps"]
-            within = within_table(maps, ids, cfg.percents)
-            within_frames.append(within.assign(method=method, architecture=name, set="test"))
-            within_by_arch[name], n_variants[name] = within, maps.shape[1]
-            prototypes[name] = resample_maps(maps.astype(np.float32).mean(1), grids[name], common)
-            add_relations(method, name, "test", within, ids)
-        across = across_table(prototypes, ids, cfg.percents, cfg.topk_fraction).assign(method=method)
-        across_frames.append(across)
-        entry = method_summary(within_by_arch, across, n_variants, cfg.percents)
-        ensemble_file = ensemble_maps_file(method, Path(args.ensemble), Path(args.explanations))
-        if ensemble_file.is_file():  # the bagged ensemble's map against each architecture's prototype
-            stored = load_maps(ensemble_file)
-            ens_row = {str(i): k for k, i in enumerate(stored["image_ids"])}
-            shared = [i for i in ids if i in ens_row]
-            rows = [ids.index(i) for i in shared]
-            ens = resample_maps(stored["maps"][[ens_row[i] for i in shared], 0].astype(np.float32), canvas, common)
-            vs = across_table({"ensemble": ens, **{a: p[rows] for a, p in prototypes.items()}},
-                              shared, cfg.percents, cfg.topk_fraction)
-            vs = vs[vs.a == "ensemble"].assign(method=method)
-            across_frames.append(vs)
-            entry["ensemble_vs_architectures_pearson"] = {b: float(g["pearson"].mean()) for b, g in vs.groupby("b")}
-        for metric in matrix_metrics(cfg.percents):
-            matrix_frames.append(pair_matrices(across, names, metric).assign(method=method))
-        report["methods"][method] = entry
-        log.info("%s: within %.3f, across %.3f", method, entry["within_mean_pearson"], entry["across_mean_pearson"])
-
-    # training images (Grad-CAM from the cache) and the behavioural views, per architecture
-    device = resolve_device(params.compute)
-    for name in names:
-        variants = explained_variants(name, params, Path(args.pretrained), Path(args.heads), Path(args.pruning))
-        cache = FeatureCache(Path(args.features) / name, manifest_hash(manifest))
-        if "gradcam" in params.explain.methods and train_ids:
-            _, opts = method_options(params, "gradcam", device)
-            maps = attribute("gradcam", None, variants, stem_outputs=cache.stem_outputs(train_ids),
-                             size=(variants.backbone.spec.input_size,) * 2, **opts).maps
-            within = within_table(maps, train_ids, cfg.percents).assign(method="gradcam", architecture=name,
-                                                                        set="train")
-            within_frames.append(within)
-            add_relations("gradcam", name, "train", within, train_ids)
-        test_pred = per_variant[name].loc[test_ids].to_numpy()
-        reps = head_representations(variants, cache.stem_outputs(test_ids), device)
-        report["behaviour"][name] = {"prediction_similarity": model_reliability(list(test_pred.T)),
-                                     "rsm_similarity": rsm_similarity(reps)}
-    relations = pd.DataFrame(relation_rows)
-    report["relations"] = {f"{r.method}/{r.architecture}/{r.set}/{r.versus}": {"r": r.r, "p": r.p}
-                           for r in relations.itertuples()}
-    matrices = pd.concat(matrix_frames, ignore_index=True)
+    paths = ConsistencyInputs(Path(args.explanations), Path(args.ensemble), Path(args.features),
+                              Path(args.pretrained), Path(args.heads), Path(args.pruning))
+    result = assess_consistency(params, manifest, splits, predictions, paths, resolve_device(params.compute))
+    matrices = result.matrices
     with atomic_path(args.plots, is_dir=True) as tmp:
-        write_csv(tmp / "within.csv", pd.concat(within_frames, ignore_index=True))
-        write_csv(tmp / "across.csv", pd.concat(across_frames, ignore_index=True))
-        write_csv(tmp / "relations.csv", relations)
+        write_csv(tmp / "within.csv", result.within)
+        write_csv(tmp / "across.csv", result.across)
+        write_csv(tmp / "relations.csv", result.relations)
         for method in stored_methods(params):
             pearson = matrices[(matrices.method == method) & (matrices.metric == "pearson")]
             write_csv(tmp / f"across_pearson_{method}.csv", pearson[["a", "b", "mean", "sd", "min", "max"]])
         write_csv(tmp / "matrices.csv", matrices)
-        heatmaps(matrices[matrices.metric == "pearson"], names, tmp / "across_pearson.png",
+        heatmaps(matrices[matrices.metric == "pearson"], params.backbones.names, tmp / "across_pearson.png",
                  "across architectures: mean Pearson r of prototype maps over images")
-    write_json(args.metrics, report)
+    write_json(args.metrics, result.report)
 
 
-main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),
-             ("--splits", {"default": "data/splits.csv"}),
-             ("--predictions", {"default": "data/predictions.csv"}),
-             ("--explanations", {"default": "data/explanations"}),
-             ("--ensemble", {"default": "data/ensemble"}),
-             ("--features", {"default": "data/features"}),
-             ("--pretrained", {"default": "models/pretrained"}),
-             ("--heads", {"default": "models/heads"}),
-             ("--pruning", {"default": "data/pruning"}),
-             ("--metrics", {"default": "metrics/consistency.json"}),
-             ("--plots", {"default": "plots/consistency"}))
+main = stage(run, "--manifest", "--splits", "--predictions", "--explanations", "--ensemble", "--features",
+             "--pretrained", "--heads", "--pruning", "--metrics", "--plots")
 
 if __name__ == "__main__":
     main()

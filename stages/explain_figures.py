@@ -13,7 +13,7 @@ from rashomon.backbones.geometry import common_of, mask_on_grid, resample_maps
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.core.cli import stage
 from rashomon.data.images import load_mask
-from rashomon.data.manifest import check_image_hashes, read_manifest, safe_filename
+from rashomon.data.manifest import check_image_hashes, read_manifest, safe_filename, sorted_ids
 from rashomon.data.truth import read_truth
 from rashomon.core.io import atomic_path
 
@@ -24,7 +24,7 @@ def run(params, args):
     methods, names = params.explain.methods, params.backbones.names
     loaded = {m: {a: load_maps(Path(args.explanations) / m / f"{a}.npz") for a in names} for m in methods}
     shared = set.intersection(*[set(loaded[m][names[0]]["image_ids"]) for m in methods])
-    ids = sorted(shared, key=lambda s: (len(s), s))[: params.explain.n_figures]
+    ids = sorted_ids(shared)[: params.explain.n_figures]
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range).set_index("image_id")
     truth = read_truth(args.truth)
     check_image_hashes(manifest.loc[ids].reset_index(), args.images)
@@ -43,11 +43,7 @@ def run(params, args):
             figure(rgb, protos, title, tmp / f"{safe_filename(image_id)}.png", mask)
 
 
-main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),
-             ("--images", {"default": "data/images.csv"}),
-             ("--truth", {"default": "data/truth.csv"}),
-             ("--explanations", {"default": "data/explanations"}),
-             ("--out", {"default": "plots/explain"}))
+main = stage(run, "--manifest", "--images", "--truth", "--explanations", "--out")
 
 if __name__ == "__main__":
     main()

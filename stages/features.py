@@ -32,11 +32,7 @@ def run(params, args):
     write_json(args.metrics, report)
 
 
-main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),
-             ("--images", {"default": "data/images.csv"}),
-             ("--pretrained", {"default": "models/pretrained"}),
-             ("--out", {"default": "data/features"}),
-             ("--metrics", {"default": "metrics/features.json"}))
+main = stage(run, "--manifest", "--images", "--pretrained", "--out", "--metrics")
 
 if __name__ == "__main__":
     main()

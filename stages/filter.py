@@ -34,10 +34,7 @@ def run(params, args):
     log.info("kept %d of %d images", metrics["kept"], metrics["n_images"])
 
 
-main = stage(run, ("--manifest", {"default": "data/manifest.csv"}),
-             ("--ratings", {"default": "data/ratings_long.csv"}),
-             ("--out", {"default": "data/manifest_kept.csv"}),
-             ("--metrics", {"default": "metrics/filter.json"}))
+main = stage(run, "--manifest", "--ratings", "--out", "--metrics")
 
 if __name__ == "__main__":
     main()

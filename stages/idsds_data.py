@@ -12,7 +12,7 @@ def run(params, args):
     make_synthetic_cifar(args.out, cfg.n_train, cfg.n_test, cfg.seed)
 
 
-main = stage(run, ("--out", {"default": "data/idsds_synthetic"}))
+main = stage(run, "--out")
 
 if __name__ == "__main__":
     main()

@@ -11,12 +11,12 @@ import torch
 
 from rashomon.core import plotting
 from rashomon.core.cli import stage
-from rashomon.idsds.cifar import SYNTHETIC_LABEL, is_synthetic_cifar, load_label_names, load_split
+from rashomon.idsds.cifar import SYNTHETIC_CIFAR_LABEL, is_synthetic_cifar, load_label_names, load_split
 from rashomon.idsds.deletion import Deletion
 from rashomon.idsds.finetune import to_tensor
 from rashomon.idsds.models import check_model_names, create_cifar_model
 from rashomon.idsds.scoring import (
-    check_method_names, dummy_warnings, rank_change, ranking, reliability_warning, score_model,
+    check_method_names, headline, score_model,
 )
 from rashomon.core.io import atomic_path, write_csv, write_json
 
@@ -36,7 +36,7 @@ def run(params, args):
     report = {"grid": deletion.grid, "n_images": n, "transforms": cfg.score.transforms,
               "deletion_mode": deletion.mode, "models": {}}
     if is_synthetic_cifar(cfg.data):
-        report["label"] = SYNTHETIC_LABEL
+        report["label"] = SYNTHETIC_CIFAR_LABEL
     rows, flagged = [], []
     first = cfg.score.outputs[0]
     for name in cfg.models:
@@ -44,18 +44,7 @@ def run(params, args):
         model.load_state_dict(torch.load(Path(args.models) / f"{name}_finetuned.pt", weights_only=True))
         model.eval()
         scores = score_model(model, x, y, deletion, cfg.score)
-        warnings = dummy_warnings(scores[first])
-        order = ranking(scores[first])
-        best_dummy = next(m for m in order if not scores[first][m]["principled"])
-        report["models"][name] = {
-            "output": first,
-            "best_method": order[0], "best_score": scores[first][order[0]]["mean"],
-            "best_dummy": best_dummy, "best_dummy_score": scores[first][best_dummy]["mean"],
-            "kendall_tau_logit_vs_softmax": (rank_change(scores["logit"], scores["softmax"])
-                                             if {"logit", "softmax"} <= set(scores) else None),
-            "n_dummy_outranks_principled": len(warnings),
-            "reliability_warning": reliability_warning(scores[first]),
-        }
+        report["models"][name], warnings, order = headline(scores, first)
         for output, table in scores.items():
             rows += [{"model": name, "output": output, "method": m, **s} for m, s in table.items()]
         flagged.append(pd.DataFrame(warnings or {"dummy": [], "principled": [], "dummy_score": [],
@@ -70,9 +59,7 @@ def run(params, args):
     write_json(args.metrics, report)
 
 
-main = stage(run, ("--models", {"default": "models/idsds"}),
-             ("--metrics", {"default": "metrics/idsds.json"}),
-             ("--plots", {"default": "plots/idsds"}))
+main = stage(run, "--models", "--metrics", "--plots")
 
 if __name__ == "__main__":
     main()

@@ -19,10 +19,7 @@ def run(params, args):
     write_csv(args.out, dataset.manifest)
 
 
-main = stage(run, ("--out", {"default": "data/manifest.csv"}),
-             ("--images", {"default": "data/images.csv"}),
-             ("--ratings", {"default": "data/ratings_long.csv"}),
-             ("--truth", {"default": "data/truth.csv"}))
+main = stage(run, "--out", "--images", "--ratings", "--truth")
 
 if __name__ == "__main__":
     main()

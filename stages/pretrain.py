@@ -51,9 +51,7 @@ def run(params, args):
     write_json(args.metrics, report)
 
 
-main = stage(run, ("--out", {"default": "models/pretrained"}),
-             ("--metrics", {"default": "metrics/pretrain.json"}),
-             ("--plots", {"default": "plots/pretrain"}))
+main = stage(run, "--out", "--metrics", "--plots")
 
 if __name__ == "__main__":
     main()

@@ -63,14 +63,8 @@ def run(params, args):
     write_json(args.metrics, report)
 
 
-main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),
-             ("--splits", {"default": "data/splits.csv"}),
-             ("--features", {"default": "data/features"}),
-             ("--pretrained", {"default": "models/pretrained"}),
-             ("--heads", {"default": "models/heads"}),
-             ("--out", {"default": "data/pruning"}),
-             ("--metrics", {"default": "metrics/prune.json"}),
-             ("--plots", {"default": "plots/prune"}))
+main = stage(run, "--manifest", "--splits", "--features", "--pretrained", "--heads", "--out", "--metrics",
+             "--plots")
 
 if __name__ == "__main__":
     main()

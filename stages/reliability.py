@@ -34,11 +34,7 @@ def run(params, args):
     write_json(args.metrics, report)
 
 
-main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),
-             ("--ratings", {"default": "data/ratings_long.csv"}),
-             ("--truth", {"default": "data/truth.csv"}),
-             ("--metrics", {"default": "metrics/reliability.json"}),
-             ("--plots", {"default": "plots/reliability"}))
+main = stage(run, "--manifest", "--ratings", "--truth", "--metrics", "--plots")
 
 if __name__ == "__main__":
     main()

@@ -60,14 +60,8 @@ def run(params, args):
     write_json(args.metrics, report)
 
 
-main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),
-             ("--splits", {"default": "data/splits.csv"}),
-             ("--truth", {"default": "data/truth.csv"}),
-             ("--dataset", {"default": "data/synthetic"}),
-             ("--pretrained", {"default": "models/pretrained"}),
-             ("--heads", {"default": "models/heads"}),
-             ("--metrics", {"default": "metrics/reliance.json"}),
-             ("--plots", {"default": "plots/reliance"}))
+main = stage(run, "--manifest", "--splits", "--truth", "--dataset", "--pretrained", "--heads", "--metrics",
+             "--plots")
 
 if __name__ == "__main__":
     main()

@@ -17,8 +17,7 @@ def run(params, args):
         tmp.write_text(html, encoding="utf-8")
 
 
-main = stage(run, ("--metrics", {"default": "metrics"}), ("--plots", {"default": "plots"}),
-             ("--out", {"default": "report/rashomon.html"}))
+main = stage(run, "--metrics", "--plots", "--out")
 
 if __name__ == "__main__":
     main()

@@ -2,107 +2,36 @@
 
 import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
-import logging
 from pathlib import Path
 
 import pandas as pd
 
-from rashomon.attribution import attribute
-from rashomon.attribution.runner import explained_variants, explanation_ids, method_options
-from rashomon.backbones import get_spec
-from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
-from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
-from rashomon.data.splits import subset_ids
 from rashomon.core.device import resolve_device
 from rashomon.core.fitting import quiet_lightning
-from rashomon.groundtruth.sanity import (SHUFFLED, cascade, shuffled_head, similarity, sobel_maps, summarise_cascade,
-                                         with_head)
-from rashomon.heads.features import FeatureCache
 from rashomon.core.io import atomic_path, write_csv, write_json
-from rashomon.core.plotting import plt, save_figure
-
-log = logging.getLogger("rashomon.sanity")
+from rashomon.data.manifest import read_manifest
+from rashomon.groundtruth.sanity_checks import SanityInputs, plot_cascade, run_sanity_checks
 
 
 def run(params, args):
     """Write metrics/sanity.json, plots/sanity/cascade.csv and plots/sanity/cascade.png."""
     quiet_lightning()
-    cfg, names = params.sanity, params.backbones.names
     check_backbone_names(params.backbones)
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
     splits = pd.read_csv(args.splits, dtype={"image_id": str})
-    ids = explanation_ids(splits, params.train.scheme, cfg.n_images)
-    check_image_hashes(manifest[manifest["image_id"].isin(ids)], args.images)
-    indexed = manifest.set_index("image_id")
-    device = resolve_device(params.compute)
-    rows, report = [], {"rule": f"passes if mean Spearman(|map|) after full randomisation < {cfg.pass_below}",
-                        "n_images": len(ids), "methods": {}}
-    for name in names:
-        variants = explained_variants(name, params, Path(args.pretrained), Path(args.heads), Path(args.pruning))
-        images = load_images(indexed.loc[ids, "path"].tolist(), variants.backbone.spec)
-        cache = FeatureCache(Path(args.features) / name, manifest_hash(manifest))
-        emb, tgt = {}, {}
-        for subset in ("train", "val"):
-            sub = subset_ids(splits, params.train.scheme, 0, subset)
-            emb[subset] = cache.embedding(sub)
-            tgt[subset] = indexed.loc[sub, params.data.target].to_numpy()
-        shuffled = with_head(variants, shuffled_head(emb, tgt, kind=get_spec(name).head, cfg=params.train,
-                                                     seed=cfg.seed, device=device))
-        for method in cfg.methods:
-            _, opts = method_options(params, method, device)
-            if method == "mpm":
-                opts = {**opts, "stride": cfg.mpm_stride}
-
-            def explain(v, method=method, opts=opts):
-                return attribute(method, images, v, **opts).maps[:, 0]
-
-            steps = cascade(variants, explain, cfg.stem_steps, cfg.seed)
-            original = steps[0][1]
-            steps.append((SHUFFLED, explain(shuffled)))
-            for k, (label, maps) in enumerate(steps):
-                rows.append({"architecture": name, "method": method, "step": k, "randomised": label,
-                             **similarity(original, maps)})
-        sobel = sobel_maps(denormalise(images))   # the same at every step: it never sees the model
-        unchanged = similarity(sobel, sobel)
-        rows += [{"architecture": name, "method": "sobel (reference)", "step": k, "randomised": label, **unchanged}
-                 for k, (label, _) in enumerate(steps)]
-        log.info("%s: %d cascade steps", name, len(steps) - 2)
-    table = pd.DataFrame(rows)
-    report["methods"] = summarise_cascade(table, cfg.pass_below)
+    paths = SanityInputs(Path(args.images), Path(args.features), Path(args.pretrained), Path(args.heads),
+                         Path(args.pruning))
+    result = run_sanity_checks(params, manifest, splits, paths, resolve_device(params.compute))
     with atomic_path(args.plots, is_dir=True) as tmp:
-        write_csv(tmp / "cascade.csv", table)
-        plot_cascade(table, tmp / "cascade.png")
-    write_json(args.metrics, report)
+        write_csv(tmp / "cascade.csv", result.cascade)
+        plot_cascade(result.cascade, tmp / "cascade.png")
+    write_json(args.metrics, result.report)
 
 
-def plot_cascade(table: pd.DataFrame, path: Path) -> None:
-    """Spearman(|map|) against the cascade step, one panel per method, a line per architecture."""
-    methods = [m for m in table["method"].unique() if not m.startswith("sobel")]
-    fig, axes = plt.subplots(1, len(methods), figsize=(4.2 * len(methods), 3.4), squeeze=False, sharey=True)
-    for ax, method in zip(axes[0], methods):
-        for arch, t in table[(table.method == method) & (table.randomised != "shuffled ratings")].groupby("architecture"):
-            ax.plot(t["step"], t["spearman_abs"], marker="o", label=arch)
-        sobel = table[(table.method == "sobel (reference)") & (table.randomised != "shuffled ratings")]
-        ax.plot(sobel.groupby("step")["spearman_abs"].mean(), color="grey", ls="--", label="Sobel edges (reference)")
-        ax.set_title(method)
-        ax.set_xlabel("randomised from the top (0 = original, 1 = head, ...)")
-        ax.set_ylim(-0.2, 1.05)
-    axes[0, 0].set_ylabel("Spearman |map| vs original")
-    axes[0, -1].legend(fontsize=7)
-    save_figure(fig, path)
-
-
-main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),
-             ("--images", {"default": "data/images.csv"}),
-             ("--splits", {"default": "data/splits.csv"}),
-             ("--features", {"default": "data/features"}),
-             ("--pretrained", {"default": "models/pretrained"}),
-             ("--heads", {"default": "models/heads"}),
-             ("--pruning", {"default": "data/pruning"}),
-             ("--metrics", {"default": "metrics/sanity.json"}),
-             ("--plots", {"default": "plots/sanity"}))
+main = stage(run, "--manifest", "--images", "--splits", "--features", "--pretrained", "--heads", "--pruning",
+             "--metrics", "--plots")
 
 if __name__ == "__main__":
     main()

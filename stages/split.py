@@ -17,9 +17,7 @@ def run(params, args):
     write_json(args.metrics, {f"{s}/{sub}": float(n) for (s, sub), n in sizes.items()})
 
 
-main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),
-             ("--out", {"default": "data/splits.csv"}),
-             ("--metrics", {"default": "metrics/split.json"}))
+main = stage(run, "--manifest", "--out", "--metrics")
 
 if __name__ == "__main__":
     main()

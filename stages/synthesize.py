@@ -11,7 +11,7 @@ def run(params, args):
     generate(args.out, params.synthetic)
 
 
-main = stage(run, ("--out", {"default": "data/synthetic"}))
+main = stage(run, "--out")
 
 if __name__ == "__main__":
     main()

@@ -61,16 +61,8 @@ def run(params, args):
     write_json(args.metrics, report)
 
 
-main = stage(run, ("--manifest", {"default": "data/manifest_kept.csv"}),
-             ("--splits", {"default": "data/splits.csv"}),
-             ("--features", {"default": "data/features"}),
-             ("--reliability", {"default": "metrics/reliability.json"}),
-             ("--truth", {"default": "data/truth.csv"}),
-             ("--out", {"default": "models/heads"}),
-             ("--predictions", {"default": "data/predictions.csv"}),
-             ("--metrics", {"default": "metrics/train.json"}),
-             ("--plots", {"default": "plots/train"}),
-             ("--dvclive", {"default": "dvclive/train"}))
+main = stage(run, "--manifest", "--splits", "--features", "--reliability", "--truth", "--out",
+             "--predictions", "--metrics", "--plots", "--dvclive")
 
 if __name__ == "__main__":
     main()

@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from rashomon.attribution.gradcam import constant_share, single_signed
 from rashomon.attribution.registry import Attribution, attribute
 from rashomon.backbones import Backbone, create_backbone
 from rashomon.backbones.weights import weights_for
+from rashomon.data.manifest import sorted_ids
 from rashomon.core.config import Params
 from rashomon.backbones.preprocess import load_images
 from rashomon.ensemble.combine import BaggedEnsemble
@@ -26,7 +28,7 @@ def explanation_ids(splits: pd.DataFrame, scheme: str, n_images: int | None) -> 
     """The explanation set: the scheme's shared test images (first `n_images`, sorted)."""
     test = splits[(splits.scheme == scheme) & (splits.subset == "test")]
     per_variant = test.groupby("variant")["image_id"].apply(set)
-    common = sorted(set.intersection(*per_variant), key=lambda s: (len(s), s)) if len(per_variant) else []
+    common = sorted_ids(set.intersection(*per_variant)) if len(per_variant) else []
     if not common:
         raise InputError(f"scheme {scheme!r} has no test image shared by all variants")
     return common if not n_images else common[: int(n_images)]
@@ -91,6 +93,21 @@ def explain_architecture(method: str, backbone: Backbone, variants: VariantSet, 
 def within_consistency(maps: np.ndarray) -> np.ndarray:
     """Per image: mean of the pairwise Pearson correlations of the K variants' maps."""
     return np.array([mean_pairwise_correlation(per_image.reshape(per_image.shape[0], -1)) for per_image in maps])
+
+
+def map_summary(method: str, result: Attribution) -> dict[str, float]:
+    """One architecture's headline numbers for metrics/explain_<method>.json: within-architecture
+    consistency, and what each method reports about itself (Grad-CAM: the per-image constant of a
+    signed map, docs/explanations.md; MPM: conv MACs skipped; LIME: fidelity)."""
+    entry = {"within_architecture_consistency": float(np.nanmean(within_consistency(result.maps)))}
+    if method == "gradcam":
+        entry["constant_share_mean"] = float(np.nanmean(constant_share(result.maps)))
+        entry["single_signed_maps_share"] = float(single_signed(result.maps).mean())
+    if result.info.get("incremental"):
+        entry["mpm_conv_macs_skipped"] = float(result.info["conv_macs_skipped"])
+    if "fidelity" in result.info:
+        entry["lime_fidelity_r2_mean"] = float(np.nanmean(result.info["fidelity"]))
+    return entry
 
 
 def save_maps(path: Path, ids: Sequence[str], maps: np.ndarray, info: Mapping[str, Any]) -> None:

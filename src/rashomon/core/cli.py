@@ -59,9 +59,10 @@ def stage_scratch(args: argparse.Namespace) -> Iterator[Path]:
 
 
 def stage(fn: Callable[[Params, argparse.Namespace], None],
-          *arguments: tuple[str, dict[str, Any]]) -> Callable[[], None]:
-    """Wrap a stage's main(params, args): output paths come as CLI flags from dvc.yaml;
-    bad input exits 2 with one line and no traceback; outputs are published together,
+          *arguments: str | tuple[str, dict[str, Any]]) -> Callable[[], None]:
+    """Wrap a stage's main(params, args): every path comes as a required CLI flag from
+    dvc.yaml (a bare "--flag"; a (flag, options) pair for anything else), so no path is
+    written twice; bad input exits 2 with one line and no traceback; outputs are published together,
     only if the stage succeeds; SIGTERM/SIGINT unwind (so every atomic write removes its
     temp path) and exit 128 + signal."""
 
@@ -70,7 +71,8 @@ def stage(fn: Callable[[Params, argparse.Namespace], None],
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
         parser = argparse.ArgumentParser(description=fn.__doc__)
         parser.add_argument("--params", default="params.yaml")
-        for flag, options in arguments:
+        for argument in arguments:
+            flag, options = (argument, {"required": True}) if isinstance(argument, str) else argument
             parser.add_argument(flag, **options)
         args = parser.parse_args()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -32,6 +32,11 @@ MAX_ID_LENGTH = 200
 MIN_IMAGE_SIDE = 32   # params.data.min_image_side's default
 
 
+def sorted_ids(ids) -> list[str]:
+    """Image ids in the order every table uses: numbered ids numerically ('2' before '10'), then by text."""
+    return sorted(ids, key=lambda s: (len(s), s))
+
+
 def image_id_problem(image_id: str) -> str | None:
     """Why `image_id` is refused (None when it is fine): ids are data, never paths, so no
     separator, no leading '.' (hence no '..'), no control character, at most 200 characters."""

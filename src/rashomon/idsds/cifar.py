@@ -16,7 +16,7 @@ from rashomon.core.io import atomic_path
 CIFAR100_MEAN = (0.5071, 0.4867, 0.4408)
 CIFAR100_STD = (0.2675, 0.2565, 0.2761)
 SYNTHETIC_MARKER = "SYNTHETIC.txt"
-SYNTHETIC_LABEL = "SYNTHETIC classification data in CIFAR-100 format, not CIFAR-100"
+SYNTHETIC_CIFAR_LABEL = "SYNTHETIC classification data in CIFAR-100 format, not CIFAR-100"
 
 
 def is_synthetic_cifar(folder: str | os.PathLike) -> bool:
@@ -119,4 +119,4 @@ def make_synthetic_cifar(folder: str | os.PathLike, n_train: int, n_test: int, s
         for split, n in (("train", n_train), ("test", n_test)):
             write_split(root, split, *images(n))
         write_meta(root, list(OBJECT_CLASSES))
-        (tmp / SYNTHETIC_MARKER).write_text(SYNTHETIC_LABEL + "\n")
+        (tmp / SYNTHETIC_MARKER).write_text(SYNTHETIC_CIFAR_LABEL + "\n")

@@ -96,3 +96,23 @@ def reliability_warning(scores: Mapping[str, Mapping[str, Any]]) -> bool | None:
     if not all(np.isfinite(v).any() for v in means.values() if len(v)) or not all(len(v) for v in means.values()):
         return None
     return bool(dummy_warnings(scores))
+
+
+def headline(scores: Mapping[str, Mapping[str, Mapping[str, Any]]], output: str
+             ) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """One model's line in metrics/idsds.json from its scores per output: the best method and
+    dummy on `output`, the logit-vs-softmax rank change, the dummies that outrank a principled
+    method (also returned in full) and the ranking."""
+    warnings = dummy_warnings(scores[output])
+    order = ranking(scores[output])
+    best_dummy = next(m for m in order if not scores[output][m]["principled"])
+    entry = {
+        "output": output,
+        "best_method": order[0], "best_score": scores[output][order[0]]["mean"],
+        "best_dummy": best_dummy, "best_dummy_score": scores[output][best_dummy]["mean"],
+        "kendall_tau_logit_vs_softmax": (rank_change(scores["logit"], scores["softmax"])
+                                         if {"logit", "softmax"} <= set(scores) else None),
+        "n_dummy_outranks_principled": len(warnings),
+        "reliability_warning": reliability_warning(scores[output]),
+    }
+    return entry, warnings, order

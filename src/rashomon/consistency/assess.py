@@ -1,0 +1,128 @@
+"""Are explanations identifiable? Within each architecture (variants' maps per image) and
+across architectures (prototype maps on the common grid), against the bagged ensemble, and
+beside the models' behaviour: the consistency stage's analysis as tables and one report."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rashomon.attribution import attribute
+from rashomon.attribution.runner import (ensemble_maps_file, explained_variants, explanation_ids, load_maps,
+                                        method_options, stored_methods)
+from rashomon.backbones import input_grids
+from rashomon.backbones.geometry import canvas_of, common_of, resample_maps
+from rashomon.consistency.tables import (across_table, head_representations, matrix_metrics, method_summary,
+                                         pair_matrices, relation, rsm_similarity, within_table)
+from rashomon.core.config import Params
+from rashomon.data.manifest import manifest_hash, sorted_ids
+from rashomon.heads.features import FeatureCache
+from rashomon.heads.metrics import model_reliability
+
+log = logging.getLogger("rashomon.consistency")
+
+
+@dataclass(frozen=True)
+class ConsistencyInputs:
+    """Where the stage's inputs lie."""
+    explanations: Path
+    ensemble: Path
+    features: Path
+    pretrained: Path
+    heads: Path
+    pruning: Path
+
+
+@dataclass
+class ConsistencyResult:
+    """metrics/consistency.json and the tables under plots/consistency/."""
+    report: dict
+    within: pd.DataFrame
+    across: pd.DataFrame
+    relations: pd.DataFrame
+    matrices: pd.DataFrame
+
+
+def assess_consistency(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, predictions: pd.DataFrame,
+                       paths: ConsistencyInputs, device: torch.device) -> ConsistencyResult:
+    """Within- and across-architecture agreement of every stored method's maps, the ensemble's
+    against each architecture's, and per architecture the prediction and RSM similarity."""
+    cfg, names, target = params.consistency, params.backbones.names, params.data.target
+    rating = manifest.set_index("image_id")[target]
+    test_ids = explanation_ids(splits, params.train.scheme, None)
+    pool = splits[(splits.scheme == params.train.scheme) & (splits.subset != "test")]["image_id"].unique()
+    train_ids = sorted_ids(set(pool) - set(test_ids))[: cfg.train_images]
+    within_frames, across_frames, matrix_frames, relation_rows = [], [], [], []
+    grids = input_grids(names)
+    common, canvas = common_of(grids.values()), canvas_of(grids.values())   # maps meet on the common grid
+    report: dict = {"percents": list(cfg.percents), "methods": {}, "behaviour": {}}
+
+    per_variant = {name: g.pivot(index="image_id", columns="variant", values="prediction")
+                   for name, g in predictions.groupby("architecture") if name in names}   # (images, variants)
+
+    def add_relations(method: str, name: str, subset: str, within: pd.DataFrame, ids: list[str]) -> None:
+        """Per-image consistency against the rating and the variant-mean absolute error."""
+        truth = rating.loc[ids].to_numpy()
+        error = np.abs(per_variant[name].loc[ids].mean(axis=1).to_numpy() - truth)
+        for other, values in (("rating", truth), ("abs_error", error)):
+            relation_rows.append({"method": method, "architecture": name, "set": subset, "versus": other,
+                                  **relation(within["pearson"].to_numpy(), values)})
+
+    for method in stored_methods(params):
+        prototypes, within_by_arch, n_variants = {}, {}, {}
+        for name in names:
+            stored = load_maps(paths.explanations / method / f"{name}.npz")
+            ids = [str(i) for i in stored["image_ids"]]
+            maps = stored["maps"]
+            within = within_table(maps, ids, cfg.percents)
+            within_frames.append(within.assign(method=method, architecture=name, set="test"))
+            within_by_arch[name], n_variants[name] = within, maps.shape[1]
+            prototypes[name] = resample_maps(maps.astype(np.float32).mean(1), grids[name], common)
+            add_relations(method, name, "test", within, ids)
+        across = across_table(prototypes, ids, cfg.percents, cfg.topk_fraction).assign(method=method)
+        across_frames.append(across)
+        entry = method_summary(within_by_arch, across, n_variants, cfg.percents)
+        ensemble_file = ensemble_maps_file(method, paths.ensemble, paths.explanations)
+        if ensemble_file.is_file():  # the bagged ensemble's map against each architecture's prototype
+            stored = load_maps(ensemble_file)
+            ens_row = {str(i): k for k, i in enumerate(stored["image_ids"])}
+            shared = [i for i in ids if i in ens_row]
+            rows = [ids.index(i) for i in shared]
+            ens = resample_maps(stored["maps"][[ens_row[i] for i in shared], 0].astype(np.float32), canvas, common)
+            vs = across_table({"ensemble": ens, **{a: p[rows] for a, p in prototypes.items()}},
+                              shared, cfg.percents, cfg.topk_fraction)
+            vs = vs[vs.a == "ensemble"].assign(method=method)
+            across_frames.append(vs)
+            entry["ensemble_vs_architectures_pearson"] = {b: float(g["pearson"].mean()) for b, g in vs.groupby("b")}
+        for metric in matrix_metrics(cfg.percents):
+            matrix_frames.append(pair_matrices(across, names, metric).assign(method=method))
+        report["methods"][method] = entry
+        log.info("%s: within %.3f, across %.3f", method, entry["within_mean_pearson"], entry["across_mean_pearson"])
+
+    # training images (Grad-CAM from the cache) and the behavioural views, per architecture
+    for name in names:
+        variants = explained_variants(name, params, paths.pretrained, paths.heads, paths.pruning)
+        cache = FeatureCache(paths.features / name, manifest_hash(manifest))
+        if "gradcam" in params.explain.methods and train_ids:
+            _, opts = method_options(params, "gradcam", device)
+            maps = attribute("gradcam", None, variants, stem_outputs=cache.stem_outputs(train_ids),
+                             size=(variants.backbone.spec.input_size,) * 2, **opts).maps
+            within = within_table(maps, train_ids, cfg.percents).assign(method="gradcam", architecture=name,
+                                                                        set="train")
+            within_frames.append(within)
+            add_relations("gradcam", name, "train", within, train_ids)
+        test_pred = per_variant[name].loc[test_ids].to_numpy()
+        reps = head_representations(variants, cache.stem_outputs(test_ids), device)
+        report["behaviour"][name] = {"prediction_similarity": model_reliability(list(test_pred.T)),
+                                     "rsm_similarity": rsm_similarity(reps)}
+    relations = pd.DataFrame(relation_rows)
+    report["relations"] = {f"{r.method}/{r.architecture}/{r.set}/{r.versus}": {"r": r.r, "p": r.p}
+                           for r in relations.itertuples()}
+    matrices = pd.concat(matrix_frames, ignore_index=True)
+    return ConsistencyResult(report, pd.concat(within_frames, ignore_index=True),
+                             pd.concat(across_frames, ignore_index=True), relations, matrices)

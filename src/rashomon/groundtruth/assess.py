@@ -1,0 +1,129 @@
+"""Is each explanation right? Every stored method x architecture (and the bagged ensemble)
+scored against the artifact masks, beside reference maps, with twin faithfulness and
+deletion curves: the ground-truth stage's analysis, returned as tables and one report."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rashomon.attribution.runner import ensemble_maps_file, explained_variants, load_maps, stored_methods
+from rashomon.backbones import input_grids
+from rashomon.backbones.geometry import Grid, canvas_of, mask_on_grid
+from rashomon.backbones.preprocess import denormalise, load_images
+from rashomon.core.config import Params
+from rashomon.data.images import load_mask
+from rashomon.data.manifest import check_image_hashes, sorted_ids
+from rashomon.data.truth import SYNTHETIC_LABEL
+from rashomon.groundtruth.evaluate import (PROTOTYPE, deletion_summary, deletion_table, faithfulness,
+                                           localisation_table, reference_table, reference_verdicts, summarise)
+from rashomon.groundtruth.figures import auroc_summary
+from rashomon.groundtruth.localisation import SCORES
+
+log = logging.getLogger("rashomon.groundtruth")
+
+
+@dataclass(frozen=True)
+class GroundTruthInputs:
+    """Where the stage's inputs lie."""
+    images: Path          # data/images.csv (hashes of the images deletion curves read)
+    explanations: Path    # the map store
+    ensemble: Path        # the bagged ensemble's maps
+    pretrained: Path
+    heads: Path
+    pruning: Path
+
+
+@dataclass
+class GroundTruthResult:
+    """metrics/groundtruth.json and the tables under plots/groundtruth/."""
+    report: dict
+    localisation: pd.DataFrame
+    references: pd.DataFrame
+    deletion: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def assess_ground_truth(params: Params, truth: pd.DataFrame, manifest: pd.DataFrame, effects: pd.DataFrame,
+                        paths: GroundTruthInputs, device: torch.device) -> GroundTruthResult:
+    """Score every stored map against the artifact masks (`truth`), the references and the
+    twin effects (`effects`, indexed by architecture and image id); `manifest` by image id."""
+    cfg, names = params.groundtruth, params.backbones.names
+    report = {"label": SYNTHETIC_LABEL, "cue_score": "-map (the artifact lowers authenticity); auroc_abs ranks |map|",
+              "methods": {}, "references": {}}
+    loc_frames, del_frames = [], []
+    variants_of = {name: explained_variants(name, params, paths.pretrained, paths.heads, paths.pruning)
+                   for name in names}
+    mask_files: dict[str, np.ndarray] = {}
+    grids = input_grids(names)
+    canvas = canvas_of(grids.values())   # the bagged ensemble's maps lie here
+
+    def masks_for(ids: list[str], grid: Grid) -> np.ndarray:
+        """The artifact masks of `ids` on the maps' grid (each file read once)."""
+        for i in ids:
+            if i not in mask_files:
+                mask_files[i] = load_mask(truth.loc[i, "mask_path"])
+        return np.stack([mask_on_grid(mask_files[i], grid) for i in ids])
+
+    for method in stored_methods(params):
+        entry: dict = {"architectures": {}}
+        for name in names:
+            stored = load_maps(paths.explanations / method / f"{name}.npz")
+            ids = [str(i) for i in stored["image_ids"]]
+            maps = stored["maps"]
+            masks = masks_for(ids, grids[name])
+            table = localisation_table(maps, masks, ids)
+            loc_frames.append(table.assign(method=method, architecture=name))
+            proto = summarise(table[table.level == PROTOTYPE])
+            variants_mean = table[table.level != PROTOTYPE].groupby("level")[list(SCORES)].mean()
+            twin = effects.loc[name].reindex(ids)["artifact_effect"].to_numpy()
+            row = {**proto, "variant_auroc_mean": float(variants_mean["auroc"].mean()),
+                   "variant_auroc_sd": float(variants_mean["auroc"].std(ddof=1)),
+                   "twin_agreement": faithfulness(maps, masks, twin)}
+            if "twin_cosine" in stored:   # counterfactual: does the raising edit remove the artifact?
+                row["raise_edit_vs_twin_cosine"] = float(np.nanmean(stored["twin_cosine"][masks.any(axis=(1, 2))]))
+            # deletion curves: the first images, through the explained (pruned) variants
+            variants = variants_of[name]
+            del_ids = ids[: cfg.deletion_images]
+            check_image_hashes(manifest.loc[del_ids].reset_index(), paths.images)
+            images = load_images(manifest.loc[del_ids, "path"].tolist(), variants.backbone.spec)
+            curves = deletion_table(variants, images, maps[: len(del_ids)], del_ids, grid=cfg.grid,
+                                    steps=cfg.deletion_steps, n_random=cfg.deletion_random, fill=cfg.deletion_fill,
+                                    seed=cfg.seed, device=device)
+            del_frames.append(curves.assign(method=method, architecture=name))
+            row["deletion"] = deletion_summary(curves)
+            entry["architectures"][name] = row
+            log.info("%s %s: AUROC %.3f, deletion gain %.3f", method, name, proto["auroc"], row["deletion"]["gain"])
+        ensemble_file = ensemble_maps_file(method, paths.ensemble, paths.explanations)
+        if ensemble_file.is_file():  # the bagged ensemble's maps (MPM, LIME): localisation and twin agreement
+            stored = load_maps(ensemble_file)
+            ids = [str(i) for i in stored["image_ids"]]
+            masks = masks_for(ids, canvas)
+            table = localisation_table(stored["maps"], masks, ids)
+            loc_frames.append(table.assign(method=method, architecture="ensemble"))
+            twin = effects["artifact_effect"].unstack(0).reindex(ids)[names].mean(axis=1).to_numpy()
+            entry["architectures"]["ensemble"] = {**summarise(table[table.level == PROTOTYPE]),
+                                                  "twin_agreement": faithfulness(stored["maps"], masks, twin),
+                                                  "deletion": None}
+        report["methods"][method] = entry
+    # reference maps on the union of explained images (scored per method's image set below)
+    all_ids = sorted_ids({i for f in loc_frames for i in f["image_id"]})
+    if all_ids:
+        rgb = denormalise(load_images(manifest.loc[all_ids, "path"].tolist(), variants_of[names[0]].backbone.spec))
+        masks = masks_for(all_ids, grids[names[0]])
+        refs = reference_table(rgb, masks, all_ids, cfg.gaussian_sigma, cfg.seed)
+    else:   # no explained image has an artifact: every reference score (and verdict) is undefined
+        refs = pd.DataFrame(columns=["image_id", "reference", *SCORES])
+    for method, entry in report["methods"].items():
+        method_ids = set(pd.concat(loc_frames).query("method == @method")["image_id"])
+        ref_scores = {r: summarise(t[t.image_id.isin(method_ids)]) for r, t in refs.groupby("reference")}
+        entry["references"] = {r: ref_scores[r]["auroc"] for r in ref_scores}
+        entry.update(reference_verdicts(entry["architectures"], ref_scores))
+    report["references"] = {r: summarise(t) for r, t in refs.groupby("reference")}
+    return GroundTruthResult(report, pd.concat(loc_frames, ignore_index=True), refs,
+                             pd.concat(del_frames, ignore_index=True), auroc_summary(report))
