@@ -13,11 +13,10 @@ from rashomon.backbones import create_backbone
 from rashomon.backbones.weights import check_backbone_names, weights_for
 from rashomon.core.cli import stage
 from rashomon.data.manifest import manifest_hash, read_manifest
-from rashomon.data.splits import subset_ids
 from rashomon.core.device import resolve_device
 from rashomon.heads.features import FeatureCache
 from rashomon.core.io import atomic_path, write_csv, write_json, write_npz
-from rashomon.variants.pruning import prune_variants, pruning_effect
+from rashomon.variants.pruning import effect_rows, masks_archive, prune_variants, pruning_report
 
 log = logging.getLogger("rashomon.prune")
 
@@ -40,25 +39,13 @@ def run(params, args):
             pruned = prune_variants(backbone, cache, Path(args.heads), splits, scheme=scheme, subset=cfg.fit_on,
                                     target=truth, n_variants=params.train.seeds, max_iterations=cfg.max_iterations,
                                     desc="SBS", device=device)
-            for v, p in enumerate(pruned):
-                for label, ids in (("fit", p.fit_ids), ("test", subset_ids(splits, scheme, v, "test"))):
-                    effect = pruning_effect(backbone, p.head, cache.stem_outputs(ids), truth.loc[ids].to_numpy(),
-                                            p.mask, device=device)
-                    rows.append({"architecture": name, "variant": v, "set": label,
-                                 "channels_removed": int((~p.mask).sum()), **effect})
-            masks = [p.mask for p in pruned]
+            rows += effect_rows(name, backbone, cache, pruned, splits, scheme, truth, device)
             log.info("%s: SBS took %.1f s for %d variants (wall time is logged, not a metric: metrics are "
                      "byte-reproducible)", name, time.perf_counter() - start, len(pruned))
-            write_npz(tmp / f"{name}.npz", masks=np.stack(masks), history=np.array(
-                [np.pad(p.history, (0, p.mask.size - len(p.history)), constant_values=np.nan) for p in pruned]))
-            log.info("%s: removed %.1f channels on average", name, np.mean([(~m).sum() for m in masks]))
+            write_npz(tmp / f"{name}.npz", **masks_archive(pruned))
+            log.info("%s: removed %.1f channels on average", name, np.mean([(~p.mask).sum() for p in pruned]))
     table = pd.DataFrame(rows)
-    report = {"fit_on": cfg.fit_on}
-    for name, g in table[table["set"] == "test"].groupby("architecture", sort=False):
-        report[name] = {"channels_removed_mean": float(g["channels_removed"].mean()),
-                        "channels_removed": [int(c) for c in g.sort_values("variant")["channels_removed"]],
-                        **{c: float(g[c].mean()) for c in ("baseline_plcc", "pruned_plcc", "baseline_rmse",
-                                                           "pruned_rmse")}}
+    report = pruning_report(table, cfg.fit_on)
     write_csv(Path(args.plots) / "baseline_vs_pruned.csv", table)
     write_json(args.metrics, report)
 

@@ -75,3 +75,19 @@ def test_first_layer_shortcut_gives_the_same_removals_as_the_full_head(monkeypat
             slow = sbs_prune(b, head, outs, y, max_iterations=6)
         np.testing.assert_array_equal(fast[0], slow[0], err_msg=name)
         np.testing.assert_allclose(fast[1], slow[1], rtol=1e-5, err_msg=name)
+
+
+def test_the_pruning_report_lists_each_variants_removals_on_the_test_set_and_pads_histories():
+    import pandas as pd
+
+    from rashomon.variants.pruning import PrunedVariant, masks_archive, pruning_report
+    rows = [{"architecture": "a", "variant": v, "set": s, "channels_removed": c, "baseline_plcc": 0.5,
+             "pruned_plcc": 0.6, "baseline_rmse": 2.0, "pruned_rmse": r}
+            for v, c, r in ((1, 3, 1.0), (0, 1, 1.5)) for s in ("fit", "test")]
+    report = pruning_report(pd.DataFrame(rows), "test")
+    assert report["fit_on"] == "test" and report["a"]["channels_removed"] == [1, 3]
+    assert report["a"]["channels_removed_mean"] == 2.0 and report["a"]["pruned_rmse"] == 1.25
+    variant = PrunedVariant(head=None, mask=np.array([True, False, True]), history=[3.0, 2.5], fit_ids=[])
+    archive = masks_archive([variant])
+    assert archive["masks"].tolist() == [[True, False, True]]
+    np.testing.assert_array_equal(archive["history"], [[3.0, 2.5, np.nan]])

@@ -196,3 +196,35 @@ def pruning_effect(backbone: Backbone, head: FittedHead, outs: Sequence[torch.Te
     pruned = head.predict(backbone.tail(apply_channel_mask(target, keep), *side))
     return {**{f"baseline_{k}": v for k, v in prediction_metrics(base, y).items()},
             **{f"pruned_{k}": v for k, v in prediction_metrics(pruned, y).items()}}
+
+
+def effect_rows(name: str, backbone: Backbone, cache: FeatureCache, pruned: Sequence[PrunedVariant],
+                splits: pd.DataFrame, scheme: str, target: pd.Series, device: torch.device = CPU) -> list[dict]:
+    """One row per variant and image set (the set SBS was fitted on, the test set): channels
+    removed and RMSE/PLCC/SRCC before and after pruning."""
+    rows = []
+    for v, p in enumerate(pruned):
+        for label, ids in (("fit", p.fit_ids), ("test", subset_ids(splits, scheme, v, "test"))):
+            effect = pruning_effect(backbone, p.head, cache.stem_outputs(ids), target.loc[ids].to_numpy(), p.mask,
+                                    device=device)
+            rows.append({"architecture": name, "variant": v, "set": label,
+                         "channels_removed": int((~p.mask).sum()), **effect})
+    return rows
+
+
+def pruning_report(table: pd.DataFrame, fit_on: str) -> dict:
+    """metrics/prune.json: per architecture, on the test set, the channels each variant removed
+    and the mean RMSE/PLCC before and after."""
+    report: dict = {"fit_on": fit_on}
+    for name, g in table[table["set"] == "test"].groupby("architecture", sort=False):
+        report[name] = {"channels_removed_mean": float(g["channels_removed"].mean()),
+                        "channels_removed": [int(c) for c in g.sort_values("variant")["channels_removed"]],
+                        **{c: float(g[c].mean()) for c in ("baseline_plcc", "pruned_plcc", "baseline_rmse",
+                                                           "pruned_rmse")}}
+    return report
+
+
+def masks_archive(pruned: Sequence[PrunedVariant]) -> dict[str, np.ndarray]:
+    """data/pruning/{arch}.npz: keep-masks (K, C) and each variant's RMSE path, NaN-padded to C."""
+    return {"masks": np.stack([p.mask for p in pruned]), "history": np.array(
+        [np.pad(p.history, (0, p.mask.size - len(p.history)), constant_values=np.nan) for p in pruned])}
