@@ -30,3 +30,15 @@ def test_one_output_has_no_rank_change_and_an_all_nan_side_is_undefined():
     entry, warnings, _ = headline({"logit": scores}, "logit")
     assert entry["kendall_tau_logit_vs_softmax"] is None
     assert entry["reliability_warning"] is None and entry["best_dummy"] == "Edge-Sobel"
+
+
+def test_a_finetuned_model_loads_from_tensors_only_in_eval_mode(tmp_path):
+    import torch
+
+    from rashomon.idsds.models import create_cifar_model, load_finetuned
+    torch.manual_seed(0)
+    saved = create_cifar_model("resnet20", 10)
+    torch.save(saved.state_dict(), tmp_path / "resnet20_finetuned.pt")
+    loaded = load_finetuned(tmp_path, "resnet20", 10, 1.0)
+    assert not loaded.training
+    assert all(torch.equal(a, b) for a, b in zip(saved.state_dict().values(), loaded.state_dict().values()))

@@ -119,3 +119,10 @@ def check_model_names(names: list[str], weights: dict[str, str]) -> None:
         unknown = [n for n in group if n not in MODELS]
         if unknown:
             raise InputError(f"params.yaml: {key}: unknown CIFAR model {unknown[0]!r}; available: {', '.join(MODELS)}")
+
+
+def load_finetuned(folder: str | Path, name: str, num_classes: int, width: float) -> nn.Module:
+    """The idsds_finetune stage's fine-tuned `name` (tensors only, weights_only), in eval mode."""
+    model = create_cifar_model(name, num_classes, width)
+    model.load_state_dict(torch.load(Path(folder) / f"{name}_finetuned.pt", weights_only=True))
+    return model.eval()

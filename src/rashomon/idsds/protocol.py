@@ -73,3 +73,10 @@ def finetune_model(name: str, cfg: IdsdsConfig, data: FinetuneData, deletion: De
         **finetune_changes(model, tuned, x_test[:n], y_test[:n]),
     }
     return FinetunedModel(model, tuned, report, history)
+
+
+def score_data(cfg: IdsdsConfig) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """The first `idsds.score.n_images` test images (all when null), their labels, the class count."""
+    images, labels = load_split(cfg.data, "test")
+    n = len(images) if cfg.score.n_images is None else min(cfg.score.n_images, len(images))
+    return to_tensor(images[:n]), torch.from_numpy(labels[:n]), len(load_label_names(cfg.data))
