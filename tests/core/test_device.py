@@ -15,7 +15,8 @@ import yaml
 from PIL import Image
 
 from rashomon.attribution import attribute
-from rashomon.attribution.counterfactual import MEAN, counterfactual_edits
+from rashomon.attribution.counterfactual import counterfactual_edits
+from rashomon.variants.scored_model import MEAN
 from rashomon.backbones import create_backbone
 from rashomon.core.config import ComputeConfig
 from rashomon.core.device import CPU, resolve_device, trainer_options

@@ -25,9 +25,8 @@ from tqdm import tqdm
 from rashomon.attribution.registry import METHODS, Attribution
 from rashomon.backbones.preprocess import normalise, unnormalise
 from rashomon.core.device import CPU
-from rashomon.variants.variant_set import VariantSet
+from rashomon.variants.scored_model import ScoredModel
 
-MEAN = -1   # the "variant" index of the variants' mean model
 DIRECTIONS = (-1.0, 1.0)   # lower, raise
 
 
@@ -42,18 +41,9 @@ class Edits:
 
 
 def item_predictions(model: nn.Module, x: torch.Tensor, which: torch.Tensor) -> torch.Tensor:
-    """Prediction (B,) of item i by model `which[i]`: a VariantSet's variant k, or its mean
-    (MEAN); the stem runs once for all items. Any other model: its first output."""
-    if not isinstance(model, VariantSet):
-        return model(x)[:, 0]
-    outs = model.stem(x)
-    pred = x.new_zeros(len(x))
-    for k in torch.unique(which).tolist():
-        rows = torch.nonzero(which == k).squeeze(1)
-        part = [o[rows] for o in outs]
-        value = model.scores_from_stem(part).mean(1) if k == MEAN else model.variant_from_stem(part, k)
-        pred = pred.index_put((rows,), value)
-    return pred
+    """Prediction (B,) of item i by variant which[i] of a ScoredModel (MEAN: their mean);
+    any other model: its first output."""
+    return model.item_predictions(x, which) if isinstance(model, ScoredModel) else model(x)[:, 0]
 
 
 def counterfactual_edits(model: nn.Module, generator: nn.Module, rgb: torch.Tensor, which: torch.Tensor,

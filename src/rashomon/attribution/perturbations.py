@@ -11,8 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from rashomon.attribution.incremental import Incremental, Patched, masked_state, supports
-from rashomon.ensemble.combine import BaggedEnsemble
-from rashomon.variants.variant_set import VariantSet
+from rashomon.variants.scored_model import ScoredModel
 
 
 def square_masks(centres: Tensor, side: int, h: int, w: int) -> Tensor:
@@ -79,19 +78,15 @@ class SuperpixelPatterns(Perturbation):
         return torch.where(keep, image.unsqueeze(0), baseline.unsqueeze(0))
 
 
-def variant_sets(model: nn.Module) -> list[VariantSet]:
-    """The shared-stem variant sets a model scores with: itself, or a bagged ensemble's members."""
-    return list(model.members) if isinstance(model, BaggedEnsemble) else [model] if isinstance(model, VariantSet) else []
-
-
 class PerturbationScorer:
     """Every variant's scores (B, K) for a perturbation batch. The current image is kept so
     that incremental inference reuses its activations across the image's batches (one
     engine per stem: a bagged ensemble's members each have theirs)."""
 
-    def __init__(self, model: nn.Module, incremental: bool = False):
+    def __init__(self, model: ScoredModel | nn.Module, incremental: bool = False):
         self.model = model
-        self.sets = variant_sets(model)
+        # a model without shared stems (any other nn.Module) is scored as a whole
+        self.sets = list(model.stem_groups()) if isinstance(model, ScoredModel) else []
         self.incremental = incremental and bool(self.sets) and all(supports(v.backbone.stem) and not v.resamples
                                                                     for v in self.sets)
         self.engines = [Incremental() for _ in self.sets] if self.incremental else []
@@ -109,7 +104,7 @@ class PerturbationScorer:
             state = perturbation.patched(self._image)
             scores = [v.scores_from_stem(tuple(o.full() for o in engine.stem(v.backbone.stem, state)))
                       for v, engine in zip(self.sets, self.engines)]
-            return self.model.combine(scores) if isinstance(self.model, BaggedEnsemble) else scores[0]
+            return self.model.combine(scores)
         return self.model(perturbation.apply(self._image))
 
     def counts(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from rashomon.attribution import attribute
-from rashomon.attribution.counterfactual import MEAN
+from rashomon.variants.scored_model import MEAN
 from rashomon.attribution.runner import ensemble_from_masks, explained_variants, load_maps, save_maps, within_consistency
 from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import canvas_of, resample_maps

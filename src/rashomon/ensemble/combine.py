@@ -50,8 +50,16 @@ class BaggedEnsemble(nn.Module):
         return 1
 
     def combine(self, member_scores: Sequence[torch.Tensor]) -> torch.Tensor:
-        """The ensemble's score (B, 1) from each member's variant scores (B, K_m)."""
+        """ScoredModel: the ensemble's score (B, 1) from each member's variant scores (B, K_m)."""
         return (sum(s.sum(1) for s in member_scores) / self.total).unsqueeze(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.combine([m(x) for m in self.members])
+
+    def stem_groups(self) -> list[VariantSet]:
+        """ScoredModel: one stem group per member architecture."""
+        return list(self.members)
+
+    def item_predictions(self, x: torch.Tensor, which: torch.Tensor) -> torch.Tensor:
+        """ScoredModel: the ensemble has one 'variant', so every item gets its prediction."""
+        return self(x)[:, 0]

@@ -19,6 +19,7 @@ from rashomon.backbones import Backbone
 from rashomon.backbones.geometry import Grid, grid_of, resample
 from rashomon.core.device import CPU, module_device, to_device
 from rashomon.heads.fitted import FittedHead, load_head, to_rating_units
+from rashomon.variants.scored_model import MEAN
 
 
 def apply_channel_mask(target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -95,6 +96,26 @@ class VariantSet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.scores_from_stem(self.stem(x))
+
+    def stem_groups(self) -> list["VariantSet"]:
+        """ScoredModel: one stem serves every variant."""
+        return [self]
+
+    def combine(self, group_scores: Sequence[torch.Tensor]) -> torch.Tensor:
+        """ScoredModel: the one group's scores are the model's."""
+        return group_scores[0]
+
+    def item_predictions(self, x: torch.Tensor, which: torch.Tensor) -> torch.Tensor:
+        """ScoredModel: prediction (B,) of item i by variant which[i] or their mean (MEAN);
+        the stem runs once for all items."""
+        outs = self.stem(x)
+        pred = x.new_zeros(len(x))
+        for k in torch.unique(which).tolist():
+            rows = torch.nonzero(which == k).squeeze(1)
+            part = [o[rows] for o in outs]
+            value = self.scores_from_stem(part).mean(1) if k == MEAN else self.variant_from_stem(part, k)
+            pred = pred.index_put((rows,), value)
+        return pred
 
 
 @torch.no_grad()
