@@ -8,17 +8,13 @@ from pathlib import Path
 import pandas as pd
 
 from rashomon.attribution.runner import explanation_ids
-from rashomon.backbones import create_backbone
-from rashomon.backbones.preprocess import load_images
-from rashomon.backbones.weights import check_backbone_names, weights_for
+from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
 from rashomon.data.manifest import read_manifest
-from rashomon.data.synthetic import TWINS, twin_path
 from rashomon.data.truth import SYNTHETIC_LABEL, read_truth
 from rashomon.core.device import resolve_device
 from rashomon.core.io import write_csv, write_json
-from rashomon.variants.reliance import effects_table, predict_images, reliance
-from rashomon.variants.variant_set import load_variants
+from rashomon.variants.reliance_run import measure_reliance
 
 log = logging.getLogger("rashomon.reliance")
 
@@ -41,18 +37,13 @@ def run(params, args):
     frames = []
     device = resolve_device(params.compute)
     for name in params.backbones.names:
-        backbone = create_backbone(name, weights_for(name, params.backbones, Path(args.pretrained)))
-        variants = load_variants(backbone, Path(args.heads), params.train.seeds)
-        pred = predict_images(variants, load_images(manifest.loc[ids, "path"].tolist(), backbone.spec), device=device)
-        twins = {t: predict_images(variants, load_images([str(twin_path(args.dataset, t, i)) for i in ids],
-                                                         backbone.spec), device=device) for t in TWINS}
-        strength = truth.loc[ids, "artifact_strength"].to_numpy()
-        badness = truth.loc[ids, "global_badness"].to_numpy()
-        entry = reliance(pred, twins["no_artifact"], twins["no_degradation"], strength, badness)
+        result = measure_reliance(name, params, manifest, ids, truth, Path(args.dataset), Path(args.pretrained),
+                                  Path(args.heads), device)
+        entry = result.entry
         report["architectures"][name] = entry
         if entry["relies_on_artifact"]:
             report["relying_on_artifact"].append(name)
-        frames.append(effects_table(name, ids, pred, twins["no_artifact"], twins["no_degradation"], truth))
+        frames.append(result.effects)
         log.info("%s: partial r(artifact | degradation) = %.3f, artifact effect %.2f", name,
                  entry["partial_r_artifact_given_degradation"], entry["artifact_effect_mean"])
     report["n_relying_on_artifact"] = len(report["relying_on_artifact"])
