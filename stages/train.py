@@ -14,9 +14,8 @@ from rashomon.core.cli import stage
 from rashomon.data.manifest import manifest_hash, read_manifest
 from rashomon.data.truth import read_truth
 from rashomon.core.device import resolve_device
-from rashomon.core.errors import InputError
 from rashomon.core.fitting import quiet_lightning
-from rashomon.heads.evaluation import evaluate_predictions, headline
+from rashomon.heads.evaluation import train_report
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.training import train_variants
 from rashomon.core.io import atomic_path, read_json, write_csv, write_json
@@ -29,9 +28,6 @@ def run(params, args):
     quiet_lightning()
     cfg, target = params.train, params.data.target
     check_backbone_names(params.backbones)
-    if cfg.seeds > params.split.n_variants:
-        raise InputError(f"params.yaml: train.seeds={cfg.seeds} exceeds split.n_variants={params.split.n_variants}: "
-                         "each variant trains on its own split")
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
     digest = manifest_hash(manifest)
     splits = pd.read_csv(args.splits, dtype={"image_id": str})
@@ -48,11 +44,7 @@ def run(params, args):
         predictions = pd.concat(frames, ignore_index=True)
         write_csv(args.predictions, predictions)
     ceiling = (read_json(args.reliability).get("noise_ceiling") or {}).get(target)
-    per_arch, variants = evaluate_predictions(predictions, manifest, target, ceiling)
-    report = headline(per_arch, ceiling)
-    if read_truth(args.truth) is not None:
-        report["label"] = "SYNTHETIC data; backbones pretrained on synthetic data"
-    table = pd.DataFrame([{"architecture": a, **r} for a, r in per_arch.items()]).rename(columns={"plcc_mean": "plcc"})
+    report, table, variants = train_report(predictions, manifest, target, ceiling, read_truth(args.truth) is not None)
     with atomic_path(args.plots, is_dir=True) as plots:
         write_csv(plots / "architectures.csv", table)
         write_csv(plots / "variants.csv", variants)

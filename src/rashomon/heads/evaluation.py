@@ -60,3 +60,17 @@ def headline(report: dict[str, Any], noise_ceiling: float | None) -> dict[str, A
             "best_plcc_over_noise_ceiling": report[best]["plcc_over_noise_ceiling"],
             "noise_ceiling": noise_ceiling, "sd": SD_CONVENTION,
             "architectures": {a: {k: r[k] for k in HEADLINE} for a, r in report.items()}}
+
+
+SYNTHETIC_TRAIN_LABEL = "SYNTHETIC data; backbones pretrained on synthetic data"
+
+
+def train_report(predictions: pd.DataFrame, manifest: pd.DataFrame, target: str, noise_ceiling: float | None,
+                 synthetic: bool) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """metrics/train.json, and the per-architecture and per-variant tables under plots/train/."""
+    per_arch, variants = evaluate_predictions(predictions, manifest, target, noise_ceiling)
+    report = headline(per_arch, noise_ceiling)
+    if synthetic:
+        report["label"] = SYNTHETIC_TRAIN_LABEL
+    table = pd.DataFrame([{"architecture": a, **r} for a, r in per_arch.items()]).rename(columns={"plcc_mean": "plcc"})
+    return report, table, variants
