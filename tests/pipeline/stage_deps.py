@@ -4,8 +4,11 @@ function-level imports included) and the input paths on its command line."""
 from __future__ import annotations
 
 import ast
+import re
 import shlex
 from pathlib import Path
+
+import yaml
 
 SRC = Path("src")
 PACKAGE = "rashomon"
@@ -101,10 +104,6 @@ def source_deps(repo: Path, stage: dict) -> list[str]:
 
 def synced_dvc_yaml(repo: Path, text: str) -> str:
     """dvc.yaml with every stage's source deps replaced by `source_deps` (the rest verbatim)."""
-    import re
-
-    import yaml
-
     stages = yaml.safe_load(text)["stages"]
     for name, stage in stages.items():
         block = re.search(rf"^  {re.escape(name)}:\n(.*?)(?=^  \S|^\S|\Z)", text, re.S | re.M)
