@@ -18,9 +18,9 @@ import pandas as pd
 import torch
 
 from rashomon.attribution import attribute
-from rashomon.attribution.gradcam import gradcam_full_model
-from rashomon.attribution.lime import superpixels
-from rashomon.attribution.mpm import mpm_per_variant
+from rashomon.attribution.methods.gradcam import gradcam_full_model
+from rashomon.attribution.methods.lime import superpixels
+from rashomon.attribution.methods.mpm import mpm_per_variant
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.backbones import create_backbone
 from rashomon.attribution.runner import explanation_ids

@@ -101,7 +101,7 @@ def units_part(archs: list[str], n_images: int, device: str = "cpu") -> dict:
     import torch
 
     from rashomon.attribution import attribute
-    from rashomon.attribution.lime import superpixels
+    from rashomon.attribution.methods.lime import superpixels
     from rashomon.backbones import create_backbone
     from rashomon.backbones.preprocess import denormalise
     from rashomon.heads.fitted import FittedHead

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rashomon.attribution.runner import stored_methods
+from rashomon.attribution.method import stored_methods
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.consistency.assess import ConsistencyInputs, assess_consistency
 from rashomon.core.cli import stage
@@ -30,7 +30,7 @@ def run(params, args):
         write_csv(tmp / "within.csv", result.within)
         write_csv(tmp / "across.csv", result.across)
         write_csv(tmp / "relations.csv", result.relations)
-        for method in stored_methods(params):
+        for method in stored_methods(params.explain):
             pearson = matrices[(matrices.method == method) & (matrices.metric == "pearson")]
             write_csv(tmp / f"across_pearson_{method}.csv", pearson[["a", "b", "mean", "sd", "min", "max"]])
         write_csv(tmp / "matrices.csv", matrices)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from rashomon.attribution.runner import (explain_architecture, explained_variants, explanation_ids, map_summary,
-                                        method_options, save_maps)
+from rashomon.attribution import METHODS, build_method
+from rashomon.attribution.method import check_explain_config, method_options
+from rashomon.attribution.runner import explain_architecture, explained_variants, explanation_ids, map_summary, save_maps
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
@@ -21,32 +22,33 @@ log = logging.getLogger("rashomon.explain")
 
 def run(params, args):
     """Write data/explanations/<method>/{arch}.npz and metrics/explain_<method>.json."""
-    method, cfg = args.method, params.explain
+    cfg = params.explain
     check_backbone_names(params.backbones)
-    n_images, options = method_options(params, method, resolve_device(params.compute))
+    check_explain_config(cfg)
+    method = build_method(cfg, args.method, resolve_device(params.compute))
+    n_images = method_options(cfg, args.method).n_images
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
     splits = pd.read_csv(args.splits, dtype={"image_id": str})
     ids = explanation_ids(splits, params.train.scheme, n_images)
-    if method != "gradcam":  # perturbation methods read the image files
+    if method.reads == "pixels":
         check_image_hashes(manifest[manifest["image_id"].isin(ids)], args.images)
-    report = {"method": method, "n_images": len(ids), "pruned_variants": cfg.use_pruned, "architectures": {}}
-    if method == "gradcam":
-        report["target_layer"] = cfg.gradcam.target_layer
+    report = {"method": method.name, "n_images": len(ids), "pruned_variants": cfg.use_pruned, "architectures": {},
+              **method.header()}
     with atomic_path(args.out, is_dir=True) as tmp:
         for name in params.backbones.names:
             variants = explained_variants(name, params, Path(args.pretrained), Path(args.heads), Path(args.pruning))
             cache = FeatureCache(Path(args.features) / name, manifest_hash(manifest))
             result = explain_architecture(method, variants.backbone, variants, cache, manifest.set_index("image_id"),
-                                          ids, options)
+                                          ids)
             save_maps(tmp / f"{name}.npz", ids, result.maps, result.info)
             report["architectures"][name] = map_summary(method, result)
-            log.info("%s %s: %d images%s", method, name, len(ids),
+            log.info("%s %s: %d images%s", method.name, name, len(ids),
                      f" (perturbation batches per process: {result.info['batches_per_rank']})"
                      if "batches_per_rank" in result.info else "")
     write_json(args.metrics, report)
 
 
-main = stage(run, ("--method", {"required": True, "choices": ["gradcam", "lime", "mpm"]}), "--manifest",
+main = stage(run, ("--method", {"required": True, "choices": [m for m in METHODS if METHODS.get(m).in_explain]}), "--manifest",
              "--images", "--splits", "--features", "--pretrained", "--heads", "--pruning", "--out",
              "--metrics")
 

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 
 import yaml
 
+from rashomon.attribution.method import check_explain_config
 from rashomon.core.config import Params, load_params
 from rashomon.core.errors import InputError
 
@@ -56,7 +57,9 @@ def check(params_file: Path, preset_file: Path) -> Params:
         path = Path(tmp) / "params.yaml"
         path.write_text(yaml.safe_dump(combined, sort_keys=False))
         try:
-            return load_params(path)
+            params = load_params(path)
+            check_explain_config(params.explain)   # the method sections, typed by their methods
+            return params
         except InputError as exc:
             raise InputError(f"{preset_file}: {str(exc).removeprefix(f'{path}: ').removeprefix('params.yaml: ')}") \
                 from exc

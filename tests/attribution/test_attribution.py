@@ -7,11 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from rashomon.attribution import attribute
-from rashomon.attribution.gradcam import gradcam_full_model
-from rashomon.attribution.lime import weighted_ridge
-from rashomon.attribution.mpm import mpm_per_variant, scale_mask_sizes
-from rashomon.attribution.registry import minmax
+from rashomon.attribution import METHODS, attribute
+from rashomon.attribution.methods.gradcam import gradcam_full_model
+from rashomon.attribution.methods.lime import weighted_ridge
+from rashomon.attribution.methods.mpm import mpm_per_variant, scale_mask_sizes
+from rashomon.attribution.method import minmax
 from rashomon.backbones import create_backbone
 from rashomon.backbones.registry import Backbone, BackboneSpec
 from rashomon.core.errors import InputError
@@ -195,7 +195,7 @@ def test_explaining_an_image_outside_the_manifest_is_an_error():
     b, vs = real_variants("efficientnet_small", k=1)
     manifest = pd.DataFrame({"path": ["x.png"]}, index=pd.Index(["0"], name="image_id"))
     with pytest.raises(InputError, match="\\['99'\\] are not in the manifest"):
-        explain_architecture("gradcam", b, vs, None, manifest, ["99"], {})
+        explain_architecture(METHODS.get("gradcam")(), b, vs, None, manifest, ["99"])
 
 
 @pytest.mark.parametrize("name", ["resnet_small", "vgg_small", "densenet_small", "efficientnet_small"])
@@ -217,7 +217,7 @@ def test_gradcam_at_later_targets_equals_captum(name, target_layer):
 
 
 def test_gradcam_constant_share():
-    from rashomon.attribution.gradcam import constant_share, single_signed
+    from rashomon.attribution.methods.gradcam import constant_share, single_signed
 
     const = np.full((1, 4, 4), 2.0)
     zero_mean = np.array([[[1.0, -1.0], [-1.0, 1.0]]])

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rashomon.attribution.incremental import Incremental, Patched, masked_state
-from rashomon.attribution.mpm import mpm
+from rashomon.attribution import attribute
 from rashomon.attribution.perturbations import square_masks
 from rashomon.backbones import create_backbone, list_backbones
 from tests.attribution.test_attribution import real_variants
@@ -77,7 +77,7 @@ def test_mpm_incremental_equals_mpm_full(name):
     variants = variants.double()
     variants.masks[1, :3] = 0  # a pruned variant
     images = torch.randn(1, 3, 64, 64, dtype=torch.float64)
-    full = mpm(images, variants, stride=8, progress=False, incremental=False)
-    inc = mpm(images, variants, stride=8, progress=False, incremental=True)
+    full = attribute("mpm", images, variants, stride=8, progress=False, incremental=False)
+    inc = attribute("mpm", images, variants, stride=8, progress=False, incremental=True)
     np.testing.assert_allclose(inc.maps, full.maps, rtol=1e-6, atol=1e-6 * np.abs(full.maps).max())
     assert inc.info["incremental"] and 0 < inc.info["conv_macs_skipped"] < 1

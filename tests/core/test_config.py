@@ -6,11 +6,30 @@ import dataclasses
 import pytest
 import yaml
 
+from rashomon.attribution.method import check_explain_config, method_options
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.config import Params, load_params
 from rashomon.core.errors import InputError
 from rashomon.idsds.models import check_model_names
 from tests.conftest import REPO, config
+
+
+def checked(path):
+    """params.yaml as a stage sees it: loaded, and the method sections checked by their methods."""
+    params = load_params(path)
+    check_explain_config(params.explain)
+    return params
+
+
+def lookup(params, key):
+    """A dotted key's value; explain.<method>.<option> from the method's typed options."""
+    section, *rest = key.split(".")
+    got = getattr(params, section)
+    if section == "explain" and rest[0] in got.sections:
+        got, rest = method_options(got, rest[0]), rest[1:]
+    for part in rest:
+        got = getattr(got, part)
+    return got
 
 
 def write(tmp_path, edit):
@@ -44,10 +63,15 @@ def test_repository_params_parse_into_typed_sections():
     (lambda p: p["train"].update(scheme="exp9"), r"train.scheme = 'exp9' is not one of \['exp1', 'exp3'\]"),
     (lambda p: p["data"].update(rating_range=[100, 0]), r"data.rating_range must be \[low, high\]"),
     (lambda p: p["synthetic"]["noise_sd"].pop("quality"), r"synthetic.noise_sd needs exactly the keys"),
+    (lambda p: p["explain"].update(shap={}), r"unknown key explain.shap: no attribution method 'shap' \(registered: "),
+    (lambda p: p["explain"]["mpm"].pop("fill"), r"missing key explain.mpm.fill"),
+    (lambda p: p["explain"].pop("lime"), r"missing section explain.lime"),
+    (lambda p: p["explain"].update(methods=["gradcam", "counterfactual"]), r"'counterfactual' runs in a stage of its"),
+    (lambda p: p["explain"].update(lime=[1, 2]), r"explain.lime must be a mapping"),
 ])
 def test_bad_params_are_one_line_errors_naming_the_key(tmp_path, edit, message):
     with pytest.raises(InputError, match=message) as info:
-        load_params(write(tmp_path, edit))
+        checked(write(tmp_path, edit))
     assert "\n" not in str(info.value)
 
 
@@ -135,7 +159,7 @@ def set_key(params, dotted, value):
 ])
 def test_out_of_range_values_are_one_line_errors_naming_the_key(tmp_path, key, value, message):
     with pytest.raises(InputError, match=message) as info:
-        load_params(write(tmp_path, lambda p: set_key(p, key, value)))
+        checked(write(tmp_path, lambda p: set_key(p, key, value)))
     assert "\n" not in str(info.value) and len(str(info.value)) < 400
 
 
@@ -153,10 +177,7 @@ def test_out_of_range_values_are_one_line_errors_naming_the_key(tmp_path, key, v
     ("filter.keep_prompts", None, None),
 ])
 def test_valid_edge_values_are_accepted(tmp_path, key, value, expected):
-    params = load_params(write(tmp_path, lambda p: set_key(p, key, value)))
-    got = params
-    for part in key.split("."):
-        got = getattr(got, part)
+    got = lookup(checked(write(tmp_path, lambda p: set_key(p, key, value))), key)
     assert got == expected and type(got) is type(expected)
     if isinstance(expected, list):
         assert [type(v) for v in got] == [type(v) for v in expected]

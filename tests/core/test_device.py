@@ -15,7 +15,7 @@ import yaml
 from PIL import Image
 
 from rashomon.attribution import attribute
-from rashomon.attribution.counterfactual import counterfactual_edits
+from rashomon.attribution.methods.counterfactual import counterfactual_edits
 from rashomon.variants.scored_model import MEAN
 from rashomon.backbones import create_backbone
 from rashomon.core.config import ComputeConfig

@@ -7,6 +7,7 @@ import shlex
 import pytest
 import yaml
 
+from rashomon.attribution.method import method_options
 from rashomon.core.errors import InputError
 from rashomon.preset import check, leaves, main, read_yaml
 from tests.conftest import REPO
@@ -39,10 +40,11 @@ def test_the_study_preset_is_the_published_configuration():
     assert (p.train.lr, p.train.batch_size, p.train.max_epochs, p.train.patience, p.train.dropout) == \
         (1e-3, 64, 250, 15, 0.5)
     # Grad-CAM signed at the study's layer; MPM 3/17/65 px at every pixel; LIME <= 150 superpixels, 1000 samples
-    assert not p.explain.gradcam.relu and p.explain.gradcam.target_layer == "conv" and p.explain.gradcam.n_images is None
-    assert list(p.explain.mpm.mask_sizes) == [3, 17, 65] and p.explain.mpm.stride == 1 and p.explain.mpm.fill == 0.0
-    assert p.explain.mpm.n_images is None and p.explain.lime.n_images is None
-    assert p.explain.lime.n_segments == 150 and p.explain.lime.n_samples >= 1000
+    gradcam, mpm, lime = (method_options(p.explain, m) for m in ("gradcam", "mpm", "lime"))
+    assert not gradcam.relu and gradcam.target_layer == "conv" and gradcam.n_images is None
+    assert list(mpm.mask_sizes) == [3, 17, 65] and mpm.stride == 1 and mpm.fill == 0.0
+    assert mpm.n_images is None and lime.n_images is None
+    assert lime.n_segments == 150 and lime.n_samples >= 1000
     assert list(p.consistency.percents) == [5, 15, 25]
     assert p.ensemble.n_images >= 274   # every image of the 20% test set (273.6 of 1368)
     # IDSDS: the CIFAR-100 reproduction's 8 models, 30 fine-tuning epochs at lr .005 (step 15), 4x4 grid

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from rashomon.attribution import attribute
-from rashomon.attribution.counterfactual import counterfactual_edits, difference_map, item_predictions
+from rashomon.attribution.methods.counterfactual import counterfactual_edits, difference_map, item_predictions
 from rashomon.variants.scored_model import MEAN
 from rashomon.backbones.preprocess import normalise
 from rashomon.core.config import GeneratorConfig

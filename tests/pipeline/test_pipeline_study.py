@@ -32,7 +32,7 @@ TINY_COUNTS = {
                 "mpm": {"n_images": 1, "stride": 112}},
     "ensemble": {"n_images": 1, "prune_max_iterations": 1},
     "consistency": {"train_images": 4},
-    "sanity": {"n_images": 1, "stem_steps": 1, "mpm_stride": 150, "methods": ["gradcam"]},
+    "sanity": {"n_images": 1, "stem_steps": 1, "options": {"mpm": {"stride": 150}}, "methods": ["gradcam"]},
     "counterfactual": {"n_images": 1, "n_variants": 1, "steps": 1, "n_figures": 1,
                        "generator": {"width": 4, "epochs": 1, "n_val_images": 4}},
     "idsds": {"data": "data/idsds_synthetic", "models": ["resnet20"], "compare_images": 8, "vgg_width": 0.25,

@@ -1,9 +1,12 @@
 """Attribution methods behind one signature (captum-style), for scalar regression outputs.
 
-    attribute(method, images, variants, **options) -> Attribution(maps (N, K, H, W), info)
+    METHODS.get(name)(options).attribute(Inputs(images, stem_outputs), model) -> Attribution
+    attribute(name, images, model, **options)          # the same, as one call
 
-`images` are normalised model inputs; `variants` is a VariantSet (every head and pruned
-variant of one architecture). Each method computes the expensive shared part once for
+Each method is a class in `attribution/methods/` (one module each, registered with
+`@register_method`), built from its typed options; `images` are normalised model inputs;
+`model` is a ScoredModel (a VariantSet: every head and pruned variant of one architecture,
+or a BaggedEnsemble). Each method computes the expensive shared part once for
 all K variants: Grad-CAM starts from (cached) stem outputs and runs only the tail;
 MPM and LIME push each perturbed image through the stem once and score every variant.
 Maps are signed and in the rating's units per pixel (Grad-CAM: activation x gradient).
@@ -14,5 +17,7 @@ example and output (K variants = K stem passes), and neither reuses a shared ste
 Agreement with captum is measured in tests and benchmarks.
 """
 
-from rashomon.attribution.registry import METHODS, Attribution, attribute  # noqa: F401
-from rashomon.attribution import counterfactual, gradcam, lime, mpm  # noqa: F401,E402  (register the methods)
+from rashomon.attribution.method import (  # noqa: F401
+    METHODS, Attribution, AttributionMethod, Inputs, attribute, build_method, register_method,
+)
+from rashomon.attribution import methods  # noqa: F401,E402  (registers every method)

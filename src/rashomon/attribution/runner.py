@@ -7,10 +7,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import torch
 
-from rashomon.attribution.gradcam import constant_share, single_signed
-from rashomon.attribution.registry import Attribution, attribute
+from rashomon.attribution.method import METHODS, Attribution, AttributionMethod, Inputs
 from rashomon.backbones import Backbone, create_backbone
 from rashomon.backbones.weights import weights_for
 from rashomon.data.manifest import sorted_ids
@@ -58,36 +56,24 @@ def ensemble_from_masks(params: Params, pretrained: Path, heads: Path, ensemble:
                            for name in params.backbones.names])
 
 
-def method_options(params: Params, method: str, device: torch.device) -> tuple[int | None, dict[str, Any]]:
-    """(n_images, options) of an explain method; Grad-CAM runs on `device` (LIME, MPM: `explain.scoring`)."""
-    n_images, options = params.explain.options(method)
-    if method == "gradcam":
-        options["device"] = device
-    return n_images, options
-
-
-def stored_methods(params: Params) -> list[str]:
-    """Every method with maps in the map store: explain's, then the counterfactual stage's."""
-    return [*params.explain.methods, "counterfactual"]
-
-
 def ensemble_maps_file(method: str, ensemble: Path, explanations: Path) -> Path:
-    """Where the bagged ensemble's maps of `method` live (the ensemble stage's, or the
-    counterfactual stage's own)."""
-    return explanations / method / "ensemble.npz" if method == "counterfactual" else ensemble / f"{method}.npz"
+    """Where the bagged ensemble's maps of `method` live: the ensemble stage's for methods
+    explain runs, the method's own stage's otherwise."""
+    return ensemble / f"{method}.npz" if METHODS.get(method).in_explain else explanations / method / "ensemble.npz"
 
 
-def explain_architecture(method: str, backbone: Backbone, variants: VariantSet, cache: FeatureCache,
-                         manifest: pd.DataFrame, ids: Sequence[str], options: Mapping[str, Any]) -> Attribution:
-    """Maps (N, K, H, W) for `ids`; Grad-CAM from the cache, others from image files."""
+def explain_architecture(method: AttributionMethod, backbone: Backbone, variants: VariantSet, cache: FeatureCache,
+                         manifest: pd.DataFrame, ids: Sequence[str]) -> Attribution:
+    """Maps (N, K, H, W) for `ids`: from the feature cache's stem outputs for methods that
+    read them, from the image files otherwise."""
     missing = [i for i in ids if i not in manifest.index]
     if missing:
         raise InputError(f"explain: image(s) {missing[:5]} are not in the manifest")
-    if method == "gradcam":
+    if method.reads == "stem":
         size = (backbone.spec.input_size,) * 2
-        return attribute("gradcam", None, variants, stem_outputs=cache.stem_outputs(ids), size=size, **options)
+        return method.attribute(Inputs(stem_outputs=cache.stem_outputs(ids), size=size), variants)
     images = load_images(manifest.loc[list(ids), "path"].tolist(), backbone.spec)
-    return attribute(method, images, variants, **options)
+    return method.attribute(Inputs(images), variants)
 
 
 def within_consistency(maps: np.ndarray) -> np.ndarray:
@@ -95,19 +81,11 @@ def within_consistency(maps: np.ndarray) -> np.ndarray:
     return np.array([mean_pairwise_correlation(per_image.reshape(per_image.shape[0], -1)) for per_image in maps])
 
 
-def map_summary(method: str, result: Attribution) -> dict[str, float]:
+def map_summary(method: AttributionMethod, result: Attribution) -> dict[str, float]:
     """One architecture's headline numbers for metrics/explain_<method>.json: within-architecture
-    consistency, and what each method reports about itself (Grad-CAM: the per-image constant of a
-    signed map, docs/explanations.md; MPM: conv MACs skipped; LIME: fidelity)."""
-    entry = {"within_architecture_consistency": float(np.nanmean(within_consistency(result.maps)))}
-    if method == "gradcam":
-        entry["constant_share_mean"] = float(np.nanmean(constant_share(result.maps)))
-        entry["single_signed_maps_share"] = float(single_signed(result.maps).mean())
-    if result.info.get("incremental"):
-        entry["mpm_conv_macs_skipped"] = float(result.info["conv_macs_skipped"])
-    if "fidelity" in result.info:
-        entry["lime_fidelity_r2_mean"] = float(np.nanmean(result.info["fidelity"]))
-    return entry
+    consistency, and what the method reports about itself (`summary`)."""
+    return {"within_architecture_consistency": float(np.nanmean(within_consistency(result.maps))),
+            **method.summary(result)}
 
 
 def save_maps(path: Path, ids: Sequence[str], maps: np.ndarray, info: Mapping[str, Any]) -> None:

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rashomon.attribution import attribute
-from rashomon.attribution.runner import (ensemble_maps_file, explained_variants, explanation_ids, load_maps,
-                                        method_options, stored_methods)
+from rashomon.attribution import METHODS, Inputs, build_method
+from rashomon.attribution.method import stored_methods
+from rashomon.attribution.runner import ensemble_maps_file, explained_variants, explanation_ids, load_maps
 from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import canvas_of, common_of, resample_maps
 from rashomon.consistency.tables import (across_table, head_representations, matrix_metrics, method_summary,
@@ -73,7 +73,7 @@ def assess_consistency(params: Params, manifest: pd.DataFrame, splits: pd.DataFr
             relation_rows.append({"method": method, "architecture": name, "set": subset, "versus": other,
                                   **relation(within["pearson"].to_numpy(), values)})
 
-    for method in stored_methods(params):
+    for method in stored_methods(params.explain):
         prototypes, within_by_arch, n_variants = {}, {}, {}
         for name in names:
             stored = load_maps(paths.explanations / method / f"{name}.npz")
@@ -105,17 +105,16 @@ def assess_consistency(params: Params, manifest: pd.DataFrame, splits: pd.DataFr
         log.info("%s: within %.3f, across %.3f", method, entry["within_mean_pearson"], entry["across_mean_pearson"])
 
     # training images (Grad-CAM from the cache) and the behavioural views, per architecture
+    cheap_methods = [m for m in params.explain.methods if METHODS.get(m).reads == "stem"]
     for name in names:
         variants = explained_variants(name, params, paths.pretrained, paths.heads, paths.pruning)
         cache = FeatureCache(paths.features / name, manifest_hash(manifest))
-        if "gradcam" in params.explain.methods and train_ids:
-            _, opts = method_options(params, "gradcam", device)
-            maps = attribute("gradcam", None, variants, stem_outputs=cache.stem_outputs(train_ids),
-                             size=(variants.backbone.spec.input_size,) * 2, **opts).maps
-            within = within_table(maps, train_ids, cfg.percents).assign(method="gradcam", architecture=name,
-                                                                        set="train")
+        for method in cheap_methods if train_ids else []:   # methods that run from the cache: training images too
+            inputs = Inputs(stem_outputs=cache.stem_outputs(train_ids), size=(variants.backbone.spec.input_size,) * 2)
+            maps = build_method(params.explain, method, device).attribute(inputs, variants).maps
+            within = within_table(maps, train_ids, cfg.percents).assign(method=method, architecture=name, set="train")
             within_frames.append(within)
-            add_relations("gradcam", name, "train", within, train_ids)
+            add_relations(method, name, "train", within, train_ids)
         test_pred = per_variant[name].loc[test_ids].to_numpy()
         reps = head_representations(variants, cache.stem_outputs(test_ids), device)
         report["behaviour"][name] = {"prediction_similarity": model_reliability(list(test_pred.T)),

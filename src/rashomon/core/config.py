@@ -131,9 +131,6 @@ Names = Annotated[list[T], NonEmpty(), Unique()]   # non-empty, each entry once:
 Distinct = Annotated[list[T], Unique()]            # maybe empty, each entry once
 
 
-Method = Literal["gradcam", "lime", "mpm"]
-
-
 # --- sections --------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -266,36 +263,6 @@ class PruneConfig:
 
 
 @dataclass(frozen=True)
-class GradcamConfig:
-    n_images: Count | None         # null = the whole shared test set
-    relu: bool
-    target_layer: Literal["conv", "after_bn", "block_output"]  # conv = the study's (before BatchNorm)
-
-
-@dataclass(frozen=True)
-class LimeConfig:
-    n_images: Count | None
-    n_segments: Annotated[int, Bounds(2, why="LIME needs two superpixels")]
-    compactness: Positive
-    n_samples: Annotated[int, Bounds(2, why="the unperturbed pattern and at least one perturbation")]
-    keep_prob: OpenFraction
-    kernel_width: Positive
-    alpha: Positive                # ridge penalty (0 can make the fit singular)
-    seed: Seed
-    batch_size: Count
-
-
-@dataclass(frozen=True)
-class MpmConfig:
-    n_images: Count | None
-    mask_sizes: Names[Count]
-    stride: Count
-    fill: float
-    batch_size: Count
-    incremental: bool      # exact incremental inference (attribution/incremental.py)
-
-
-@dataclass(frozen=True)
 class ScoringConfig:
     """Lightning Trainer options of the perturbation-scoring predict loop (MPM, LIME)."""
 
@@ -314,21 +281,13 @@ class ComputeConfig:
 
 @dataclass(frozen=True)
 class ExplainConfig:
-    methods: Names[Method]
+    methods: Names[Text]
     use_pruned: bool
     n_figures: NonNegativeInt
-    gradcam: GradcamConfig
-    lime: LimeConfig
-    mpm: MpmConfig
     scoring: ScoringConfig
+    sections: dict[str, dict[str, Any]]   # every other key: one method's options (explain.<method>), typed by the method
 
-    def options(self, method: str) -> tuple[int | None, dict[str, Any]]:
-        """(n_images, the method's keyword options) for `attribute()`; perturbation
-        methods get the predict loop's Trainer options as `scoring`."""
-        opts = dataclasses.asdict(getattr(self, method))
-        if method in ("lime", "mpm"):
-            opts["scoring"] = dataclasses.asdict(self.scoring)
-        return opts.pop("n_images"), opts
+    EXTRA: typing.ClassVar[str] = "sections"   # parse_section puts the keys it does not know here
 
 
 @dataclass(frozen=True)
@@ -429,10 +388,10 @@ class ConsistencyConfig:
 
 @dataclass(frozen=True)
 class SanityConfig:
-    methods: Names[Method]
+    methods: Names[Text]
     n_images: Count                # explanation-set images per architecture (variant 0)
     stem_steps: Count              # the stem's layers are randomised in this many groups, from the top
-    mpm_stride: Count              # MPM centres' stride here (other MPM and LIME settings: explain's)
+    options: dict[str, dict[str, Any]]   # per method, options that differ from explain.<method> here
     pass_below: Annotated[float, Bounds(-1, 1, why="a Spearman correlation")]   # passes if Spearman(|map|) is below
     seed: Seed
 
@@ -504,6 +463,8 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
     """`value` checked against the annotation `tp`: ints accepted for floats, integral
     floats (2.0, as DVC may write 2) for ints; `Annotated` rules checked on the result."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return value               # checked later by whoever owns it (a method's typed options)
     if origin is Annotated:
         out = _convert(value, args[0], where)
         for rule in tp.__metadata__:
@@ -552,19 +513,24 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
 
 
 def parse_section(cls: type, data: Any, where: str) -> Any:
-    """Build dataclass `cls` from a mapping; unknown, missing, mistyped or out-of-range keys are errors."""
+    """Build dataclass `cls` from a mapping; unknown, missing, mistyped or out-of-range keys are
+    errors, except where `cls.EXTRA` names a field that collects the other keys' mappings."""
     if not isinstance(data, Mapping):
         raise InputError(f"params.yaml: section {where!r} must be a mapping, got {_show(data)}")
     hints = typing.get_type_hints(cls, include_extras=True)
-    names = [f.name for f in dataclasses.fields(cls)]
+    extra_field = getattr(cls, "EXTRA", None)
+    names = [f.name for f in dataclasses.fields(cls) if f.name != extra_field]
     unknown = [k for k in data if k not in names]
-    if unknown:
+    if unknown and extra_field is None:
         raise InputError(f"params.yaml: unknown key {where}.{_key(unknown[0])} "
                          f"(known keys of {where}: {', '.join(names)})")
     missing = [k for k in names if k not in data]
     if missing:
         raise InputError(f"params.yaml: missing key {where}.{missing[0]} (every setting lives in params.yaml)")
-    return cls(**{k: _convert(data[k], hints[k], f"{where}.{k}") for k in names})
+    values = {k: _convert(data[k], hints[k], f"{where}.{k}") for k in names}
+    if extra_field is not None:
+        values[extra_field] = {str(k): _convert(data[k], dict[str, Any], f"{where}.{_key(k)}") for k in unknown}
+    return cls(**values)
 
 
 def load_params(path: str | os.PathLike = "params.yaml") -> Params:

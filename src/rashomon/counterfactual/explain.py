@@ -5,6 +5,7 @@ other methods' maps and with the artifact-free twin: the counterfactual stage's 
 from __future__ import annotations
 
 import logging
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rashomon.attribution import attribute
+from rashomon.attribution import Inputs
+from rashomon.attribution.methods.counterfactual import Counterfactual, CounterfactualOptions
 from rashomon.variants.scored_model import MEAN
 from rashomon.attribution.runner import ensemble_from_masks, explained_variants, load_maps, save_maps, within_consistency
 from rashomon.backbones import input_grids
@@ -53,8 +55,7 @@ def explain_counterfactuals(params: Params, manifest: pd.DataFrame, ids: list[st
     """Edit every image for every model; write each model's maps to `out_dir/{name}.npz` as
     they are made (bounded memory) and return the report and the edit table."""
     cfg, names = params.counterfactual, params.backbones.names
-    options = {"change": cfg.change, "lam": cfg.lam, "p": cfg.p, "steps": cfg.steps, "lr": cfg.lr,
-               "tolerance": cfg.tolerance}
+    options = CounterfactualOptions(**{f.name: getattr(cfg, f.name) for f in dataclasses.fields(CounterfactualOptions)})
     report: dict = {"n_images": len(ids), "target_change": cfg.change, "tolerance": cfg.tolerance,
                     "edit_size": "mean |I' - I| over pixels and RGB channels in [0, 1]",
                     "map_sign": "|lowering edit| - |raising edit| per pixel (negative: must change to raise)",
@@ -79,8 +80,9 @@ def explain_counterfactuals(params: Params, manifest: pd.DataFrame, ids: list[st
                                        paths.pruning).on_canvas(canvas)
             variant_ids = [*range(min(cfg.n_variants, len(model))), MEAN]
             labels = [f"v{k}" for k in variant_ids[:-1]] + ["mean"]
-        result = attribute("counterfactual", images, model, generator=generator, variant_ids=variant_ids,
-                           desc=f"counterfactual {name}", device=device, **options)
+        method = Counterfactual(options, generator=generator, variant_ids=variant_ids, desc=f"counterfactual {name}",
+                                device=device)
+        result = method.attribute(Inputs(images), model)
         info = result.info
         # an architecture's maps on its own input grid (as its other methods' maps); the ensemble's on the canvas
         maps = result.maps if name == "ensemble" else resample_maps(result.maps, canvas, grids[name])

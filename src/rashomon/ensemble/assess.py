@@ -1,18 +1,20 @@
 """The study's ensembles: every architecture's variants pruned on their own validation sets,
 bagged and stacked on the fixed test set against the single architectures, and the bagged
-ensemble's MPM and LIME maps: the ensemble stage's analysis."""
+ensemble's maps by every explain method that supports ensembles: the ensemble stage's analysis."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from rashomon.attribution import attribute
+from rashomon.attribution import METHODS, Inputs, build_method
 from rashomon.attribution.runner import explanation_ids, save_maps
 from rashomon.backbones import create_backbone
 from rashomon.backbones.preprocess import load_images
@@ -83,14 +85,17 @@ def assess_ensembles(params: Params, manifest: pd.DataFrame, splits: pd.DataFram
     check_image_hashes(manifest[manifest["image_id"].isin(ens_ids)], paths.images)
     ensemble = BaggedEnsemble(members)   # inputs on one canvas; each member crops/resizes to its own
     images = load_images(manifest.set_index("image_id").loc[ens_ids, "path"].tolist(), ensemble.canvas)
+    attribution: dict[str, Any] = {"n_images": len(ens_ids)}
     maps = {}
-    for method in ("mpm", "lime"):
-        _, opts = params.explain.options(method)
-        result = attribute(method, images, ensemble, **opts)
-        save_maps(out_dir / f"{method}.npz", ens_ids, result.maps, result.info)
-        maps[method] = result
+    for name in (m for m in params.explain.methods if METHODS.get(m).supports_ensemble):
+        method = build_method(params.explain, name)
+        maps[name] = method.attribute(Inputs(images), ensemble)
+        save_maps(out_dir / f"{name}.npz", ens_ids, maps[name].maps, maps[name].info)
+        attribution.update(method.summary(maps[name]))
+    for a, b in itertools.combinations(maps, 2):   # do two methods' maps of the ensemble agree?
+        agreement = [pearson(x[0], y[0]) for x, y in zip(maps[a].maps, maps[b].maps)]
+        attribution[f"{a}_vs_{b}_pearson_mean"] = float(np.nanmean(agreement))
     single = table[table.kind == "single (mean over variants)"].set_index("model")
-    agreement = [pearson(a[0], b[0]) for a, b in zip(maps["lime"].maps, maps["mpm"].maps)]
     report = {
         "n_test_images": len(test_ids), "members": int(sum(len(m) for m in members)),
         "bagging": table[table.kind == "bagging"].iloc[0][["rmse", "plcc", "srcc"]].to_dict(),
@@ -99,9 +104,7 @@ def assess_ensembles(params: Params, manifest: pd.DataFrame, splits: pd.DataFram
         "best_single": ({"architecture": str(single["plcc"].idxmax()), "plcc": float(single["plcc"].max())}
                         if single["plcc"].notna().any() else {"architecture": None, "plcc": float("nan")}),
         "mean_single_plcc": float(single["plcc"].mean()),
-        "attribution": {"n_images": len(ens_ids),
-                        "lime_fidelity_r2_mean": float(np.mean(maps["lime"].info["fidelity"])),
-                        "lime_vs_mpm_pearson_mean": float(np.nanmean(agreement))},
+        "attribution": attribution,
     }
     report["undefined"] = {}
     for kind in ("bagging", "stacking"):   # undefined (null), never false, when a PLCC is NaN (constant predictions)

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rashomon.attribution.runner import ensemble_maps_file, explained_variants, load_maps, stored_methods
+from rashomon.attribution.method import stored_methods
+from rashomon.attribution.runner import ensemble_maps_file, explained_variants, load_maps
 from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import Grid, canvas_of, mask_on_grid
 from rashomon.backbones.preprocess import denormalise, load_images
@@ -70,7 +71,7 @@ def assess_ground_truth(params: Params, truth: pd.DataFrame, manifest: pd.DataFr
                 mask_files[i] = load_mask(truth.loc[i, "mask_path"])
         return np.stack([mask_on_grid(mask_files[i], grid) for i in ids])
 
-    for method in stored_methods(params):
+    for method in stored_methods(params.explain):
         entry: dict = {"architectures": {}}
         for name in names:
             stored = load_maps(paths.explanations / method / f"{name}.npz")

@@ -17,7 +17,7 @@ from scipy import stats
 from skimage.metrics import structural_similarity
 from torch import nn
 
-from rashomon.attribution.registry import minmax
+from rashomon.attribution.method import minmax
 from rashomon.core.device import CPU
 from rashomon.groundtruth.references import sobel_map
 from rashomon.heads.fitted import FittedHead

@@ -11,11 +11,12 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from rashomon.attribution import attribute
-from rashomon.attribution.runner import explained_variants, explanation_ids, method_options
+from rashomon.attribution import Inputs, build_method
+from rashomon.attribution.runner import explained_variants, explanation_ids
 from rashomon.backbones import get_spec
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.core.config import Params
+from rashomon.core.errors import InputError
 from rashomon.core.plotting import plt, save_figure
 from rashomon.data.manifest import check_image_hashes, manifest_hash
 from rashomon.data.splits import subset_ids
@@ -52,6 +53,11 @@ def run_sanity_checks(params: Params, manifest: pd.DataFrame, splits: pd.DataFra
     indexed = manifest.set_index("image_id")
     rows, report = [], {"rule": f"passes if mean Spearman(|map|) after full randomisation < {cfg.pass_below}",
                         "n_images": len(ids), "methods": {}}
+    stray = [m for m in cfg.options if m not in cfg.methods]
+    if stray:
+        raise InputError(f"params.yaml: sanity.options.{stray[0]}: {stray[0]!r} is not in sanity.methods")
+    methods = {m: build_method(params.explain, m, device, cfg.options.get(m), f"sanity.options.{m}")
+               for m in cfg.methods}
     for name in names:
         variants = explained_variants(name, params, paths.pretrained, paths.heads, paths.pruning)
         images = load_images(indexed.loc[ids, "path"].tolist(), variants.backbone.spec)
@@ -64,12 +70,8 @@ def run_sanity_checks(params: Params, manifest: pd.DataFrame, splits: pd.DataFra
         shuffled = with_head(variants, shuffled_head(emb, tgt, kind=get_spec(name).head, cfg=params.train,
                                                      seed=cfg.seed, device=device))
         for method in cfg.methods:
-            _, opts = method_options(params, method, device)
-            if method == "mpm":
-                opts = {**opts, "stride": cfg.mpm_stride}
-
-            def explain(v, method=method, opts=opts):
-                return attribute(method, images, v, **opts).maps[:, 0]
+            def explain(v, built=methods[method]):
+                return built.attribute(Inputs(images), v).maps[:, 0]
 
             steps = cascade(variants, explain, cfg.stem_steps, cfg.seed)
             original = steps[0][1]

@@ -9,14 +9,16 @@ that can set the sign of the whole map; `constant_share` measures it.
 
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Literal, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from rashomon.attribution.registry import METHODS, Attribution
-from rashomon.core.device import CPU, to_device
+from rashomon.attribution.method import Attribution, AttributionMethod, Inputs, register_method
+from rashomon.core.config import Count
+from rashomon.core.device import to_device
 from rashomon.variants.variant_set import VariantSet, apply_channel_mask
 
 
@@ -83,21 +85,42 @@ def single_signed(maps: np.ndarray) -> np.ndarray:
     return (flat >= 0).all(-1) | (flat <= 0).all(-1)
 
 
-@METHODS.register("gradcam")
-def gradcam(images: torch.Tensor | None, variants: VariantSet, *, stem_outputs: Sequence[torch.Tensor] | None = None,
-            size: tuple[int, int] | None = None, relu: bool = False, target_layer: str = "conv",
-            batch_size: int = 64, device: torch.device = CPU) -> Attribution:
-    """Grad-CAM for a scalar output, on `device`; with `stem_outputs` (the feature cache) no stem pass runs."""
-    variants.to(device)
-    if stem_outputs is None:
-        with torch.no_grad():
-            stem_outputs = variants.backbone.stem(images.to(device))
-    if size is None:
-        size = tuple(images.shape[-2:]) if images is not None else (variants.backbone.spec.input_size,) * 2
-    n = stem_outputs[0].shape[0]
-    maps = [gradcam_from_stem(variants, to_device([o[i:i + batch_size] for o in stem_outputs], device), size, relu,
-                              target_layer).cpu() for i in range(0, n, batch_size)]
-    return Attribution(torch.cat(maps).numpy())
+@dataclass(frozen=True)
+class GradcamOptions:
+    n_images: Count | None = None   # null = the whole shared test set
+    relu: bool = False
+    target_layer: Literal["conv", "after_bn", "block_output"] = "conv"   # conv = the study's (before BatchNorm)
+
+
+@register_method
+class GradCam(AttributionMethod):
+    """Grad-CAM for a scalar output, on `device`; from the feature cache's stem outputs
+    (no stem pass), or from images through the stem once."""
+
+    name, Options, reads, supports_ensemble = "gradcam", GradcamOptions, "stem", False
+    batch_size = 64   # images per backward pass
+
+    def attribute(self, inputs: Inputs, model: VariantSet) -> Attribution:
+        opts, device = self.options, self.device
+        model.to(device)
+        stem_outputs, images = inputs.stem_outputs, inputs.images
+        if stem_outputs is None:
+            with torch.no_grad():
+                stem_outputs = model.backbone.stem(images.to(device))
+        size = inputs.size or (tuple(images.shape[-2:]) if images is not None
+                               else (model.backbone.spec.input_size,) * 2)
+        n, step = stem_outputs[0].shape[0], self.batch_size
+        maps = [gradcam_from_stem(model, to_device([o[i:i + step] for o in stem_outputs], device), size, opts.relu,
+                                  opts.target_layer).cpu() for i in range(0, n, step)]
+        return Attribution(torch.cat(maps).numpy())
+
+    def summary(self, result: Attribution) -> dict[str, float]:
+        """The per-image constant of a signed map (docs/explanations.md)."""
+        return {"constant_share_mean": float(np.nanmean(constant_share(result.maps))),
+                "single_signed_maps_share": float(single_signed(result.maps).mean())}
+
+    def header(self) -> dict[str, str]:
+        return {"target_layer": self.options.target_layer}
 
 
 def gradcam_full_model(variants: VariantSet, images: torch.Tensor, k: int, relu: bool = False) -> torch.Tensor:

@@ -15,17 +15,17 @@ an item that never reached it keeps its last edit and is reported as failed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Annotated, Any, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
 
-from rashomon.attribution.registry import METHODS, Attribution
+from rashomon.attribution.method import Attribution, AttributionMethod, Inputs, register_method
 from rashomon.backbones.preprocess import normalise, unnormalise
-from rashomon.core.device import CPU
-from rashomon.variants.scored_model import ScoredModel
+from rashomon.core.config import Bounds, Count, NonNegative, Positive
+from rashomon.variants.scored_model import MEAN, ScoredModel
 
 DIRECTIONS = (-1.0, 1.0)   # lower, raise
 
@@ -97,29 +97,48 @@ def difference_map(lowered: np.ndarray, raised: np.ndarray, rgb: np.ndarray) -> 
     return np.linalg.norm(lowered - rgb, axis=-3) - np.linalg.norm(raised - rgb, axis=-3)
 
 
-@METHODS.register("counterfactual")
-def counterfactual(images: torch.Tensor, variants: nn.Module, *, generator: nn.Module, variant_ids: Sequence[int],
-                   change: float, lam: float, p: int, steps: int, lr: float, tolerance: float,
-                   desc: str | None = None, device: torch.device = CPU) -> Attribution:
+@dataclass(frozen=True)
+class CounterfactualOptions:
+    change: Positive = 3.0         # target change of the prediction, rating units (raise and lower)
+    lam: NonNegative = 1.0         # Liu et al.'s lambda: weight of the (scaled) prediction loss
+    p: Annotated[int, Bounds(1, why="the norm of the edit size")] = 1
+    steps: Count = 100             # Adam steps on the latent edit
+    lr: Positive = 0.05
+    tolerance: Annotated[float, Bounds(0, 1, open_high=True)] = 0.1   # reached at >= (1 - tolerance) x change
+
+
+@register_method
+class Counterfactual(AttributionMethod):
     """Maps (N, M, H, W) for the M models in `variant_ids` (k, or MEAN for the variants'
     mean; a model that is not a VariantSet has only MEAN); `info` holds the edited images,
     achieved changes, success flags and edit sizes, each (N, M, 2) over (lower, raise).
-    Model, generator and the optimisation run on `device`; the results come back as numpy."""
-    rgb = unnormalise(images)
-    n, m = len(rgb), len(variant_ids)
-    variants.to(device)
-    generator.to(device)
-    # items ordered (image, model, direction)
-    which = torch.tensor(variant_ids).repeat_interleave(2).repeat(n).to(device)
-    direction = torch.tensor(DIRECTIONS).repeat(n * m).to(device)
-    items = rgb.repeat_interleave(2 * m, dim=0).to(device)
-    edits = counterfactual_edits(variants, generator, items, which, direction, change=change, lam=lam, p=p,
-                                 steps=steps, lr=lr, tolerance=tolerance, progress=desc)
-    edits = Edits(**{k: t.cpu() for k, t in vars(edits).items()})
-    edited = edits.edited.numpy().reshape(n, m, 2, *rgb.shape[1:])
-    maps = difference_map(edited[:, :, 0], edited[:, :, 1], rgb.numpy()[:, None])
-    shape = (n, m, 2)
-    info = {"edited": (edited * 255).round().astype(np.uint8), "start": edits.start.numpy().reshape(shape)[..., 0],
-            "achieved": edits.achieved.numpy().reshape(shape), "reached": edits.reached.numpy().reshape(shape),
-            "edit_size": edits.edit_size.numpy().reshape(shape), "steps": edits.steps.numpy().reshape(shape)}
-    return Attribution(maps.astype(np.float32), info)
+    Model, generator and the optimisation run on `device`; the results come back as numpy.
+    Its options live in the counterfactual stage's own section (it needs a generator)."""
+
+    name, Options, in_explain = "counterfactual", CounterfactualOptions, False
+
+    def __init__(self, options: Any = None, *, generator: nn.Module, variant_ids: Sequence[int] = (MEAN,),
+                 desc: str | None = None, **kwargs: Any) -> None:
+        super().__init__(options, **kwargs)
+        self.generator, self.variant_ids, self.desc = generator, list(variant_ids), desc
+
+    def attribute(self, inputs: Inputs, model: ScoredModel) -> Attribution:
+        o, device = self.options, self.device
+        rgb = unnormalise(inputs.images)
+        n, m = len(rgb), len(self.variant_ids)
+        model.to(device)
+        self.generator.to(device)
+        # items ordered (image, model, direction)
+        which = torch.tensor(self.variant_ids).repeat_interleave(2).repeat(n).to(device)
+        direction = torch.tensor(DIRECTIONS).repeat(n * m).to(device)
+        items = rgb.repeat_interleave(2 * m, dim=0).to(device)
+        edits = counterfactual_edits(model, self.generator, items, which, direction, change=o.change, lam=o.lam,
+                                     p=o.p, steps=o.steps, lr=o.lr, tolerance=o.tolerance, progress=self.desc)
+        edits = Edits(**{k: t.cpu() for k, t in vars(edits).items()})
+        edited = edits.edited.numpy().reshape(n, m, 2, *rgb.shape[1:])
+        maps = difference_map(edited[:, :, 0], edited[:, :, 1], rgb.numpy()[:, None])
+        shape = (n, m, 2)
+        info = {"edited": (edited * 255).round().astype(np.uint8), "start": edits.start.numpy().reshape(shape)[..., 0],
+                "achieved": edits.achieved.numpy().reshape(shape), "reached": edits.reached.numpy().reshape(shape),
+                "edit_size": edits.edit_size.numpy().reshape(shape), "steps": edits.steps.numpy().reshape(shape)}
+        return Attribution(maps.astype(np.float32), info)
