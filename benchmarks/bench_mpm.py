@@ -71,18 +71,18 @@ def bench(name: str, size: int, k: int, n_centres: int, sides: list[int], full_a
         t_shared, shared = timed(lambda: variants(batches[side]))
         engine = Incremental(full_above)
         with torch.no_grad():   # the original image's activations: once per image, amortised over all its masks
-            engine.stem(variants.backbone.stem, masked_state(image, centres[:1], side, 0.0))
+            engine.stem(variants.backbone, masked_state(image, centres[:1], side, 0.0))
         engine.stats = Stats()
 
         def incremental():
-            outs = engine.stem(variants.backbone.stem, masked_state(image, centres, side, 0.0))
+            outs = engine.stem(variants.backbone, masked_state(image, centres, side, 0.0))
             return variants.scores_from_stem(tuple(o.full() for o in outs))
 
         t_inc, inc = timed(incremental)
         t_plain, _ = timed(lambda: variants.backbone(batches[side]))
         exact = Incremental(full_above=1.0)     # windows until they cover the map: what the masks can reach
         with torch.no_grad():
-            exact.stem(variants.backbone.stem, masked_state(image, centres, side, 0.0))
+            exact.stem(variants.backbone, masked_state(image, centres, side, 0.0))
         rows[str(side)] = {
             "per_variant_s": t_per, "shared_stem_s": t_shared, "incremental_s": t_inc,
             "speedup_shared_vs_per_variant": t_per / t_shared, "speedup_incremental_vs_per_variant": t_per / t_inc,

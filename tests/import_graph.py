@@ -30,6 +30,8 @@ def import_graph(src: Path, package: str = "rashomon") -> nx.DiGraph:
             for target in targets:
                 if target in files and target != name:
                     graph.add_edge(name, target)
+        if path.name == "__init__.py" and "pkgutil.iter_modules(__path__)" in path.read_text():
+            graph.add_edges_from((name, f"{name}.{p.stem}") for p in path.parent.glob("*.py") if p.name != "__init__.py")
     return graph
 
 

@@ -63,7 +63,7 @@ def test_incremental_stem_equals_the_full_stem(name, full_above):
             masks = square_masks(centres, side, size, size).unsqueeze(1)
             expected = backbone.stem(torch.where(masks, torch.zeros(()), image[None]))
             engine = Incremental(full_above)
-            outs = engine.stem(backbone.stem, masked_state(image, centres, side, 0.0))
+            outs = engine.stem(backbone, masked_state(image, centres, side, 0.0))
             assert len(outs) == len(expected)
             for got, want in zip(outs, expected):
                 close(got.full(), want)

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from rashomon.backbones import create_backbone, get_spec, list_backbones
-from rashomon.backbones.families import reference_embedding
+
 from rashomon.backbones.weights import load_weights, resolve_weights
 from rashomon.core.errors import InputError
 
@@ -26,7 +26,7 @@ def test_stem_plus_tail_equals_the_full_model(name):
     with torch.no_grad():
         outs = backbone.stem(x)
         split = backbone.tail(*outs)
-        full = reference_embedding(backbone.model, backbone.spec.family, x)
+        full = backbone.family.reference_embedding(backbone.model, x)
         # the target activation is what the named target layer outputs in the full model
         seen = {}
         layer = backbone.model.get_submodule(backbone.spec.target_layer)

@@ -40,19 +40,29 @@ def imported_modules(path: Path) -> set[str]:
     return found
 
 
+PLUGIN_FOLDER = "pkgutil.iter_modules(__path__)"   # a package __init__ that imports every module in its folder
+
+
+def plugin_modules(path: Path, module: str) -> set[str]:
+    """The modules a plug-in folder's `__init__.py` imports at run time (every sibling file)."""
+    if path.name != "__init__.py" or PLUGIN_FOLDER not in path.read_text():
+        return set()
+    return {f"{module}.{p.stem}" for p in path.parent.glob("*.py") if p.name != "__init__.py"}
+
+
 def import_closure(repo: Path, script: Path) -> set[Path]:
     """Every project source file that running `script` can execute, relative to `repo`."""
-    todo, seen, files = [script], set(), set()
+    todo, seen, files = [(script, "")], set(), set()
     while todo:
-        path = todo.pop()
-        for module in imported_modules(path):
+        path, name = todo.pop()
+        for module in imported_modules(path) | plugin_modules(path, name):
             if module in seen:
                 continue
             seen.add(module)
             f = module_file(repo, module)
             if f is not None:
                 files.add(f.relative_to(repo))
-                todo.append(f)
+                todo.append((f, module))
     return files
 
 

@@ -29,7 +29,7 @@ def test_the_deps_check_fails_when_a_module_is_not_covered():
     assert "src/rashomon/heads/training.py" in uncovered_modules(REPO, stage)
     folder = dict(stages()["explain"])
     folder["deps"] = [d for d in folder["deps"] if d != "src/rashomon/backbones"]
-    assert "src/rashomon/backbones/families.py" in uncovered_modules(REPO, folder)
+    assert "src/rashomon/backbones/family.py" in uncovered_modules(REPO, folder)
     reader = dict(stages()["filter"])
     reader["deps"] = [d for d in reader["deps"] if d != "data/ratings_long.csv"]
     assert uncovered_inputs(reader) == ["--ratings data/ratings_long.csv"]

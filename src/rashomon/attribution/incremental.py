@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from torchvision.models.densenet import _DenseBlock, _DenseLayer
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
-from rashomon.backbones.families import DenseNetStem, EfficientNetStem, ResNetStem, VGGStem
+from rashomon.backbones.registry import Backbone
 
 
 @dataclass
@@ -250,29 +250,14 @@ class Incremental:
         x = self.run(layer.conv1, self.run(layer.relu1, self.run(layer.norm1, x)))
         return self.run(layer.conv2, self.run(layer.relu2, self.run(layer.norm2, x)))
 
-    def stem(self, stem: nn.Module, state: Patched) -> tuple[Patched, ...]:
-        """The stem's outputs (target, *side) as Patched states, for each family's split."""
-        if isinstance(stem, (VGGStem, EfficientNetStem)):
-            return (self.run(stem.features, state, "features"),)
-        if isinstance(stem, ResNetStem):
-            x = self.run(stem.pre, state, "pre")
-            return self.to_last_conv(stem.block, x), self.identity(stem.block, x, "block")
-        if isinstance(stem, DenseNetStem):
-            features = [self.run(stem.pre, state, "pre")]
-            *layers, last = stem.block.children()
-            for layer in layers:
-                features.append(self.dense_layer(layer, self.cat(features)))
-            prev = self.cat(features)
-            return self.dense_layer(last, prev), prev
-        raise TypeError(f"no incremental path for stem {type(stem).__name__}")
+    def stem(self, backbone: Backbone, state: Patched) -> tuple[Patched, ...]:
+        """The stem's outputs (target, *side) as Patched states, walked by the backbone's family."""
+        return backbone.family.incremental_stem(self, backbone.stem, state)
 
 
-STEMS = (VGGStem, ResNetStem, DenseNetStem, EfficientNetStem)
-
-
-def supports(stem: object) -> bool:
-    """Whether `stem` is one of the family splits that have an incremental path."""
-    return isinstance(stem, STEMS)
+def supports(backbone: Backbone) -> bool:
+    """Whether the backbone's family has an incremental path through its stem."""
+    return backbone.family.incremental
 
 
 def masked_state(image: Tensor, centres: Tensor, side: int, fill: float) -> Patched:

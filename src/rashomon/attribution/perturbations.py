@@ -87,7 +87,7 @@ class PerturbationScorer:
         self.model = model
         # a model without shared stems (any other nn.Module) is scored as a whole
         self.sets = list(model.stem_groups()) if isinstance(model, ScoredModel) else []
-        self.incremental = incremental and bool(self.sets) and all(supports(v.backbone.stem) and not v.resamples
+        self.incremental = incremental and bool(self.sets) and all(supports(v.backbone) and not v.resamples
                                                                     for v in self.sets)
         self.engines = [Incremental() for _ in self.sets] if self.incremental else []
         self.batches = 0
@@ -102,7 +102,7 @@ class PerturbationScorer:
                 engine.new_image()
         if self.incremental and isinstance(perturbation, SquareMasks):
             state = perturbation.patched(self._image)
-            scores = [v.scores_from_stem(tuple(o.full() for o in engine.stem(v.backbone.stem, state)))
+            scores = [v.scores_from_stem(tuple(o.full() for o in engine.stem(v.backbone, state)))
                       for v, engine in zip(self.sets, self.engines)]
             return self.model.combine(scores)
         return self.model(perturbation.apply(self._image))

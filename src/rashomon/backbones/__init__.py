@@ -10,4 +10,4 @@ from rashomon.backbones.factory import create_backbone  # noqa: F401
 from rashomon.backbones.registry import (  # noqa: F401
     Backbone, BackboneSpec, get_spec, input_grids, list_backbones, register,
 )
-from rashomon.backbones import small, study  # noqa: F401  (register the architectures)
+from rashomon.backbones import families, small, study  # noqa: F401,E402  (register families and architectures)

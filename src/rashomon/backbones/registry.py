@@ -8,7 +8,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from rashomon.backbones.families import split_model
+from rashomon.backbones.family import FAMILIES, Family, check_target_layer
 from rashomon.backbones.geometry import Grid, grid_of
 from rashomon.core.errors import InputError
 
@@ -21,7 +21,7 @@ class BackboneSpec:
     """What the pipeline needs to know about one architecture."""
 
     name: str
-    family: str                 # vgg | resnet | densenet | efficientnet
+    family: str                 # a registered Family: vgg | resnet | densenet | efficientnet | ...
     build: Callable[[], nn.Module]
     target_layer: str           # Grad-CAM / pruning layer, dotted name in the full model
     input_size: int             # centre-crop size
@@ -62,7 +62,9 @@ class Backbone(nn.Module):
         super().__init__()
         self.spec = spec
         self.model = model
-        self.stem, self.tail = split_model(model, spec.family, spec.target_layer)
+        self.family: Family = FAMILIES.get(spec.family)
+        check_target_layer(model, spec.target_layer)
+        self.stem, self.tail = self.family.split(model, spec.target_layer)
         self.eval()
         for p in self.parameters():
             p.requires_grad_(False)

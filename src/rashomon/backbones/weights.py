@@ -8,14 +8,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from rashomon.backbones.family import FAMILIES, Family
 from rashomon.backbones.registry import BackboneSpec, get_spec, list_backbones
 from rashomon.core.config import BackbonesConfig
 from rashomon.core.errors import InputError
-
-# Keys of the classification head: absent from self-supervised checkpoints and unused here.
-_HEAD_KEYS = re.compile(r"^(fc|classifier\.6|classifier\.1|classifier)\.(weight|bias)$")
-# Old torchvision DenseNet checkpoints name 'norm.1' what the model calls 'norm1'.
-_DENSENET_OLD = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
 
 
 def hub_cache_path(spec: BackboneSpec) -> Path | None:
@@ -38,18 +34,12 @@ def resolve_weights(spec: BackboneSpec, configured: str | None) -> Path:
     return path
 
 
-def _clean(state: dict) -> dict:
+def _clean(state: dict, family: Family) -> dict:
+    """The state dict inside a checkpoint (wrappers' prefixes removed, the family's renames)."""
     for key in ("state_dict", "model", "backbone"):
         if key in state and isinstance(state[key], dict):
             state = state[key]
-    out = {}
-    for k, v in state.items():
-        k = re.sub(r"^(module\.|model\.|backbone\.)", "", k)
-        m = _DENSENET_OLD.match(k)
-        if m:
-            k = m.group(1) + m.group(2)
-        out[k] = v
-    return out
+    return {family.checkpoint_key(re.sub(r"^(module\.|model\.|backbone\.)", "", k)): v for k, v in state.items()}
 
 
 def load_weights(model: nn.Module, spec: BackboneSpec, path: Path) -> None:
@@ -57,14 +47,15 @@ def load_weights(model: nn.Module, spec: BackboneSpec, path: Path) -> None:
     the missing, unexpected and mis-shaped keys listed."""
     if not path.is_file():
         raise InputError(f"{spec.name}: weights file {path} does not exist")
+    family = FAMILIES.get(spec.family)
     try:
-        state = _clean(torch.load(path, map_location="cpu", weights_only=True))
+        state = _clean(torch.load(path, map_location="cpu", weights_only=True), family)
     except Exception as exc:  # pickle/zip errors come in several types
         raise InputError(f"{spec.name}: cannot read weights file {path} ({exc})") from exc
     own = model.state_dict()
     mismatched = [f"{k}: file {tuple(v.shape)} vs model {tuple(own[k].shape)}"
                   for k, v in state.items() if k in own and tuple(v.shape) != tuple(own[k].shape)]
-    missing = [k for k in own if k not in state and not _HEAD_KEYS.match(k) and not k.endswith("num_batches_tracked")]
+    missing = [k for k in own if k not in state and not family.is_head_key(k) and not k.endswith("num_batches_tracked")]
     unexpected = [k for k in state if k not in own]
     if mismatched or missing or unexpected:
         parts = []
