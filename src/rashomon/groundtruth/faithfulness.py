@@ -10,6 +10,7 @@ import torch
 from scipy import stats
 
 from rashomon.core.device import module_device
+from rashomon.idsds.deletion import cell_sums, delete_cell_sets
 from rashomon.variants.variant_set import VariantSet
 
 
@@ -36,24 +37,16 @@ def twin_agreement(mass: np.ndarray, twin_effect: np.ndarray) -> dict[str, float
 def cell_order(attribution: np.ndarray, grid: int) -> np.ndarray:
     """Grid cells (row-major index) from the most to the least positive summed attribution
     (stable sort: ties keep row-major order)."""
-    h, w = attribution.shape
-    sums = attribution.reshape(grid, h // grid, grid, w // grid).sum(axis=(1, 3)).ravel()
-    return np.argsort(-sums, kind="stable")
+    return np.argsort(-cell_sums(attribution[None], grid)[0], kind="stable")
 
 
 def deleted_images(image: torch.Tensor, orders: np.ndarray, grid: int, steps: int, fill: float) -> torch.Tensor:
     """For each order (R, G*G): the image with the first 0, G*G/steps, ..., G*G cells
     replaced by `fill` -> (R * (steps + 1), C, H, W)."""
-    c, h, w = image.shape
-    ch, cw = h // grid, w // grid
     per_step = np.linspace(0, grid * grid, steps + 1).round().astype(int)
-    out = image.expand(len(orders) * (steps + 1), c, h, w).clone()
-    for r, order in enumerate(orders):
-        for s, n in enumerate(per_step):
-            for cell in order[:n]:
-                y, x = divmod(int(cell), grid)
-                out[r * (steps + 1) + s, :, y * ch:(y + 1) * ch, x * cw:(x + 1) * cw] = fill
-    return out
+    position = np.argsort(orders, axis=1)                     # where each cell comes in each order
+    deleted = position[:, None, :] < per_step[None, :, None]  # (R, steps + 1, G*G)
+    return delete_cell_sets(image, torch.from_numpy(deleted.reshape(-1, grid * grid)), grid, fill)
 
 
 @torch.no_grad()

@@ -1,4 +1,5 @@
-"""Grid-cell deletion and the single-deletion score, as the reference (visinf/idsds) does them.
+"""Grid-cell deletion (the one implementation: IDSDS here, the ground-truth deletion curves
+too) and the single-deletion score, as the reference (visinf/idsds) does them.
 
 Score of a map on one image = Spearman correlation between the drop of the target
 output when each grid cell is deleted and the map's sum over that cell. Cell sums are
@@ -26,7 +27,7 @@ from rashomon.core.errors import InputError
 def cell_masks(h: int, w: int, grid: int) -> torch.Tensor:
     """Boolean (grid*grid, h, w): cell c covers rows (c // grid) and cols (c % grid)."""
     if grid < 2 or h % grid or w % grid:
-        raise InputError(f"idsds: grid {grid} must be >= 2 and divide the {h}x{w} image")
+        raise InputError(f"grid {grid} must be >= 2 and divide the {h}x{w} image (grid-cell deletion)")
     ys = torch.arange(h) // (h // grid)
     xs = torch.arange(w) // (w // grid)
     cell = ys[:, None] * grid + xs[None, :]
@@ -80,6 +81,14 @@ def delete_cells(x: torch.Tensor, cells: torch.Tensor, deletion: Deletion,
     keep_all = cells < 0
     m = masks[cells.clamp_min(0)].unsqueeze(1) & ~keep_all.view(-1, 1, 1, 1)
     return torch.where(m, deletion_fill(x, deletion, generator), x)
+
+
+def delete_cell_sets(image: torch.Tensor, deleted: torch.Tensor, grid: int, fill: float) -> torch.Tensor:
+    """One copy of `image` (C, H, W) per row of `deleted` (B, grid^2, bool), with the
+    row's cells set to `fill` -> (B, C, H, W)."""
+    masks = cell_masks(image.shape[-2], image.shape[-1], grid).flatten(1).to(torch.float32)   # (G2, H*W)
+    pixels = (deleted.to(torch.float32) @ masks > 0).view(len(deleted), 1, *image.shape[-2:])
+    return torch.where(pixels, torch.full((), fill, dtype=image.dtype), image.unsqueeze(0))
 
 
 @torch.no_grad()
