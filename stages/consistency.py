@@ -11,9 +11,11 @@ from rashomon.backbones.weights import check_backbone_names
 from rashomon.consistency.assess import ConsistencyInputs, assess_consistency
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
-from rashomon.core.io import atomic_path, write_csv, write_json
+from rashomon.core.io import atomic_path, write_csv
 from rashomon.core.plotting import heatmaps
 from rashomon.data.manifest import read_manifest
+from rashomon.core.metric_schemas import ConsistencyMetrics
+from rashomon.core.metrics import write_metrics
 
 
 def run(params, args):
@@ -36,7 +38,7 @@ def run(params, args):
         write_csv(tmp / "matrices.csv", matrices)
         heatmaps(matrices[matrices.metric == "pearson"], params.backbones.names, tmp / "across_pearson.png",
                  "across architectures: mean Pearson r of prototype maps over images")
-    write_json(args.metrics, result.report)
+    write_metrics(args.metrics, result.report, ConsistencyMetrics)
 
 
 main = stage(run, "--manifest", "--splits", "--predictions", "--explanations", "--ensemble", "--features",

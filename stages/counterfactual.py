@@ -10,11 +10,13 @@ from rashomon.attribution.runner import explanation_ids
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
-from rashomon.core.io import atomic_path, write_csv, write_json
+from rashomon.core.io import atomic_path, write_csv
 from rashomon.counterfactual.explain import CounterfactualInputs, explain_counterfactuals
 from rashomon.counterfactual.figures import counterfactual_figure
 from rashomon.data.manifest import check_image_hashes, read_manifest, safe_filename
 from rashomon.data.truth import read_truth
+from rashomon.core.metric_schemas import CounterfactualMetrics
+from rashomon.core.metrics import write_metrics
 
 
 def run(params, args):
@@ -38,7 +40,7 @@ def run(params, args):
             counterfactual_figure(result.rgb[i], {n: e[i] for n, e in result.figure_edits.items()},
                                   f"image {image_id}: edits of the mean model (target +-{cfg.change:g})",
                                   plots / f"image_{safe_filename(image_id)}.png")
-    write_json(args.metrics, result.report)
+    write_metrics(args.metrics, result.report, CounterfactualMetrics)
 
 
 main = stage(run, "--manifest", "--images", "--splits", "--truth", "--dataset", "--generator", "--pretrained",

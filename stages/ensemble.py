@@ -10,9 +10,11 @@ import pandas as pd
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
-from rashomon.core.io import atomic_path, write_csv, write_json
+from rashomon.core.io import atomic_path, write_csv
 from rashomon.data.manifest import read_manifest
 from rashomon.ensemble.assess import EnsembleInputs, assess_ensembles
+from rashomon.core.metric_schemas import EnsembleMetrics
+from rashomon.core.metrics import write_metrics
 
 
 def run(params, args):
@@ -25,7 +27,7 @@ def run(params, args):
         result = assess_ensembles(params, manifest, splits, paths, tmp, resolve_device(params.compute))
     with atomic_path(args.plots, is_dir=True) as plots:
         write_csv(plots / "models.csv", result.models)
-    write_json(args.metrics, result.report)
+    write_metrics(args.metrics, result.report, EnsembleMetrics)
 
 
 main = stage(run, "--manifest", "--images", "--splits", "--features", "--pretrained", "--heads", "--out",

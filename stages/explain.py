@@ -15,7 +15,9 @@ from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
 from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
 from rashomon.heads.features import FeatureCache
-from rashomon.core.io import atomic_path, write_json
+from rashomon.core.io import atomic_path
+from rashomon.core.metric_schemas import ExplainMetrics
+from rashomon.core.metrics import write_metrics
 
 log = logging.getLogger("rashomon.explain")
 
@@ -45,7 +47,7 @@ def run(params, args):
             log.info("%s %s: %d images%s", method.name, name, len(ids),
                      f" (perturbation batches per process: {result.info['batches_per_rank']})"
                      if "batches_per_rank" in result.info else "")
-    write_json(args.metrics, report)
+    write_metrics(args.metrics, report, ExplainMetrics)
 
 
 main = stage(run, ("--method", {"required": True, "choices": [m for m in METHODS if METHODS.get(m).in_explain]}), "--manifest",

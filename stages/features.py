@@ -10,7 +10,9 @@ from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
 from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
 from rashomon.heads.features import extract_features
-from rashomon.core.io import atomic_path, write_json
+from rashomon.core.io import atomic_path
+from rashomon.core.metric_schemas import FeaturesMetrics
+from rashomon.core.metrics import write_metrics
 
 
 def run(params, args):
@@ -29,7 +31,7 @@ def run(params, args):
                                     tmp / name, digest, cfg.batch_size, cfg.cache_dtype, device=device)
             report[name] = {"cache_max_relative_error": meta["cache_max_relative_error"],
                             "n_images": len(meta["image_ids"])}
-    write_json(args.metrics, report)
+    write_metrics(args.metrics, report, FeaturesMetrics)
 
 
 main = stage(run, "--manifest", "--images", "--pretrained", "--out", "--metrics")

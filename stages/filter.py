@@ -8,7 +8,9 @@ from rashomon.core.cli import stage
 from rashomon.data.filtering import apply_exclusion, removed_vs_kept_per_rater
 from rashomon.data.manifest import read_manifest
 from rashomon.data.ratings import read_ratings_long
-from rashomon.core.io import write_csv, write_json
+from rashomon.core.io import write_csv
+from rashomon.core.metric_schemas import FilterMetrics
+from rashomon.core.metrics import write_metrics
 
 log = logging.getLogger("rashomon.filter")
 
@@ -30,7 +32,7 @@ def run(params, args):
         tests = removed_vs_kept_per_rater(long, set(manifest.loc[kept, "image_id"]))
         metrics["removed_vs_kept_per_rater"] = {d: {k: t[k] for k in ("t", "p", "cohens_dz")} for d, t in tests.items()}
     write_csv(args.out, manifest[kept])
-    write_json(args.metrics, metrics)
+    write_metrics(args.metrics, metrics, FilterMetrics)
     log.info("kept %d of %d images", metrics["kept"], metrics["n_images"])
 
 

@@ -9,10 +9,12 @@ import pandas as pd
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
-from rashomon.core.io import atomic_path, write_csv, write_json
+from rashomon.core.io import atomic_path, write_csv
 from rashomon.data.manifest import read_manifest
 from rashomon.generative.figures import reconstruction_figure
 from rashomon.generative.fit import fit_generator
+from rashomon.core.metric_schemas import GeneratorMetrics
+from rashomon.core.metrics import write_metrics
 
 
 def run(params, args):
@@ -31,7 +33,7 @@ def run(params, args):
                                                         "ssim": quality["ssim"].numpy()}))
         reconstruction_figure(result.held_out[:8].numpy(), quality["reconstruction"][:8].numpy(),
                               plots / "reconstructions.png")
-    write_json(args.metrics, result.report)
+    write_metrics(args.metrics, result.report, GeneratorMetrics)
 
 
 main = stage(run, "--manifest", "--images", "--splits", "--out", "--metrics", "--plots")

@@ -11,11 +11,13 @@ import pandas as pd
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
-from rashomon.core.io import atomic_path, write_csv, write_json
+from rashomon.core.io import atomic_path, write_csv
 from rashomon.data.manifest import read_manifest
 from rashomon.data.truth import read_truth
 from rashomon.groundtruth.assess import GroundTruthInputs, assess_ground_truth
 from rashomon.groundtruth.figures import auroc_figure, deletion_figure
+from rashomon.core.metric_schemas import GroundtruthMetrics
+from rashomon.core.metrics import write_metrics
 
 log = logging.getLogger("rashomon.groundtruth")
 
@@ -31,7 +33,7 @@ def run(params, args):
                 write_csv(tmp / f"{table}.csv", pd.DataFrame({"method": [], "architecture": []}))
         reason = "no artifact masks: ground truth exists only for the synthetic default"
         log.info("skipped: %s", reason)
-        write_json(args.metrics, {"skipped": reason})
+        write_metrics(args.metrics, {"skipped": reason}, GroundtruthMetrics)
         return
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range).set_index("image_id")
     effects = pd.read_csv(args.effects, dtype={"image_id": str}).set_index(["architecture", "image_id"])
@@ -45,7 +47,7 @@ def run(params, args):
         write_csv(tmp / "summary.csv", result.summary)
         auroc_figure(result.summary, tmp / "auroc.png")
         deletion_figure(result.deletion, tmp / "deletion.png")
-    write_json(args.metrics, result.report)
+    write_metrics(args.metrics, result.report, GroundtruthMetrics)
 
 
 main = stage(run, "--manifest", "--images", "--truth", "--explanations", "--effects", "--ensemble",

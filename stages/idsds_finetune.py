@@ -14,7 +14,9 @@ from rashomon.idsds.cifar import SYNTHETIC_CIFAR_LABEL, is_synthetic_cifar
 from rashomon.idsds.deletion import Deletion
 from rashomon.idsds.models import check_model_names
 from rashomon.idsds.protocol import finetune_data, finetune_model
-from rashomon.core.io import atomic_path, save_torch, write_csv, write_json
+from rashomon.core.io import atomic_path, save_torch, write_csv
+from rashomon.core.metric_schemas import IdsdsFinetuneMetrics
+from rashomon.core.metrics import write_metrics
 
 log = logging.getLogger("rashomon.idsds")
 
@@ -40,7 +42,7 @@ def run(params, args):
             save_torch(tmp / f"{name}_finetuned.pt", result.finetuned.state_dict())
             log.info("%s: %s", name, result.report)
     write_csv(Path(args.plots) / "history.csv", pd.DataFrame(history))
-    write_json(args.metrics, report)
+    write_metrics(args.metrics, report, IdsdsFinetuneMetrics)
 
 
 main = stage(run, "--out", "--metrics", "--plots")

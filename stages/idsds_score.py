@@ -9,12 +9,14 @@ import pandas as pd
 
 from rashomon.core import plotting
 from rashomon.core.cli import stage
-from rashomon.core.io import atomic_path, write_csv, write_json
+from rashomon.core.io import atomic_path, write_csv
 from rashomon.idsds.cifar import SYNTHETIC_CIFAR_LABEL, is_synthetic_cifar
 from rashomon.idsds.deletion import Deletion
 from rashomon.idsds.models import check_model_names, load_finetuned
 from rashomon.idsds.protocol import score_data
 from rashomon.idsds.scoring import check_method_names, headline, score_model
+from rashomon.core.metric_schemas import IdsdsMetrics
+from rashomon.core.metrics import write_metrics
 
 log = logging.getLogger("rashomon.idsds")
 
@@ -46,7 +48,7 @@ def run(params, args):
         write_csv(plots / "dummy_outranks_principled.csv", pd.concat(flagged, ignore_index=True))
         plotting.ranking_panels(table[table.output == first], plots / "ranking.png",
                                 f"IDSDS ({first}, grid {deletion.grid}): mean and 95% CI over images")
-    write_json(args.metrics, report)
+    write_metrics(args.metrics, report, IdsdsMetrics)
 
 
 main = stage(run, "--models", "--metrics", "--plots")

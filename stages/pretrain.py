@@ -13,7 +13,9 @@ from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
 from rashomon.core.fitting import quiet_lightning
 from rashomon.heads.pretraining import CHANCE, class_probe_accuracy, pretrain_backbone, pretraining_images
-from rashomon.core.io import atomic_path, save_torch, write_csv, write_json
+from rashomon.core.io import atomic_path, save_torch, write_csv
+from rashomon.core.metric_schemas import PretrainMetrics
+from rashomon.core.metrics import write_metrics
 
 log = logging.getLogger("rashomon.pretrain")
 NOTHING_PRETRAINED = "NONE.txt"
@@ -48,7 +50,7 @@ def run(params, args):
                                                   "their weights come from backbones.weights or the torch hub cache\n")
             log.info("no backbone needs in-pipeline pretraining (real weights are used)")
     write_csv(Path(args.plots) / "history.csv", pd.DataFrame(histories or {"architecture": [], "epoch": []}))
-    write_json(args.metrics, report)
+    write_metrics(args.metrics, report, PretrainMetrics)
 
 
 main = stage(run, "--out", "--metrics", "--plots")

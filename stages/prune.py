@@ -15,8 +15,10 @@ from rashomon.core.cli import stage
 from rashomon.data.manifest import manifest_hash, read_manifest
 from rashomon.core.device import resolve_device
 from rashomon.heads.features import FeatureCache
-from rashomon.core.io import atomic_path, write_csv, write_json, write_npz
+from rashomon.core.io import atomic_path, write_csv, write_npz
 from rashomon.variants.pruning import effect_rows, masks_archive, prune_variants, pruning_report
+from rashomon.core.metric_schemas import PruneMetrics
+from rashomon.core.metrics import write_metrics
 
 log = logging.getLogger("rashomon.prune")
 
@@ -47,7 +49,7 @@ def run(params, args):
     table = pd.DataFrame(rows)
     report = pruning_report(table, cfg.fit_on)
     write_csv(Path(args.plots) / "baseline_vs_pruned.csv", table)
-    write_json(args.metrics, report)
+    write_metrics(args.metrics, report, PruneMetrics)
 
 
 main = stage(run, "--manifest", "--splits", "--features", "--pretrained", "--heads", "--out", "--metrics",

@@ -8,8 +8,10 @@ from rashomon.core.config import DIMENSIONS
 from rashomon.data.manifest import read_manifest
 from rashomon.data.ratings import read_ratings_long
 from rashomon.data.truth import SYNTHETIC_LABEL, read_truth
-from rashomon.core.io import atomic_path, write_csv, write_json
+from rashomon.core.io import atomic_path, write_csv
 from rashomon.psychometrics.report import compare_with_truth, reliability_report
+from rashomon.core.metric_schemas import ReliabilityMetrics
+from rashomon.core.metrics import write_metrics
 
 
 def run(params, args):
@@ -31,7 +33,7 @@ def run(params, args):
             write_csv(out / "mean_vs_sd.csv", manifest[["image_id", "authenticity", "authenticity_sd"]])
             plotting.scatter(manifest["authenticity"], manifest["authenticity_sd"], "authenticity MOS",
                              "rater SD", "mean vs SD", out / "mean_vs_sd.png")
-    write_json(args.metrics, report)
+    write_metrics(args.metrics, report, ReliabilityMetrics)
 
 
 main = stage(run, "--manifest", "--ratings", "--truth", "--metrics", "--plots")

@@ -13,8 +13,10 @@ from rashomon.core.cli import stage
 from rashomon.data.manifest import read_manifest
 from rashomon.data.truth import SYNTHETIC_LABEL, read_truth
 from rashomon.core.device import resolve_device
-from rashomon.core.io import write_csv, write_json
+from rashomon.core.io import write_csv
 from rashomon.variants.reliance_run import measure_reliance
+from rashomon.core.metric_schemas import RelianceMetrics
+from rashomon.core.metrics import write_metrics
 
 log = logging.getLogger("rashomon.reliance")
 
@@ -26,7 +28,7 @@ def run(params, args):
     if truth is None:
         reason = "no twins: reliance needs the synthetic default's ground truth"
         log.info("skipped: %s", reason)
-        write_json(args.metrics, {"skipped": reason})
+        write_metrics(args.metrics, {"skipped": reason}, RelianceMetrics)
         write_csv(Path(args.plots) / "effects.csv", pd.DataFrame({"architecture": [], "image_id": []}))
         return
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range).set_index("image_id")
@@ -48,7 +50,7 @@ def run(params, args):
                  entry["partial_r_artifact_given_degradation"], entry["artifact_effect_mean"])
     report["n_relying_on_artifact"] = len(report["relying_on_artifact"])
     write_csv(Path(args.plots) / "effects.csv", pd.concat(frames, ignore_index=True))
-    write_json(args.metrics, report)
+    write_metrics(args.metrics, report, RelianceMetrics)
 
 
 main = stage(run, "--manifest", "--splits", "--truth", "--dataset", "--pretrained", "--heads", "--metrics",

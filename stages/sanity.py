@@ -10,9 +10,11 @@ from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
 from rashomon.core.fitting import quiet_lightning
-from rashomon.core.io import atomic_path, write_csv, write_json
+from rashomon.core.io import atomic_path, write_csv
 from rashomon.data.manifest import read_manifest
 from rashomon.groundtruth.sanity_checks import SanityInputs, plot_cascade, run_sanity_checks
+from rashomon.core.metric_schemas import SanityMetrics
+from rashomon.core.metrics import write_metrics
 
 
 def run(params, args):
@@ -27,7 +29,7 @@ def run(params, args):
     with atomic_path(args.plots, is_dir=True) as tmp:
         write_csv(tmp / "cascade.csv", result.cascade)
         plot_cascade(result.cascade, tmp / "cascade.png")
-    write_json(args.metrics, result.report)
+    write_metrics(args.metrics, result.report, SanityMetrics)
 
 
 main = stage(run, "--manifest", "--images", "--splits", "--features", "--pretrained", "--heads", "--pruning",

@@ -5,7 +5,9 @@ import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before n
 from rashomon.core.cli import stage
 from rashomon.data.manifest import read_manifest
 from rashomon.data.splits import make_splits
-from rashomon.core.io import write_csv, write_json
+from rashomon.core.io import write_csv
+from rashomon.core.metric_schemas import SplitMetrics
+from rashomon.core.metrics import write_metrics
 
 
 def run(params, args):
@@ -14,7 +16,7 @@ def run(params, args):
     splits = make_splits(manifest, params.split)
     sizes = splits.groupby(["scheme", "subset"])["image_id"].count() / splits.groupby("scheme")["variant"].nunique()
     write_csv(args.out, splits)
-    write_json(args.metrics, {f"{s}/{sub}": float(n) for (s, sub), n in sizes.items()})
+    write_metrics(args.metrics, {f"{s}/{sub}": float(n) for (s, sub), n in sizes.items()}, SplitMetrics)
 
 
 main = stage(run, "--manifest", "--out", "--metrics")

@@ -18,7 +18,9 @@ from rashomon.core.fitting import quiet_lightning
 from rashomon.heads.evaluation import train_report
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.training import train_variants
-from rashomon.core.io import atomic_path, read_json, write_csv, write_json
+from rashomon.core.io import atomic_path, read_json, write_csv
+from rashomon.core.metric_schemas import TrainMetrics
+from rashomon.core.metrics import write_metrics
 
 log = logging.getLogger("rashomon.train")
 
@@ -50,7 +52,7 @@ def run(params, args):
         write_csv(plots / "variants.csv", variants)
         plotting.bars(table, "architecture", "plcc", "plcc_sd", ceiling, plots / "plcc_by_architecture.png",
                       "test PLCC (mean +- SD over variants); dashed: noise ceiling")
-    write_json(args.metrics, report)
+    write_metrics(args.metrics, report, TrainMetrics)
 
 
 main = stage(run, "--manifest", "--splits", "--features", "--reliability", "--truth", "--out",

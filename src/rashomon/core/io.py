@@ -163,9 +163,14 @@ def _nan_to_none(obj: Any) -> Any:
     return obj
 
 
+def json_text(data: Any) -> str:
+    """`data` as the JSON text every JSON output holds (NaN as null, numpy as Python)."""
+    return json.dumps(_nan_to_none(data), indent=2, default=_default, allow_nan=False)
+
+
 def write_json(path: str | os.PathLike, data: Any) -> None:
     """Write JSON atomically (NaN written as null, so DVC and browsers can read it)."""
-    text = json.dumps(_nan_to_none(data), indent=2, default=_default, allow_nan=False)
+    text = json_text(data)
     with atomic_path(path) as tmp:
         tmp.write_text(text + "\n")
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from rashomon.core.errors import InputError
-from rashomon.core.io import read_json
+from rashomon.core.metric_schemas import schema_for
+from rashomon.core.metrics import read_metrics
 from rashomon.report import sections
 from rashomon.report.html import image, labelled, page, section
 
@@ -44,12 +45,13 @@ class Label:
 
 
 def load_metrics(folder: Path) -> dict[str, Metrics | None]:
-    """Every metrics file the report reads, None where it is absent (its stage has not run)."""
+    """Every metrics file the report reads, checked against its schema; None where it is
+    absent (its stage has not run)."""
     out: dict[str, Metrics | None] = {}
     for name in METRICS:
         path = Path(folder) / f"{name}.json"
         try:
-            out[name] = read_json(path) if path.is_file() else None
+            out[name] = read_metrics(path, schema_for(name)) if path.is_file() else None
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
     return out
