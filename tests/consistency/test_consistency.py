@@ -1,14 +1,18 @@
 """Consistency metrics on constructed maps whose correlation, IoU and agreement are known."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
 from rashomon.consistency.metrics import (agreement, disagreement, iou, iou_column, iou_matrix, mean_offdiagonal,
                                           pearson_matrix, top_region)
-from rashomon.consistency.tables import (across_table, exceeds, matrix_metrics, method_summary, pair_matrices, relation,
-                                         rsm_similarity, within_table)
+from rashomon.consistency.tables import (across_over_ceiling, across_table, matrix_metrics, method_summary,
+                                         pair_matrices, prototype_reliability, relation, rsm_similarity, within_table)
+from rashomon.core.config import InferenceConfig
 from rashomon.heads.metrics import model_reliability
+
+INF = InferenceConfig(n_resamples=2000, min_n=2, seed=0)   # tiny cases: verdicts from 2 images
 
 
 def test_pearson_matrix_of_known_maps():
@@ -104,7 +108,7 @@ def test_any_valid_percents_name_the_tables_matrices_and_summary(percents):
     for metric in matrix_metrics(percents):          # the stage's loop: no KeyError for percents other than 5/15/25
         matrix = pair_matrices(across, list(maps), metric)
         assert len(matrix) == 9 and matrix["metric"].eq(metric).all()
-    entry = method_summary(within, across.assign(method="lime"), {n: 3 for n in maps}, percents)
+    entry = method_summary(within, across.assign(method="lime"), {n: 3 for n in maps}, percents, INF)
     assert set(entry["within"]["arch1"]) == {"pearson", *names}
     assert entry["within"]["arch1"][names[-1]] == pytest.approx(within["arch1"][names[-1]].mean())
     assert set(entry["across"]) == {"pearson", *names, "feature_agreement", "rank_agreement", "sign_agreement",
@@ -112,17 +116,25 @@ def test_any_valid_percents_name_the_tables_matrices_and_summary(percents):
     assert "iou5" not in entry["within"]["arch0"] or 5 in percents
 
 
-def test_the_verdict_compares_within_and_across_means():
+def test_the_verdict_is_the_paired_difference_over_images():
     maps, within, across = summary_inputs([5])
-    entry = method_summary(within, across, {n: 3 for n in maps}, [5])
+    entry = method_summary(within, across, {n: 3 for n in maps}, [5], INF)
     within_mean = np.mean([within[n]["pearson"].mean() for n in maps])
     assert entry["within_mean_pearson"] == pytest.approx(within_mean)
     assert entry["across_mean_pearson"] == pytest.approx(across["pearson"].mean())
-    assert entry["within_exceeds_across"] is bool(within_mean > across["pearson"].mean())
-    assert entry["undefined"] == {}
+    per_image = (pd.concat(within.values()).groupby("image_id")["pearson"].mean()
+                 - across.groupby("image_id")["pearson"].mean())
+    diff = entry["within_minus_across"]
+    assert diff["difference"] == pytest.approx(per_image.mean()) and diff["n"] == 4
+    assert diff["permutations"] == "exact" and diff["ci_low"] <= diff["difference"] <= diff["ci_high"]
+    assert entry["within_exceeds_across"] is bool(diff["ci_low"] > 0)
+    # the same data with the default's minimum of 10 images: underpowered, so undefined
+    strict = method_summary(within, across, {n: 3 for n in maps}, [5], InferenceConfig(2000, 10, 0))
+    assert strict["within_exceeds_across"] is None
+    assert strict["undefined"]["within_exceeds_across"] == "underpowered: 4 images < inference.min_n = 10"
     # identical variants: within = 1 > across
     same = {n: within_table(np.repeat(m[:, :1], 3, axis=1), list("abcd"), [5]) for n, m in maps.items()}
-    assert method_summary(same, across, {n: 3 for n in maps}, [5])["within_exceeds_across"] is True
+    assert method_summary(same, across, {n: 3 for n in maps}, [5], INF)["within_exceeds_across"] is True
 
 
 def test_one_variant_per_architecture_makes_the_verdict_undefined_not_false(tmp_path):
@@ -130,7 +142,7 @@ def test_one_variant_per_architecture_makes_the_verdict_undefined_not_false(tmp_
 
     maps, within, across = summary_inputs([5, 15], n_variants=1)     # train.seeds: 1
     assert within["arch0"]["pearson"].isna().all()
-    entry = method_summary(within, across, {n: 1 for n in maps}, [5, 15])
+    entry = method_summary(within, across, {n: 1 for n in maps}, [5, 15], INF)
     assert np.isnan(entry["within_mean_pearson"]) and np.isfinite(entry["across_mean_pearson"])
     assert entry["within_exceeds_across"] is None
     assert "one variant per architecture" in entry["undefined"]["within_exceeds_across"]
@@ -142,14 +154,25 @@ def test_one_variant_per_architecture_makes_the_verdict_undefined_not_false(tmp_
 def test_one_architecture_makes_the_verdict_undefined():
     maps, within, across = summary_inputs([5], n_archs=1)
     assert across.empty
-    entry = method_summary(within, across, {n: 3 for n in maps}, [5])
+    entry = method_summary(within, across, {n: 3 for n in maps}, [5], INF)
     assert entry["within_exceeds_across"] is None and np.isnan(entry["across"]["pearson"])
     assert "one architecture" in entry["undefined"]["within_exceeds_across"]
     maps, within, across = summary_inputs([5], n_archs=1, n_variants=1)
-    reason = method_summary(within, across, {n: 1 for n in maps}, [5])["undefined"]["within_exceeds_across"]
+    reason = method_summary(within, across, {n: 1 for n in maps}, [5], INF)["undefined"]["within_exceeds_across"]
     assert "one variant per architecture" in reason and "one architecture" in reason
 
 
-def test_exceeds_is_undefined_for_missing_inputs():
-    assert exceeds(0.5, 0.2) is True and exceeds(0.2, 0.5) is False and exceeds(0.5, 0.5) is False
-    assert exceeds(float("nan"), 0.2) is None and exceeds(0.5, float("nan")) is None and exceeds(None, 0.1) is None
+def test_prototype_reliability_and_the_across_ceiling():
+    rng = np.random.default_rng(0)
+    signal = rng.normal(size=(6, 1, 8, 8))
+    same = np.repeat(signal, 4, axis=1)
+    assert prototype_reliability(same) == pytest.approx(1.0)
+    assert np.isnan(prototype_reliability(same[:, :1]))             # one variant: no split
+    noise = rng.normal(size=(200, 10, 8, 8))                          # variants share nothing: about 0
+    assert abs(prototype_reliability(noise)) < 0.05
+    # signal + noise of equal variance per variant: half of 5 variants r = 5/6; Spearman-Brown to 10: 10/11
+    mixed = rng.normal(size=(400, 1, 16, 16)) + rng.normal(size=(400, 10, 16, 16))
+    assert prototype_reliability(mixed) == pytest.approx(10 / 11, abs=0.02)
+    across = pd.DataFrame({"a": ["x", "x"], "b": ["y", "y"], "pearson": [0.3, 0.5]})
+    assert across_over_ceiling(across, {"x": 0.64, "y": 1.0}) == {"x/y": pytest.approx(0.4 / 0.8)}
+    assert np.isnan(across_over_ceiling(across, {"x": float("nan"), "y": 1.0})["x/y"])

@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
+from rashomon.core.config import InferenceConfig
+from rashomon.groundtruth.evaluate import reference_verdicts
 from rashomon.groundtruth.faithfulness import (cell_order, curve_area, deletion_curves, deleted_images, region_mass,
                                                twin_agreement)
 from rashomon.groundtruth.localisation import (auroc, localisation_scores, pointing_game, rank_accuracy,
@@ -87,6 +89,7 @@ def test_region_mass_and_twin_agreement():
     np.testing.assert_allclose(region_mass(maps, masks), [1.0, -0.8])
     agree = twin_agreement(np.array([0.1, 0.4, 0.2, 0.9]), np.array([1.0, 3.0, 2.0, 5.0]))
     assert agree["rho"] == pytest.approx(1.0) and agree["n"] == 4
+    assert agree["p"] == pytest.approx(1 / 12)   # exact: 2 of the 4! orderings are as extreme (was 0.0, a t-approximation)
     assert np.isnan(twin_agreement(np.ones(4), np.arange(4.0))["rho"])
 
 
@@ -141,29 +144,56 @@ def test_deletion_follows_a_faithful_map_faster_than_random():
     assert curve_area(curve_bad) > curve_area(random.mean(0))
 
 
-def test_reference_verdicts_compare_the_best_architecture_with_each_reference():
-    from rashomon.groundtruth.evaluate import reference_verdicts
-
-    archs = {"a": {"auroc": 0.6}, "b": {"auroc": float("nan")}, "c": {"auroc": 0.8}, "ensemble": {"auroc": 0.99}}
-    refs = {"gaussian": {"auroc": 0.7}, "sobel": {"auroc": 0.9}, "random": {"auroc": 0.5}}
-    out = reference_verdicts(archs, refs)
-    assert out["best_auroc"] == {"architecture": "c", "auroc": 0.8}     # the ensemble is not an architecture
-    assert out["beats_gaussian"] is True and out["beats_sobel"] is False and out["undefined"] == {}
+def per_image(aurocs, ids=None):
+    ids = ids or [str(i) for i in range(len(aurocs))]
+    return pd.DataFrame({"image_id": ids, "auroc": aurocs})
 
 
-def test_reference_verdicts_are_undefined_not_false_when_an_auroc_is_missing():
-    from rashomon.groundtruth.evaluate import reference_verdicts
+INFERENCE = InferenceConfig(n_resamples=2000, min_n=10, seed=0)
 
+
+def test_reference_verdicts_are_paired_differences_with_an_interval():
+    rng = np.random.default_rng(0)
+    gauss = rng.uniform(0.5, 0.7, 30)
+    archs = {"a": per_image(gauss + 0.2), "b": per_image(gauss - 0.1), "ensemble": per_image(gauss + 0.3)}
+    refs = {"gaussian": per_image(gauss), "sobel": per_image(gauss + 0.2 + rng.normal(0, 0.01, 30))}
+    out = reference_verdicts(archs, refs, INFERENCE)
+    assert out["best_auroc"]["architecture"] == "a"       # the ensemble is not an architecture
+    assert out["vs_gaussian"]["difference"] == pytest.approx(0.2) and out["vs_gaussian"]["n"] == 30
+    assert out["vs_gaussian"]["ci_low"] == pytest.approx(0.2) and out["beats_gaussian"] is True
+    assert out["vs_gaussian"]["p"] < 1e-3 and out["vs_gaussian"]["permutations"] == 9999
+    assert out["vs_sobel"]["ci_low"] < 0 < out["vs_sobel"]["ci_high"] and out["beats_sobel"] is False
+    assert out["undefined"] == {}
+
+
+def test_a_map_equal_to_the_mask_beats_the_gaussian_by_the_auroc_gap():
+    """Known answer: the mask's own AUROC is 1 on every image; a centred Gaussian's is what it is."""
+    rng = np.random.default_rng(1)
+    masks = np.zeros((12, 16, 16), dtype=bool)
+    for m in masks:
+        y, x = rng.integers(0, 12, 2)
+        m[y:y + 4, x:x + 4] = True
+    yy, xx = np.mgrid[:16, :16]
+    gaussian = np.exp(-((yy - 7.5) ** 2 + (xx - 7.5) ** 2) / (2 * 4.0 ** 2))
+    from rashomon.groundtruth.localisation import localisation_scores
+    mask_auroc = [localisation_scores(m.astype(float), m)["auroc"] for m in masks]
+    gauss_auroc = [localisation_scores(gaussian, m)["auroc"] for m in masks]
+    out = reference_verdicts({"mask": per_image(mask_auroc)}, {"gaussian": per_image(gauss_auroc),
+                                                               "sobel": per_image(gauss_auroc)}, INFERENCE)
+    assert mask_auroc == [1.0] * 12
+    assert out["vs_gaussian"]["difference"] == pytest.approx(1 - np.mean(gauss_auroc))
+    assert out["beats_gaussian"] is True and out["vs_gaussian"]["permutations"] == "exact"
+    assert out["vs_gaussian"]["p"] == pytest.approx(2 / 2 ** 12)   # every image better: 2 of 4096 sign flips
+
+
+def test_reference_verdicts_are_undefined_when_underpowered_or_missing():
     nan = float("nan")
-    refs = {"gaussian": {"auroc": 0.7}, "sobel": {"auroc": nan}}        # e.g. no explained image with an artifact
-    out = reference_verdicts({"a": {"auroc": 0.8}}, refs)
-    assert out["beats_gaussian"] is True and out["beats_sobel"] is None
-    assert set(out["undefined"]) == {"beats_sobel"} and "sobel reference" in out["undefined"]["beats_sobel"]
-    out = reference_verdicts({"a": {"auroc": nan}, "b": {"auroc": nan}}, refs)   # constant maps everywhere
-    assert out["beats_gaussian"] is None and out["beats_sobel"] is None
-    assert "no architecture's AUROC" in out["undefined"]["beats_gaussian"]
-    out = reference_verdicts({"a": {"auroc": 0.8}}, {})                    # no reference scored at all
-    assert out["beats_gaussian"] is None and out["beats_sobel"] is None
+    few = reference_verdicts({"a": per_image([0.9, 0.8, 0.95])}, {"gaussian": per_image([0.5, 0.6, 0.55])}, INFERENCE)
+    assert few["beats_gaussian"] is None and "underpowered: 3 images < inference.min_n = 10" in \
+        few["undefined"]["beats_gaussian"]
+    assert few["beats_sobel"] is None and "no image where both" in few["undefined"]["beats_sobel"]   # no Sobel
+    dead = reference_verdicts({"a": per_image([nan] * 12)}, {"gaussian": per_image([0.5] * 12)}, INFERENCE)
+    assert dead["beats_gaussian"] is None and dead["vs_gaussian"]["n"] == 0   # constant maps everywhere
 
 
 def cascade_table(original_vs_last):

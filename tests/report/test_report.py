@@ -116,8 +116,15 @@ def test_counterfactual_section_counts_failures_and_groundtruth_shows_image_coun
                                    tmp_path)
     assert "3 of 8" in html and "<th>r vs lime</th>" in html and "<td>0.250</td>" in html
     score = {"auroc": 0.6, "auroc_abs": 0.7, "mass": 0.1, "pointing": 0.5, "rank": 0.2, "n_images": 7,
-             "twin_agreement": {"rho": 0.1}, "deletion": None}
-    truth = {"methods": {"lime": {"architectures": {"a": score}}}, "references": {"gaussian": score}}
+             "auroc_ci_low": 0.55, "auroc_ci_high": 0.7, "twin_agreement": {"rho": 0.1}, "deletion": None}
+    paired = {"difference": 0.05, "ci_low": -0.02, "ci_high": 0.12, "p": 0.21, "n": 7, "permutations": "exact"}
+    truth = {"methods": {"lime": {"architectures": {"a": score}, "best_auroc": {"architecture": "a", "auroc": 0.6},
+                                  "vs_gaussian": paired, "beats_gaussian": None, "beats_sobel": None,
+                                  "undefined": {"beats_gaussian": "underpowered: 7 images < inference.min_n = 10"}}},
+             "references": {"gaussian": score}}
+    html = sections.groundtruth(truth, {"architectures": {}}, tmp_path)
+    assert "<td>0.600 [0.550, 0.700]</td>" in html and "<td>0.050 [-0.020, 0.120], p 0.210, n 7</td>" in html
+    assert "undefined (underpowered: 7 images &lt; inference.min_n = 10)" in html
     reliance = {"architectures": {"a": {"partial_r_artifact_given_degradation": -0.3, "partial_p": 0.01,
                                         "artifact_effect_mean": 0.9, "degradation_effect_mean": 3.0,
                                         "relies_on_artifact": True}}}

@@ -66,6 +66,9 @@ def test_reliance_recovers_a_planted_artifact_effect():
     assert r["artifact_effect_mean"] == pytest.approx(10 * strength[strength > 0].mean(), rel=1e-9)
     assert r["degradation_effect_mean"] == pytest.approx(8 * badness.mean(), rel=1e-9)
     assert r["variants_relying_on_artifact"] == 4
+    effect = 10 * strength[strength > 0]           # the per-image artifact effects: their mean's interval
+    assert r["artifact_effect_ci_low"] < r["artifact_effect_mean"] < r["artifact_effect_ci_high"]
+    assert r["artifact_effect_ci_low"] > effect.mean() - 3 * effect.std() / np.sqrt(len(effect))
 
 
 def test_a_model_that_ignores_the_artifact_is_reported_as_such():

@@ -17,8 +17,9 @@ from rashomon.attribution.method import stored_methods
 from rashomon.attribution.runner import ensemble_maps_file, explained_variants, explanation_ids, load_maps
 from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import canvas_of, common_of, resample_maps
-from rashomon.consistency.tables import (across_table, head_representations, matrix_metrics, method_summary,
-                                         pair_matrices, relation, rsm_similarity, within_table)
+from rashomon.consistency.tables import (across_over_ceiling, across_table, head_representations, matrix_metrics,
+                                         method_summary, pair_matrices, prototype_reliability, relation,
+                                         rsm_similarity, within_table)
 from rashomon.core.config import Params
 from rashomon.data.manifest import manifest_hash, sorted_ids
 from rashomon.heads.features import FeatureCache
@@ -74,7 +75,7 @@ def assess_consistency(params: Params, manifest: pd.DataFrame, splits: pd.DataFr
                                   **relation(within["pearson"].to_numpy(), values)})
 
     for method in stored_methods(params.explain):
-        prototypes, within_by_arch, n_variants = {}, {}, {}
+        prototypes, within_by_arch, n_variants, reliability = {}, {}, {}, {}
         for name in names:
             stored = load_maps(paths.explanations / method / f"{name}.npz")
             ids = [str(i) for i in stored["image_ids"]]
@@ -82,11 +83,14 @@ def assess_consistency(params: Params, manifest: pd.DataFrame, splits: pd.DataFr
             within = within_table(maps, ids, cfg.percents)
             within_frames.append(within.assign(method=method, architecture=name, set="test"))
             within_by_arch[name], n_variants[name] = within, maps.shape[1]
+            reliability[name] = prototype_reliability(maps)
             prototypes[name] = resample_maps(maps.astype(np.float32).mean(1), grids[name], common)
             add_relations(method, name, "test", within, ids)
         across = across_table(prototypes, ids, cfg.percents, cfg.topk_fraction).assign(method=method)
         across_frames.append(across)
-        entry = method_summary(within_by_arch, across, n_variants, cfg.percents)
+        entry = method_summary(within_by_arch, across, n_variants, cfg.percents, params.inference)
+        entry["prototype_reliability"] = reliability   # split-half over variants, Spearman-Brown (the map ceiling)
+        entry["across_over_ceiling"] = across_over_ceiling(across, reliability)
         ensemble_file = ensemble_maps_file(method, paths.ensemble, paths.explanations)
         if ensemble_file.is_file():  # the bagged ensemble's map against each architecture's prototype
             stored = load_maps(ensemble_file)

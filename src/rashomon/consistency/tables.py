@@ -13,17 +13,14 @@ import torch
 from scipy import stats
 
 from rashomon.consistency.metrics import agreement, disagreement, iou, iou_column, pearson_matrix, top_region
+from rashomon.core.config import InferenceConfig
 from rashomon.core.device import CPU, to_device
+from rashomon.inference import paired_difference, verdict
 from rashomon.psychometrics.correlation import mean_pairwise_correlation, pearson
 from rashomon.variants.variant_set import VariantSet, apply_channel_mask
 
 
 DISAGREEMENT = ("feature", "rank", "sign", "signed_rank")
-
-
-def exceeds(a: float, b: float) -> bool | None:
-    """The verdict a > b; None (undefined, never `false`) when either is NaN or missing."""
-    return bool(a > b) if a is not None and b is not None and np.isfinite([a, b]).all() else None
 
 
 def within_metrics(percents: Sequence[float]) -> list[str]:
@@ -73,13 +70,39 @@ def pair_matrices(across: pd.DataFrame, archs: Sequence[str], column: str) -> pd
     return pd.DataFrame(rows).assign(metric=column)
 
 
+def prototype_reliability(maps: np.ndarray) -> float:
+    """Split-half reliability of an architecture's prototype map (the mean over its K variants'
+    maps (N, K, H, W)): per image, Pearson r of the even- and odd-numbered variants' mean maps,
+    averaged over images and stepped up to K variants by Spearman-Brown; NaN below 2 variants.
+    The map-side twin of the noise ceiling: agreement with any other map is bounded by it."""
+    if maps.shape[1] < 2:
+        return float("nan")
+    even, odd = maps[:, 0::2].astype(np.float64).mean(1), maps[:, 1::2].astype(np.float64).mean(1)
+    r = np.array([pearson(a, b) for a, b in zip(even, odd)])
+    if not np.isfinite(r).any():
+        return float("nan")
+    half = float(np.nanmean(r))
+    return 2 * half / (1 + half) if half > -1 else float("nan")
+
+
+def across_over_ceiling(across: pd.DataFrame, reliability: Mapping[str, float]) -> dict[str, float]:
+    """Per pair of architectures, mean across-architecture Pearson divided by its attenuation
+    bound sqrt(rel_a x rel_b): 1 = as high as the two prototypes' own reliability allows."""
+    out = {}
+    for (a, b), g in (across.groupby(["a", "b"], sort=False) if len(across) else []):
+        bound = reliability.get(a, np.nan) * reliability.get(b, np.nan)
+        out[f"{a}/{b}"] = float(g["pearson"].mean() / np.sqrt(bound)) if bound > 0 else float("nan")
+    return out
+
+
 def method_summary(within: Mapping[str, pd.DataFrame], across: pd.DataFrame, n_variants: Mapping[str, int],
-                   percents: Sequence[float]) -> dict[str, Any]:
+                   percents: Sequence[float], inference: InferenceConfig) -> dict[str, Any]:
     """One method's consistency metrics: per architecture the mean within-architecture
     agreement (from `within_table`), the mean across-architecture agreement (from
-    `across_table`), and the verdict `within_exceeds_across`: None (undefined, reason in
+    `across_table`), their paired difference over images with its 95% interval and p, and
+    the verdict `within_exceeds_across` (the interval above 0): None (undefined, reason in
     `undefined`) when either mean Pearson is undefined, e.g. one variant per architecture
-    (train.seeds: 1) or a single architecture."""
+    (train.seeds: 1) or a single architecture, or with fewer than `inference.min_n` images."""
     columns = within_metrics(percents)
     entry: dict[str, Any] = {
         "within": {name: {c: float(t[c].mean()) if t[c].notna().any() else float("nan") for c in columns}
@@ -91,7 +114,15 @@ def method_summary(within: Mapping[str, pd.DataFrame], across: pd.DataFrame, n_v
     entry["within_mean_pearson"] = (float(np.nanmean(within_means)) if np.isfinite(within_means).any()
                                     else float("nan"))   # an architecture whose maps are constant is skipped
     entry["across_mean_pearson"] = entry["across"]["pearson"]
-    entry["within_exceeds_across"] = exceeds(entry["within_mean_pearson"], entry["across_mean_pearson"])
+    per_image_within = pd.concat(within.values()).groupby("image_id")["pearson"].mean()
+    per_image_across = (across.groupby("image_id")["pearson"].mean() if len(across)
+                        else pd.Series(np.nan, index=per_image_within.index))
+    ids = per_image_within.index
+    diff = paired_difference(per_image_within.to_numpy(), per_image_across.reindex(ids).to_numpy(), inference.seed,
+                             inference.n_resamples)
+    entry["within_minus_across"] = diff.as_dict()
+    defined = np.isfinite([entry["within_mean_pearson"], entry["across_mean_pearson"]]).all()
+    entry["within_exceeds_across"] = verdict(diff.ci_low, diff.n, inference.min_n) if defined else None
     reasons = []
     if not np.isfinite(entry["within_mean_pearson"]):
         reasons.append("one variant per architecture (train.seeds: 1): no pair of variants to compare"
@@ -100,6 +131,9 @@ def method_summary(within: Mapping[str, pd.DataFrame], across: pd.DataFrame, n_v
     if not np.isfinite(entry["across_mean_pearson"]):
         reasons.append("one architecture: no pair of architectures to compare" if len(within) < 2 else
                        "across-architecture Pearson undefined (constant prototype maps)")
+    if defined and entry["within_exceeds_across"] is None:
+        reasons.append(f"underpowered: {diff.n} images < inference.min_n = {inference.min_n}" if diff.n < inference.min_n
+                       else "no interval (every image's difference is the same)")
     entry["undefined"] = {"within_exceeds_across": "; ".join(reasons)} if reasons else {}
     return entry
 

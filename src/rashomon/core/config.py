@@ -362,6 +362,15 @@ class IdsdsConfig:
 
 
 @dataclass(frozen=True)
+class InferenceConfig:
+    """Uncertainty on every headline (rashomon.inference)."""
+
+    n_resamples: Annotated[int, Bounds(100, why="bootstrap resamples")]   # expanded percentile 95% intervals
+    min_n: Annotated[int, Bounds(2, why="an interval needs two units")]  # fewer images: a verdict is undefined
+    seed: Seed
+
+
+@dataclass(frozen=True)
 class GroundtruthConfig:
     gaussian_sigma: Positive       # SD of the centred Gaussian reference, as a fraction of the side
     grid: Count                    # deletion curves: cells per side
@@ -445,6 +454,7 @@ class Params:
     counterfactual: CounterfactualConfig
     idsds: IdsdsConfig
     compute: ComputeConfig
+    inference: InferenceConfig
     determinism: Literal["portable", "fast"]   # portable: same bytes on any x86-64 with AVX2 (docs/reproducibility.md)
 
     def __post_init__(self) -> None:

@@ -12,6 +12,16 @@ class Skipped(TypedDict):
     skipped: str
 
 
+class PairedDifference(TypedDict):
+    """a - b over the n images where both are defined: mean, 95% interval, two-sided p."""
+    difference: float
+    ci_low: float
+    ci_high: float
+    p: float
+    n: int
+    permutations: int | str      # "exact" (every sign flip) or how many random ones
+
+
 # --- ratings ---------------------------------------------------------------------------------------
 
 class Test(TypedDict):
@@ -113,6 +123,8 @@ class RelianceArchitecture(TypedDict):
     n_artifact_images: int
     artifact_effect_mean: float
     artifact_effect_p: float
+    artifact_effect_ci_low: float        # 95% interval over the artifact images
+    artifact_effect_ci_high: float
     degradation_effect_mean: float
     r2_artifact_strength: float
     r2_degradation: float
@@ -149,8 +161,11 @@ class MethodConsistency(TypedDict):
     across: dict[str, float]                     # pearson, iou<p>, the disagreement metrics' agreements
     within_mean_pearson: float
     across_mean_pearson: float
+    within_minus_across: PairedDifference      # per image: mean within Pearson - mean across Pearson
     within_exceeds_across: bool | None
     undefined: dict[str, str]
+    prototype_reliability: dict[str, float]      # split-half over variants, Spearman-Brown: the map ceiling
+    across_over_ceiling: dict[str, float]        # "<a>/<b>": across Pearson / sqrt(rel_a x rel_b)
     ensemble_vs_architectures_pearson: NotRequired[dict[str, float]]
 
 
@@ -182,6 +197,14 @@ class BestSingle(TypedDict):
     plcc: float
 
 
+class Gain(TypedDict):
+    """An ensemble's PLCC minus the best single architecture's (mean over its variants), 95% interval."""
+    difference: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+
 class EnsembleMetrics(TypedDict):
     n_test_images: int
     members: int
@@ -194,6 +217,8 @@ class EnsembleMetrics(TypedDict):
     undefined: dict[str, str]
     bagging_beats_best_single: bool | None
     stacking_beats_best_single: bool | None
+    bagging_minus_best_single_plcc: NotRequired[Gain]
+    stacking_minus_best_single_plcc: NotRequired[Gain]
 
 
 class EditSummary(TypedDict):
@@ -263,12 +288,15 @@ class Localisation(TypedDict):
     rank: float
     n_images: int
     n_undefined_auroc: int
+    auroc_ci_low: float          # 95% interval over images (rashomon.inference)
+    auroc_ci_high: float
 
 
 class TwinAgreement(TypedDict):
     rho: float
     p: float
     n: int
+    permutations: int | str      # "exact" (every ordering) or how many random ones
 
 
 class Deletion(TypedDict):
@@ -290,6 +318,8 @@ class GroundtruthMethod(TypedDict):
     architectures: dict[str, GroundtruthArchitecture]
     references: dict[str, float]
     best_auroc: dict[str, Any]
+    vs_gaussian: PairedDifference
+    vs_sobel: PairedDifference
     beats_gaussian: bool | None
     beats_sobel: bool | None
     undefined: dict[str, str]

@@ -19,12 +19,13 @@ from rashomon.attribution.runner import explanation_ids, save_maps
 from rashomon.backbones import create_backbone
 from rashomon.backbones.preprocess import load_images
 from rashomon.backbones.weights import weights_for
-from rashomon.core.config import Params
+from rashomon.core.config import InferenceConfig, Params
 from rashomon.core.io import write_npz
 from rashomon.data.manifest import check_image_hashes, manifest_hash
 from rashomon.ensemble.combine import BaggedEnsemble, bagging, stacking_oof
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.metrics import prediction_metrics
+from rashomon.inference import bootstrap_interval, verdict
 from rashomon.psychometrics.correlation import pearson
 from rashomon.variants.pruning import prune_variants
 from rashomon.variants.variant_set import VariantSet, stem_scores
@@ -107,15 +108,35 @@ def assess_ensembles(params: Params, manifest: pd.DataFrame, splits: pd.DataFram
         "attribution": attribution,
     }
     report["undefined"] = {}
-    for kind in ("bagging", "stacking"):   # undefined (null), never false, when a PLCC is NaN (constant predictions)
-        plcc, best = report[kind]["plcc"], report["best_single"]["plcc"]
+    inference = params.inference
+    for kind, pred in (("bagging", bagged), ("stacking", stacked)):   # undefined (null), never false, when a PLCC
+        plcc, best = report[kind]["plcc"], report["best_single"]["plcc"]   # is NaN (constant predictions)
         defined = bool(np.isfinite([plcc, best]).all())
-        report[f"{kind}_beats_best_single"] = bool(plcc > best) if defined else None
+        report[f"{kind}_beats_best_single"] = None
         if not defined:
             report["undefined"][f"{kind}_beats_best_single"] = (
                 f"PLCC undefined for {'the best single architecture' if np.isfinite(plcc) else kind} "
                 "(constant predictions on the test set)")
+            continue
+        low, high = plcc_gain_interval(pred, per_arch[report["best_single"]["architecture"]], y, inference)
+        report[f"{kind}_minus_best_single_plcc"] = {"difference": plcc - best, "ci_low": low, "ci_high": high,
+                                                    "n": len(y)}
+        report[f"{kind}_beats_best_single"] = verdict(low, len(y), inference.min_n)
+        if report[f"{kind}_beats_best_single"] is None:
+            report["undefined"][f"{kind}_beats_best_single"] = (
+                f"underpowered: {len(y)} test images < inference.min_n = {inference.min_n}" if len(y) < inference.min_n
+                else "no interval (too few distinct resamples)")
     return EnsembleResult(report, table.assign(label=table.model + " / " + table.kind))
+
+
+def plcc_gain_interval(ensemble: np.ndarray, single: np.ndarray, y: np.ndarray,
+                       inference: InferenceConfig) -> tuple[float, float]:
+    """95% interval over test images (resampled together) of the ensemble's PLCC minus the single
+    architecture's mean PLCC over its variants (single: (N, K) predictions)."""
+    def gain(idx: np.ndarray) -> float:
+        return pearson(ensemble[idx], y[idx]) - float(np.mean([pearson(single[idx, k], y[idx])
+                                                                for k in range(single.shape[1])]))
+    return bootstrap_interval(gain, len(y), inference.seed, inference.n_resamples)
 
 
 def fold_of(splits: pd.DataFrame, ids: list[str]) -> np.ndarray:

@@ -80,12 +80,12 @@ def assess_ground_truth(params: Params, truth: pd.DataFrame, manifest: pd.DataFr
             masks = masks_for(ids, grids[name])
             table = localisation_table(maps, masks, ids)
             loc_frames.append(table.assign(method=method, architecture=name))
-            proto = summarise(table[table.level == PROTOTYPE])
+            proto = summarise(table[table.level == PROTOTYPE], params.inference)
             variants_mean = table[table.level != PROTOTYPE].groupby("level")[list(SCORES)].mean()
             twin = effects.loc[name].reindex(ids)["artifact_effect"].to_numpy()
             row = {**proto, "variant_auroc_mean": float(variants_mean["auroc"].mean()),
                    "variant_auroc_sd": float(variants_mean["auroc"].std(ddof=1)),
-                   "twin_agreement": faithfulness(maps, masks, twin)}
+                   "twin_agreement": faithfulness(maps, masks, twin, params.inference.seed)}
             if "twin_cosine" in stored:   # counterfactual: does the raising edit remove the artifact?
                 row["raise_edit_vs_twin_cosine"] = float(np.nanmean(stored["twin_cosine"][masks.any(axis=(1, 2))]))
             # deletion curves: the first images, through the explained (pruned) variants
@@ -108,8 +108,9 @@ def assess_ground_truth(params: Params, truth: pd.DataFrame, manifest: pd.DataFr
             table = localisation_table(stored["maps"], masks, ids)
             loc_frames.append(table.assign(method=method, architecture="ensemble"))
             twin = effects["artifact_effect"].unstack(0).reindex(ids)[names].mean(axis=1).to_numpy()
-            entry["architectures"]["ensemble"] = {**summarise(table[table.level == PROTOTYPE]),
-                                                  "twin_agreement": faithfulness(stored["maps"], masks, twin),
+            entry["architectures"]["ensemble"] = {**summarise(table[table.level == PROTOTYPE], params.inference),
+                                                  "twin_agreement": faithfulness(stored["maps"], masks, twin,
+                                                                                 params.inference.seed),
                                                   "deletion": None}
         report["methods"][method] = entry
     # reference maps on the union of explained images (scored per method's image set below)
@@ -120,11 +121,12 @@ def assess_ground_truth(params: Params, truth: pd.DataFrame, manifest: pd.DataFr
         refs = reference_table(rgb, masks, all_ids, cfg.gaussian_sigma, cfg.seed)
     else:   # no explained image has an artifact: every reference score (and verdict) is undefined
         refs = pd.DataFrame(columns=["image_id", "reference", *SCORES])
+    localisation = pd.concat(loc_frames, ignore_index=True)
     for method, entry in report["methods"].items():
-        method_ids = set(pd.concat(loc_frames).query("method == @method")["image_id"])
-        ref_scores = {r: summarise(t[t.image_id.isin(method_ids)]) for r, t in refs.groupby("reference")}
-        entry["references"] = {r: ref_scores[r]["auroc"] for r in ref_scores}
-        entry.update(reference_verdicts(entry["architectures"], ref_scores))
-    report["references"] = {r: summarise(t) for r, t in refs.groupby("reference")}
-    return GroundTruthResult(report, pd.concat(loc_frames, ignore_index=True), refs,
+        scored = localisation[(localisation.method == method) & (localisation.level == PROTOTYPE)]
+        by_ref = {r: t[t.image_id.isin(set(scored.image_id))] for r, t in refs.groupby("reference")}
+        entry["references"] = {r: summarise(t)["auroc"] for r, t in by_ref.items()}
+        entry.update(reference_verdicts({a: t for a, t in scored.groupby("architecture")}, by_ref, params.inference))
+    report["references"] = {r: summarise(t, params.inference) for r, t in refs.groupby("reference")}
+    return GroundTruthResult(report, localisation, refs,
                              pd.concat(del_frames, ignore_index=True), auroc_summary(report))

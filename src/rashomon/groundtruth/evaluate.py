@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 import torch
 
+from rashomon.core.config import InferenceConfig
 from rashomon.core.device import CPU
 from rashomon.groundtruth.faithfulness import curve_area, deletion_curves, region_mass, twin_agreement
 from rashomon.groundtruth.localisation import SCORES, localisation_scores
 from rashomon.groundtruth.references import reference_maps
+from rashomon.inference import bootstrap_mean, paired_difference, verdict
 from rashomon.variants.variant_set import VariantSet
 
 PROTOTYPE = "prototype"
@@ -45,19 +47,23 @@ def reference_table(images_rgb: np.ndarray, masks: np.ndarray, ids: Sequence[str
     return pd.DataFrame(rows, columns=["image_id", "reference", *SCORES])
 
 
-def summarise(table: pd.DataFrame) -> dict[str, float]:
-    """Mean of each score over images where it is defined, and the count of undefined ones."""
+def summarise(table: pd.DataFrame, inference: InferenceConfig | None = None) -> dict[str, float]:
+    """Mean of each score over images where it is defined, the count of undefined ones, and
+    (with `inference`) the AUROC's 95% interval over images."""
     out = {s: float(table[s].mean()) if table[s].notna().any() else float("nan") for s in SCORES}
     out["n_images"] = int(table["image_id"].nunique())
     out["n_undefined_auroc"] = int(table["auroc"].isna().sum())
+    if inference is not None:
+        est = bootstrap_mean(table["auroc"].to_numpy(), inference.seed, inference.n_resamples)
+        out["auroc_ci_low"], out["auroc_ci_high"] = est.ci_low, est.ci_high
     return out
 
 
-def faithfulness(maps: np.ndarray, masks: np.ndarray, twin_effect: np.ndarray) -> dict[str, float]:
+def faithfulness(maps: np.ndarray, masks: np.ndarray, twin_effect: np.ndarray, seed: int = 0) -> dict[str, float]:
     """Twin agreement of the prototype maps over the images with an artifact."""
     has = masks.reshape(len(masks), -1).any(1)
     mass = region_mass(maps.astype(np.float64).mean(1)[has], masks[has])
-    return twin_agreement(mass, twin_effect[has])
+    return twin_agreement(mass, twin_effect[has], seed)
 
 
 def deletion_table(variants: VariantSet, images: torch.Tensor, maps: np.ndarray, ids: Sequence[str], *,
@@ -89,28 +95,30 @@ def deletion_summary(table: pd.DataFrame) -> dict[str, float]:
             "share_images_better_than_random": float((per_image > 0).mean())}
 
 
-def _beats(score: float, other: float) -> bool | None:
-    """score > other; None (undefined, never `false`) when either is NaN or missing."""
-    return bool(score > other) if score is not None and other is not None and np.isfinite([score, other]).all() \
-        else None
-
-
-def reference_verdicts(architectures: Mapping[str, Mapping[str, Any]], references: Mapping[str, Mapping[str, Any]],
-                       compared: Sequence[str] = ("gaussian", "sobel")) -> dict[str, Any]:
-    """Does the best architecture's prototype AUROC (the ensemble excluded) beat each trivial
-    reference map's AUROC on the same images? `beats_<reference>` is None (undefined, the
-    reason in `undefined`) when either AUROC is undefined: no explained image with an
-    artifact, or constant maps."""
-    scored = {a: r["auroc"] for a, r in architectures.items() if a != "ensemble"}
-    best = max(scored, key=lambda a: np.nan_to_num(scored[a], nan=-1.0))
-    out: dict[str, Any] = {"best_auroc": {"architecture": best, "auroc": scored[best]}}
+def reference_verdicts(prototypes: Mapping[str, pd.DataFrame], references: Mapping[str, pd.DataFrame],
+                       inference: InferenceConfig, compared: Sequence[str] = ("gaussian", "sobel")) -> dict[str, Any]:
+    """Does the best architecture's prototype map (the ensemble excluded; best by mean AUROC)
+    localise the artifact better than each trivial reference map on the same images? Per
+    reference: the paired difference of per-image AUROCs with its 95% interval and exact or
+    permutation p (`vs_<reference>`), and the verdict `beats_<reference>`: true when the
+    interval lies above 0, false otherwise, None (undefined, the reason in `undefined`) with
+    fewer than `inference.min_n` images or no interval. Tables: image_id, auroc."""
+    means = {a: t["auroc"].mean() for a, t in prototypes.items() if a != "ensemble"}
+    best = max(means, key=lambda a: np.nan_to_num(means[a], nan=-1.0))
+    out: dict[str, Any] = {"best_auroc": {"architecture": best, "auroc": float(means[best])}}
     undefined = {}
+    ours = prototypes[best].set_index("image_id")["auroc"]
     for ref in compared:
-        key, ref_auroc = f"beats_{ref}", references.get(ref, {}).get("auroc", float("nan"))
-        out[key] = _beats(scored[best], ref_auroc)
-        if out[key] is None:
-            undefined[key] = ("no architecture's AUROC is defined (no explained image with an artifact, or "
-                              "constant maps)" if not np.isfinite(scored[best]) else
-                              f"the {ref} reference's AUROC is undefined (no explained image with an artifact)")
+        theirs = references[ref].set_index("image_id")["auroc"] if ref in references else pd.Series(dtype=float)
+        shared = ours.index.intersection(theirs.index)
+        diff = paired_difference(ours.loc[shared].to_numpy(), theirs.loc[shared].to_numpy(), inference.seed,
+                                 inference.n_resamples)
+        out[f"vs_{ref}"] = diff.as_dict()
+        out[f"beats_{ref}"] = verdict(diff.ci_low, diff.n, inference.min_n)
+        if out[f"beats_{ref}"] is None:
+            undefined[f"beats_{ref}"] = (
+                "no image where both AUROCs are defined (no explained image with an artifact, or constant maps)"
+                if diff.n == 0 else f"underpowered: {diff.n} images < inference.min_n = {inference.min_n}"
+                if diff.n < inference.min_n else "no interval (every image's difference is the same)")
     out["undefined"] = undefined
     return out

@@ -34,6 +34,13 @@ def fmt(value: Any) -> str:
     return html.escape(str(value))
 
 
+def with_ci(value: Any, low: Any, high: Any) -> str:
+    """A number with its 95% interval: "0.62 [0.55, 0.70]" (the interval left out where undefined)."""
+    if low is None or high is None or (isinstance(low, float) and math.isnan(low)):
+        return fmt(value)
+    return f"{fmt(value)} [{fmt(low)}, {fmt(high)}]"
+
+
 def verdict(value: bool | None, reason: str | None = None) -> str:
     """A yes/no verdict; None (inputs missing or NaN) is "undefined", with its reason."""
     if value is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from rashomon.report.html import fmt, image, section, table, verdict
+from rashomon.report.html import fmt, image, section, table, verdict, with_ci
 
 Metrics = Mapping[str, Any]
 
@@ -46,6 +46,19 @@ def quality(m: Metrics) -> str:
                    table(rows))
 
 
+def _paired(d: Metrics | None) -> str:
+    """A paired difference as "0.05 [-0.02, 0.12], p 0.21, n 16"."""
+    if not d:
+        return "–"
+    return f"{with_ci(d['difference'], d['ci_low'], d['ci_high'])}, p {fmt(d['p'])}, n {d['n']}"
+
+
+def _gain(m: Metrics, kind: str) -> str:
+    """ " (PLCC gain 0.02 [-0.01, 0.05], n 274)" where the ensemble's gain was measured."""
+    g = m.get(f"{kind}_minus_best_single_plcc")
+    return f" (PLCC gain {with_ci(g['difference'], g['ci_low'], g['ci_high'])}, n {g['n']})" if g else ""
+
+
 def _verdict(m: Metrics, key: str) -> str:
     """Metrics' verdict `key` as yes / no / undefined (reason from the metrics' `undefined`)."""
     return verdict(m.get(key), (m.get("undefined") or {}).get(key))
@@ -54,17 +67,23 @@ def _verdict(m: Metrics, key: str) -> str:
 def consistency(m: Metrics, plots: Path) -> str:
     parts = []
     for method, e in m["methods"].items():
-        rows = [{"architecture": a, **v} for a, v in e["within"].items()]
+        rows = [{"architecture": a, **v, "prototype reliability": (e.get("prototype_reliability") or {}).get(a)}
+                for a, v in e["within"].items()]
+        ceiling = ", ".join(f"{fmt(k)} {fmt(v)}" for k, v in (e.get("across_over_ceiling") or {}).items()) or "–"
         parts.append(f"<h3>{method}</h3>" + table(rows) +
                      f"<p>Across architectures (prototype maps): Pearson {fmt(e['across']['pearson'])}, "
-                     f"feature agreement {fmt(e['across'].get('feature_agreement', float('nan')))}; within > across: "
-                     f"{fmt(_verdict(e, 'within_exceeds_across'))}.</p>")
+                     f"feature agreement {fmt(e['across'].get('feature_agreement', float('nan')))}; within minus "
+                     f"across per image: {_paired(e.get('within_minus_across'))}; within > across: "
+                     f"{fmt(_verdict(e, 'within_exceeds_across'))}. Across Pearson over its ceiling "
+                     f"sqrt(reliability a x b): {ceiling}.</p>")
     behaviour = [{"architecture": a, **v} for a, v in m["behaviour"].items()]
     percents = "/".join(f"{float(p):g}" for p in m.get("percents", [])) or "p"
     return section("Consistency of explanations",
                    "Within: mean pairwise agreement of an architecture's variants' maps per image (Pearson, IoU of the "
                    f"top {percents}% pixels). Across: agreement of architectures' prototype (variant-mean) maps. Same "
-                   "behaviour with different maps is non-identifiability.", *parts,
+                   "behaviour with different maps is non-identifiability. Prototype reliability: split-half over "
+                   "variants (Spearman-Brown), the map-side noise ceiling; across agreement can be at most "
+                   "sqrt(reliability a x reliability b).", *parts,
                    "<h3>Behaviour</h3>", table(behaviour),
                    image(plots / "consistency/across_pearson.png", "across-architecture heatmaps"))
 
@@ -78,8 +97,8 @@ def ensemble(m: Metrics) -> str:
                    "test set.", table(rows),
                    f"<p>Best single architecture: {fmt(m['best_single']['architecture'])} (PLCC "
                    f"{fmt(m['best_single']['plcc'])}); mean single PLCC {fmt(m['mean_single_plcc'])}. Bagging beats "
-                   f"the best single architecture: {fmt(_verdict(m, 'bagging_beats_best_single'))}; stacking: "
-                   f"{fmt(_verdict(m, 'stacking_beats_best_single'))}. Ensemble maps on "
+                   f"the best single architecture: {fmt(_verdict(m, 'bagging_beats_best_single'))}{_gain(m, 'bagging')}; "
+                   f"stacking: {fmt(_verdict(m, 'stacking_beats_best_single'))}{_gain(m, 'stacking')}. Ensemble maps on "
                    f"{a['n_images']} images: LIME fidelity R² {fmt(a['lime_fidelity_r2_mean'])}, LIME vs MPM Pearson "
                    f"{fmt(a['lime_vs_mpm_pearson_mean'])}.</p>")
 
@@ -89,26 +108,33 @@ def groundtruth(m: Metrics, reliance: Metrics | None, plots: Path) -> str:
         return section("Ground truth", f"Skipped: {m['skipped']}.")
     reliance = reliance or {"skipped": "metrics/reliance.json is absent (the reliance stage has not run)"}
     rel = [{"architecture": a, "partial r (artifact | degradation)": v["partial_r_artifact_given_degradation"],
-            "p": v["partial_p"], "artifact effect": v["artifact_effect_mean"],
+            "p": v["partial_p"], "artifact effect [95% CI]": with_ci(v["artifact_effect_mean"],
+                                                                     v.get("artifact_effect_ci_low"),
+                                                                     v.get("artifact_effect_ci_high")),
             "degradation effect": v["degradation_effect_mean"],
             "relies on artifact": verdict(v["relies_on_artifact"], "too few images for the tests")}
            for a, v in reliance.get("architectures", {}).items()]
     reliance_table = table(rel) if "skipped" not in reliance else f"<p>Skipped: {fmt(reliance['skipped'])}.</p>"
-    rows = [{"method": meth, "architecture": a, "images": v["n_images"], "AUROC": v["auroc"],
+    rows = [{"method": meth, "architecture": a, "images": v["n_images"],
+             "AUROC [95% CI]": with_ci(v["auroc"], v.get("auroc_ci_low"), v.get("auroc_ci_high")),
              "AUROC |map|": v["auroc_abs"],
              "mass": v["mass"], "pointing": v["pointing"], "rank": v["rank"],
              "twin rho": v["twin_agreement"]["rho"], "deletion gain": (v["deletion"] or {}).get("gain")}
             for meth, e in m["methods"].items() for a, v in e["architectures"].items()]
-    refs = [{"reference": r, "AUROC": v["auroc"], "AUROC |map|": v["auroc_abs"], "mass": v["mass"],
+    refs = [{"reference": r, "AUROC [95% CI]": with_ci(v["auroc"], v.get("auroc_ci_low"), v.get("auroc_ci_high")),
+             "AUROC |map|": v["auroc_abs"], "mass": v["mass"],
              "pointing": v["pointing"], "rank": v["rank"]} for r, v in m["references"].items()]
     verdicts = [{"method": meth, "best architecture": (e.get("best_auroc") or {}).get("architecture"),
                  "best AUROC": (e.get("best_auroc") or {}).get("auroc"),
+                 **{f"minus {ref} [95% CI], p, n": _paired(e.get(f"vs_{ref}")) for ref in ("gaussian", "sobel")},
                  "beats Gaussian": _verdict(e, "beats_gaussian"), "beats Sobel": _verdict(e, "beats_sobel")}
                 for meth, e in m["methods"].items() if "beats_gaussian" in e]
     return section("Ground truth: do explanations find the cue?",
                    "Reliance: what each model uses, measured by removing the artifact (twins). Localisation: does "
                    "-map rank the artifact's pixels first (AUROC 0.5 = chance)? A method is right only if it beats "
-                   "the trivial reference maps.", "<h3>What the models rely on</h3>", reliance_table,
+                   "the trivial reference maps on the same images: the paired difference of per-image AUROCs, its "
+                   "95% interval (bootstrap over images) and p; a verdict on fewer images than inference.min_n is "
+                   "undefined (underpowered).", "<h3>What the models rely on</h3>", reliance_table,
                    "<h3>Localisation and faithfulness</h3>", table(rows), "<h3>Reference maps</h3>", table(refs),
                    "<h3>Does the best architecture beat the references?</h3>", table(verdicts),
                    image(plots / "groundtruth/auroc.png", "AUROC"), image(plots / "groundtruth/deletion.png", "deletion"))

@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 from scipy import stats
 
+from rashomon.inference import N_RESAMPLES, bootstrap_mean
 from rashomon.core.device import CPU
 from rashomon.psychometrics.correlation import partial_corr, pearson
 from rashomon.variants.variant_set import VariantSet
@@ -45,11 +46,12 @@ def partial_corr_p(r: float, n: int, n_controls: int = 1) -> float:
 
 
 def reliance(pred: np.ndarray, no_artifact: np.ndarray, no_degradation: np.ndarray, strength: np.ndarray,
-             badness: np.ndarray) -> dict[str, Any]:
+             badness: np.ndarray, seed: int = 0, n_resamples: int = N_RESAMPLES) -> dict[str, Any]:
     """Per-architecture reliance on each cue from predictions (N, K) on images and twins.
 
     Effects are twin minus image, in rating units (positive: removing the cue raises
-    predicted authenticity, as it does for the simulated raters)."""
+    predicted authenticity, as it does for the simulated raters); the artifact effect with its
+    95% interval over the artifact images."""
     mean_pred = pred.mean(1)
     art_effect = (no_artifact - pred).mean(1)
     deg_effect = (no_degradation - pred).mean(1)
@@ -58,10 +60,12 @@ def reliance(pred: np.ndarray, no_artifact: np.ndarray, no_degradation: np.ndarr
     per_variant = np.array([partial_corr(pred[:, k], strength, badness) for k in range(pred.shape[1])])
     p = partial_corr_p(r, len(mean_pred))
     t_art = stats.ttest_1samp(art_effect[has_art], 0.0) if has_art.sum() > 1 else None
+    art_ci = bootstrap_mean(art_effect[has_art], seed, n_resamples)
     return {
         "n_images": int(len(mean_pred)), "n_artifact_images": int(has_art.sum()),
         "artifact_effect_mean": float(art_effect[has_art].mean()) if has_art.any() else float("nan"),
         "artifact_effect_p": float(t_art.pvalue) if t_art is not None else float("nan"),
+        "artifact_effect_ci_low": art_ci.ci_low, "artifact_effect_ci_high": art_ci.ci_high,
         "degradation_effect_mean": float(deg_effect.mean()),
         "r2_artifact_strength": pearson(mean_pred, strength) ** 2,
         "r2_degradation": pearson(mean_pred, badness) ** 2,

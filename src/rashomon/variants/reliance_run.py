@@ -34,6 +34,7 @@ def measure_reliance(name: str, params: Params, manifest: pd.DataFrame, ids: lis
                                device=device) for t in TWINS}
     strength = truth.loc[ids, "artifact_strength"].to_numpy()
     badness = truth.loc[ids, "global_badness"].to_numpy()
-    entry = reliance(pred, twins["no_artifact"], twins["no_degradation"], strength, badness)
+    entry = reliance(pred, twins["no_artifact"], twins["no_degradation"], strength, badness, params.inference.seed,
+                     params.inference.n_resamples)
     effects = effects_table(name, ids, pred, twins["no_artifact"], twins["no_degradation"], truth)
     return ArchitectureReliance(entry, effects)

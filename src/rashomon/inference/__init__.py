@@ -1,0 +1,11 @@
+"""Uncertainty for every headline number: seeded percentile-bootstrap intervals over images,
+paired differences with their interval and a paired p (exact when small), exact-p rank
+correlations, and verdicts that are true, false or undefined (too few images, no interval).
+
+Built on scipy.stats (bootstrap, permutation_test): the resampling is scipy's; what is ours is
+the convention (2,000 resamples, seeded, expanded percentile; exact permutations below 20 pairs) and the
+dictionaries the metrics store."""
+
+from rashomon.inference.intervals import (  # noqa: F401
+    MIN_N, N_RESAMPLES, Estimate, Paired, bootstrap_interval, bootstrap_mean, paired_difference, paired_statistic, spearman_exact, verdict,
+)

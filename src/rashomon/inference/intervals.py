@@ -1,0 +1,153 @@
+"""Bootstrap intervals, paired comparisons and verdicts over per-image values."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+import numpy as np
+from scipy import stats
+
+N_RESAMPLES = 2000      # bootstrap resamples for every interval
+EXACT_BELOW = 20        # paired sign-flip tests are exact (all 2^n flips) below this many pairs
+N_PERMUTATIONS = 9999   # Monte-Carlo sign flips / pairings at or above it
+MIN_N = 10              # default: fewer images than this and a verdict is undefined (underpowered)
+LEVEL = 0.95
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64).ravel()
+    return values[np.isfinite(values)]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean over n units with its percentile-bootstrap 95% interval (NaN where undefined)."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def expanded_level(n: int, level: float = LEVEL) -> float:
+    """Hesterberg's expanded percentile interval: the percentile level whose normal quantile is
+    sqrt(n / (n - 1)) t_{n-1}. Plain percentile intervals are too narrow for few images (measured
+    on a known AUROC at n = 30: 92.5% coverage plain, 94% expanded; tests/inference)."""
+    t = stats.t.ppf((1 + level) / 2, n - 1)
+    return float(2 * stats.norm.cdf(math.sqrt(n / (n - 1)) * t) - 1)
+
+
+def bootstrap_mean(values: np.ndarray, seed: int = 0, n_resamples: int = N_RESAMPLES) -> Estimate:
+    """Mean of the finite `values` (one per image) and its seeded (expanded) percentile-bootstrap 95% interval;
+    the interval is undefined (NaN) below 2 values or when every value is the same."""
+    x = _finite(values)
+    if len(x) == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    if len(x) < 2 or np.ptp(x) == 0:
+        return Estimate(float(x.mean()), math.nan, math.nan, len(x))
+    res = stats.bootstrap((x,), np.mean, n_resamples=n_resamples, method="percentile",
+                          confidence_level=expanded_level(len(x)), vectorized=True, rng=np.random.default_rng(seed))
+    return Estimate(float(x.mean()), float(res.confidence_interval.low), float(res.confidence_interval.high), len(x))
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Mean of a - b over the n units where both are defined, its interval, and the two-sided
+    sign-flip p (exact: all 2^n flips below EXACT_BELOW pairs; else `permutations` random ones)."""
+
+    difference: float
+    ci_low: float
+    ci_high: float
+    p: float
+    n: int
+    permutations: int | str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray, seed: int = 0, n_resamples: int = N_RESAMPLES) -> Paired:
+    """The paired comparison of two per-image scores (e.g. a method's AUROC against the centred
+    Gaussian's on the same images)."""
+    a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"paired values need the same units: {a.shape} vs {b.shape}")
+    d = (a - b)[np.isfinite(a) & np.isfinite(b)]
+    est = bootstrap_mean(d, seed, n_resamples)
+    if len(d) < 2 or np.ptp(d) == 0 and d[0] == 0:
+        return Paired(est.value, est.ci_low, est.ci_high, math.nan if len(d) < 2 else 1.0, len(d), 0)
+    exact = len(d) < EXACT_BELOW
+    n_flips = 2 ** len(d) if exact else N_PERMUTATIONS
+    res = stats.permutation_test((d,), np.mean, permutation_type="samples", vectorized=True,
+                                 n_resamples=n_flips if exact else N_PERMUTATIONS, alternative="two-sided",
+                                 rng=np.random.default_rng(seed))
+    return Paired(est.value, est.ci_low, est.ci_high, float(res.pvalue), len(d), "exact" if exact else n_flips)
+
+
+def paired_statistic(a: np.ndarray, b: np.ndarray, y: np.ndarray, statistic: Callable[[np.ndarray, np.ndarray], float],
+                     seed: int = 0, n_resamples: int = N_RESAMPLES) -> Paired:
+    """statistic(a, y) - statistic(b, y) for two models' predictions a, b of the same targets y
+    (e.g. an ensemble's PLCC minus the best single architecture's): a paired bootstrap interval
+    over units, and the p of swapping each unit's two predictions (exact below EXACT_BELOW)."""
+    a, b, y = (np.asarray(v, dtype=np.float64).ravel() for v in (a, b, y))
+    ok = np.isfinite(a) & np.isfinite(b) & np.isfinite(y)
+    a, b, y = a[ok], b[ok], y[ok]
+    n = len(y)
+    value = float(statistic(a, y) - statistic(b, y)) if n >= 2 else math.nan
+    if n < 3 or not math.isfinite(value):
+        return Paired(value, math.nan, math.nan, math.nan, n, 0)
+    res = stats.bootstrap((a, b, y), lambda u, v, w: statistic(u, w) - statistic(v, w), paired=True,
+                          n_resamples=n_resamples, method="percentile", confidence_level=expanded_level(n),
+                          vectorized=False, rng=np.random.default_rng(seed))
+    exact = n < EXACT_BELOW
+    test = stats.permutation_test((a, b), lambda u, v: statistic(u, y) - statistic(v, y), permutation_type="samples",
+                                  n_resamples=2 ** n if exact else N_PERMUTATIONS, alternative="two-sided",
+                                  rng=np.random.default_rng(seed))
+    return Paired(value, float(res.confidence_interval.low), float(res.confidence_interval.high), float(test.pvalue),
+                  n, "exact" if exact else N_PERMUTATIONS)
+
+
+def bootstrap_interval(statistic: Callable[[np.ndarray], float], n: int, seed: int = 0,
+                       n_resamples: int = N_RESAMPLES) -> tuple[float, float]:
+    """Expanded percentile 95% interval of `statistic(indices)` over units resampled with
+    replacement (for statistics of several aligned arrays, e.g. PLCC of predictions (N, K))."""
+    if n < 3:
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    values = np.array([statistic(rng.integers(0, n, n)) for _ in range(n_resamples)])
+    values = values[np.isfinite(values)]
+    if len(values) < n_resamples // 2:
+        return math.nan, math.nan
+    tail = (1 - expanded_level(n)) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def spearman_exact(x: np.ndarray, y: np.ndarray, seed: int = 0) -> dict[str, Any]:
+    """Spearman rho with a permutation p over pairings (exact for n <= 7: all n! orders), and n;
+    undefined (NaN) below 3 pairs or for a constant variable."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    n = int(ok.sum())
+    if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return {"rho": math.nan, "p": math.nan, "n": n, "permutations": 0}
+    exact = math.factorial(n) <= N_PERMUTATIONS
+    res = stats.permutation_test((x,), lambda xs: stats.spearmanr(xs, y)[0], permutation_type="pairings",
+                                 n_resamples=math.factorial(n) if exact else N_PERMUTATIONS,
+                                 alternative="two-sided", rng=np.random.default_rng(seed))
+    return {"rho": float(res.statistic), "p": float(res.pvalue), "n": n,
+            "permutations": "exact" if exact else N_PERMUTATIONS}
+
+
+def verdict(low: float, n: int, min_n: int = MIN_N) -> bool | None:
+    """Whether a difference is shown to be positive: true when its interval lies above 0, false
+    otherwise; None (undefined) with fewer than `min_n` units or no interval."""
+    if n < min_n or not math.isfinite(low):
+        return None
+    return bool(low > 0)
