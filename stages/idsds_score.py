@@ -14,7 +14,8 @@ from rashomon.idsds.cifar import SYNTHETIC_CIFAR_LABEL, is_synthetic_cifar
 from rashomon.idsds.deletion import Deletion
 from rashomon.idsds.models import check_model_names, load_finetuned
 from rashomon.idsds.protocol import score_data
-from rashomon.idsds.scoring import check_method_names, headline, score_model
+from rashomon.idsds.finetune import accuracy
+from rashomon.idsds.scoring import check_method_names, classifies, headline, score_model, unranked
 from rashomon.core.metric_schemas import IdsdsMetrics
 from rashomon.core.metrics import write_metrics
 
@@ -35,8 +36,11 @@ def run(params, args):
     rows, flagged = [], []
     first = cfg.score.outputs[0]
     for name in cfg.models:
-        scores = score_model(load_finetuned(args.models, name, n_classes, cfg.vgg_width), x, y, deletion, cfg.score)
-        report["models"][name], warnings, order = headline(scores, first)
+        model = load_finetuned(args.models, name, n_classes, cfg.vgg_width)
+        scores = score_model(model, x, y, deletion, cfg.score)
+        entry, warnings, order = headline(scores, first)
+        entry.update(classifies(int(round(accuracy(model, x, y) * len(x))), len(x), n_classes))
+        report["models"][name] = entry if entry["ranked"] else unranked(entry)
         for output, table in scores.items():
             rows += [{"model": name, "output": output, "method": m, **s} for m, s in table.items()]
         flagged.append(pd.DataFrame(warnings or {"dummy": [], "principled": [], "dummy_score": [],

@@ -242,3 +242,19 @@ def test_unknown_method_names_are_one_clear_error():
         check_method_names(["IG", "IG-XX"])
     assert row_names("IG", ["raw", "abs"]) == [("IG-raw", "raw"), ("IG-abs", "abs")]
     assert row_names("Grad-CAM", ["raw", "abs"]) == [("Grad-CAM", "raw")]
+
+
+def test_a_model_at_chance_is_not_ranked():
+    from scipy import stats
+
+    from rashomon.idsds.scoring import classifies, unranked
+
+    at_chance = classifies(correct=2, n=16, n_classes=8)        # 0.125 = chance exactly
+    ci = stats.binomtest(2, 16).proportion_ci(method="exact")
+    assert at_chance["accuracy_ci_low"] == pytest.approx(ci.low) and at_chance["ranked"] is False
+    entry = unranked({"best_method": "IG", "best_score": 0.3, "best_dummy": "gauss", "best_dummy_score": 0.2,
+                      "n_dummy_outranks_principled": 1, "reliability_warning": True, **at_chance})
+    assert entry["best_method"] is None and entry["best_score"] is None and "classifies at chance" in \
+        entry["undefined"]["ranking"]
+    good = classifies(correct=15, n=16, n_classes=8)
+    assert good["ranked"] is True and good["accuracy_ci_low"] > 0.125

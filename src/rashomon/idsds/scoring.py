@@ -98,6 +98,26 @@ def reliability_warning(scores: Mapping[str, Mapping[str, Any]]) -> bool | None:
     return bool(dummy_warnings(scores))
 
 
+def classifies(correct: int, n: int, n_classes: int) -> dict[str, Any]:
+    """Clean top-1 of the scored model with its exact (Clopper-Pearson) 95% interval: a model
+    whose interval reaches chance (1 / classes) classifies nothing, and a ranking of
+    attribution methods on it means nothing (`ranked` false)."""
+    ci = stats.binomtest(correct, n).proportion_ci(confidence_level=0.95, method="exact") if n else None
+    low, high = (float(ci.low), float(ci.high)) if ci is not None else (float("nan"), float("nan"))
+    return {"accuracy_clean": correct / n if n else float("nan"), "accuracy_ci_low": low, "accuracy_ci_high": high,
+            "chance": 1 / n_classes, "ranked": bool(low > 1 / n_classes)}
+
+
+def unranked(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A model's headline with its ranking withheld: the best method and dummy become undefined."""
+    reason = (f"the model classifies at chance: clean top-1 {entry['accuracy_clean']:.3f} "
+              f"[{entry['accuracy_ci_low']:.3f}, {entry['accuracy_ci_high']:.3f}] reaches 1/classes = "
+              f"{entry['chance']:.3f}; its attribution scores are reported but not ranked")
+    withheld = ("best_method", "best_score", "best_dummy", "best_dummy_score", "n_dummy_outranks_principled",
+                "reliability_warning")
+    return {**entry, **{k: None for k in withheld}, "undefined": {"ranking": reason}}
+
+
 def headline(scores: Mapping[str, Mapping[str, Mapping[str, Any]]], output: str
              ) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
     """One model's line in metrics/idsds.json from its scores per output: the best method and

@@ -184,5 +184,9 @@ def idsds(m: Metrics, plots: Path) -> str:
         for out in outputs if isinstance(outputs, list) else [outputs]:
             rows.append({"model": model, **{k: v for k, v in out.items() if not isinstance(v, (list, dict))}})
     images = image(plots / "idsds/ranking.png", "IDSDS ranking")
+    unranked = "".join(f"<p>{fmt(model)}: not ranked, {fmt(out['undefined']['ranking'])}.</p>"
+                       for model, out in m["models"].items() if isinstance(out, dict) and "ranking" in
+                       (out.get("undefined") or {}))
     return section("IDSDS benchmark", "In-domain single-deletion scores: principled attribution methods against dummy "
-                   "baselines; a dummy that outranks a principled method is a warning.", table(rows), images)
+                   "baselines; a dummy that outranks a principled method is a warning. A model whose clean accuracy "
+                   "interval reaches chance is not ranked.", table(rows), unranked, images)
