@@ -72,5 +72,5 @@ def pytest_collection_modifyitems(items: list) -> None:
     """End-to-end DVC tests first (longest first), so two xdist workers (`--dist
     worksteal`) start them at once and share the short tests: the suite's wall time."""
     order = {"test_pipeline_reproducible.py": 0, "test_pipeline_models.py": 1, "test_pipeline_real_data.py": 2,
-             "test_pipeline_foundation.py": 3}
-    items.sort(key=lambda item: (order.get(item.path.name, 4), 0 if item.get_closest_marker("slow") else 1))
+             "test_pipeline_study.py": 3, "test_plugins.py": 3, "test_pipeline_foundation.py": 4}
+    items.sort(key=lambda item: (order.get(item.path.name, 5), 0 if item.get_closest_marker("slow") else 1))
