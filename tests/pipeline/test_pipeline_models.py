@@ -48,6 +48,17 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
         ensemble = {"ensemble"} if method in ("lime", "mpm", "counterfactual") else set()   # the bagged ensemble's maps are scored
         assert set(entry["architectures"]) == {"resnet_small", "efficientnet_small"} | ensemble
         assert {"beats_gaussian", "beats_sobel", "best_auroc"} <= set(entry)
+    controls = json.loads((proj / "metrics/controls.json").read_text())   # positive and negative controls
+    assert set(controls["methods"]) == {"gradcam", "mpm"} and controls["n_images"] > 0
+    for entry in controls["methods"].values():
+        assert entry["credited"] in (True, False, None) and set(entry["architectures"]) == {"resnet_small",
+                                                                                            "efficientnet_small"}
+        for v in entry["architectures"].values():
+            d = v["discrimination"]
+            assert d["n"] == controls["n_images"] and d["permutations"] == "exact"   # few images: every sign flip
+            assert v["separates"] is None                                          # fewer than inference.min_n
+            assert d["difference"] == pytest.approx(v["cue_only"]["value"] - v["cue_blind"]["value"])
+    assert {"cue_only_test_r", "cue_blind_test_r", "study_target_test_r"} == set(controls["architectures"]["resnet_small"])
     localisation = pd.read_csv(proj / "plots/groundtruth/localisation.csv")
     assert set(localisation["level"].astype(str)) == {"prototype", "0", "1"}
     assert localisation["auroc"].dropna().between(0, 1).all()
@@ -73,7 +84,8 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
     # the report: one self-contained page with every section, nothing fetched from the network
     page = (proj / "report/rashomon.html").read_text()
     for title in ("reliability", "Prediction per architecture", "Quality diagnostic", "Consistency of explanations",
-                  "Ensembles", "Ground truth", "Counterfactuals", "Sanity checks", "IDSDS benchmark", "SYNTHETIC"):
+                  "Ensembles", "Ground truth", "Controls: can a method", "Counterfactuals", "Sanity checks",
+                  "IDSDS benchmark", "SYNTHETIC"):
         assert title in page, title
     assert "<script" not in page and "http://" not in page and "https://" not in page
     assert page.count("data:image/png;base64,") >= 6

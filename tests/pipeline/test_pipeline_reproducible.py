@@ -16,7 +16,7 @@ from tests.pipeline.dvc_project import (AVX2_MACHINE, TINY_TWO_ARCHITECTURES, co
                                         out_hashes, run, set_param, shared_pipeline, stage_command, stages_run)
 
 PIXEL_STAGES = {"ingest", "features", "train", "reliance", "prune", "explain@gradcam", "explain@lime", "explain@mpm",
-                "explain_figures", "groundtruth", "sanity", "ensemble", "consistency", "report", "generator",
+                "explain_figures", "groundtruth", "controls", "sanity", "ensemble", "consistency", "report", "generator",
                 "counterfactual"}
 
 

@@ -371,6 +371,15 @@ class InferenceConfig:
 
 
 @dataclass(frozen=True)
+class ControlsConfig:
+    """Positive and negative controls of the ground-truth verdict (groundtruth/controls.py)."""
+
+    methods: Names[Text]           # explained with explain.<method>'s options
+    n_images: Count                # artifact images of the explanation set scored per control
+    seeds: Count                   # heads per control (split variants 0..seeds-1, the train stage's code)
+
+
+@dataclass(frozen=True)
 class GroundtruthConfig:
     gaussian_sigma: Positive       # SD of the centred Gaussian reference, as a fraction of the side
     grid: Count                    # deletion curves: cells per side
@@ -455,6 +464,7 @@ class Params:
     idsds: IdsdsConfig
     compute: ComputeConfig
     inference: InferenceConfig
+    controls: ControlsConfig
     determinism: Literal["portable", "fast"]   # portable: same bytes on any x86-64 with AVX2 (docs/reproducibility.md)
 
     def __post_init__(self) -> None:

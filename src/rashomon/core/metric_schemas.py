@@ -332,6 +332,38 @@ class GroundtruthResult(TypedDict):
     references: dict[str, Localisation]
 
 
+class Estimate(TypedDict):
+    """A mean over n images with its 95% interval."""
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+
+class ControlsEntry(TypedDict):
+    cue_only: Estimate                   # prototype AUROC of heads fitted to the artifact alone
+    cue_blind: Estimate                  # ... to the global degradation alone
+    study_target: Estimate               # ... to the study's target (unpruned, same code)
+    discrimination: PairedDifference     # cue_only - cue_blind AUROC, paired over images
+    separates: bool | None
+    positive_minus_gaussian: PairedDifference
+
+
+class ControlsMethod(TypedDict):
+    architectures: dict[str, ControlsEntry]
+    separates_on: list[str]
+    credited: bool | None                # separates the controls on at least one architecture
+
+
+class ControlsResult(TypedDict):
+    label: str
+    controls: dict[str, str]
+    n_images: int
+    cue_score: str
+    architectures: dict[str, dict[str, float]]   # <control>_test_r
+    methods: dict[str, ControlsMethod]
+
+
 class SanityMethod(TypedDict):
     spearman_after_full_randomisation: float
     ssim_after_full_randomisation: float
@@ -395,6 +427,7 @@ FeaturesMetrics = dict[str, FeaturesArchitecture]
 SplitMetrics = dict[str, float]                 # "<scheme>/<subset>": image count
 RelianceMetrics = RelianceResult | Skipped
 GroundtruthMetrics = GroundtruthResult | Skipped
+ControlsMetrics = ControlsResult | Skipped
 
 # metrics/<name>.json -> its schema (explain_<method>.json: ExplainMetrics)
 SCHEMAS: dict[str, Any] = {
@@ -402,6 +435,7 @@ SCHEMAS: dict[str, Any] = {
     "features": FeaturesMetrics, "train": TrainMetrics, "prune": PruneMetrics, "reliance": RelianceMetrics,
     "explain": ExplainMetrics, "consistency": ConsistencyMetrics, "ensemble": EnsembleMetrics,
     "counterfactual": CounterfactualMetrics, "generator": GeneratorMetrics, "groundtruth": GroundtruthMetrics,
+    "controls": ControlsMetrics,
     "sanity": SanityMetrics, "idsds": IdsdsMetrics, "idsds_finetune": IdsdsFinetuneMetrics,
 }
 

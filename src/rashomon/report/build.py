@@ -18,7 +18,7 @@ from rashomon.report.html import image, labelled, page, section
 
 log = logging.getLogger("rashomon.report")
 
-METRICS = ("reliability", "train", "consistency", "ensemble", "groundtruth", "reliance", "sanity", "idsds",
+METRICS = ("reliability", "train", "consistency", "ensemble", "groundtruth", "controls", "reliance", "sanity", "idsds",
            "counterfactual", "generator")
 RATED = ("reliability", "train", "reliance", "groundtruth")   # metrics of the rated images that carry a label
 TITLE = "rashomon: are explanations of authenticity judgments identifiable?"
@@ -108,6 +108,7 @@ def build_page(m: Mapping[str, Metrics | None], plots: Path, data: DataSource) -
         _part("Ensembles", m, ["ensemble"], lambda: sections.ensemble(m["ensemble"]), rated),
         _part("Ground truth", m, ["groundtruth"], lambda: sections.groundtruth(m["groundtruth"], m["reliance"], plots),
               rated),
+        _part("Controls", m, ["controls"], lambda: sections.controls(m["controls"]), rated),
         _part("Counterfactuals", m, ["counterfactual"],
               lambda: sections.counterfactual(m["counterfactual"], m["generator"], plots), rated),
         _part("Sanity checks", m, ["sanity"], lambda: sections.sanity(m["sanity"], plots), rated),

@@ -140,6 +140,34 @@ def groundtruth(m: Metrics, reliance: Metrics | None, plots: Path) -> str:
                    image(plots / "groundtruth/auroc.png", "AUROC"), image(plots / "groundtruth/deletion.png", "deletion"))
 
 
+def controls(m: Metrics) -> str:
+    if "skipped" in m:
+        return section("Controls", f"Skipped: {fmt(m['skipped'])}.")
+    rows, sentences = [], []
+    for method, e in m["methods"].items():
+        for a, v in e["architectures"].items():
+            rows.append({"method": method, "architecture": a, **{
+                f"{c.replace('_', ' ')} AUROC [95% CI]": with_ci(v[c]["value"], v[c]["ci_low"], v[c]["ci_high"])
+                for c in ("cue_only", "cue_blind", "study_target")},
+                "cue-only minus cue-blind": _paired(v["discrimination"]),
+                "separates": verdict(v["separates"], "underpowered or no interval"),
+                "cue-only minus Gaussian": _paired(v["positive_minus_gaussian"])})
+        sentences.append(f"<p><b>{fmt(method)}</b>: " + (
+            f"separates the controls on {', '.join(e['separates_on'])}: credited with localising the cue there."
+            if e["credited"] else "does not separate the controls on any architecture: its ground-truth scores "
+            "cannot be read as finding (or missing) the cue on this data." if e["credited"] is False else
+            "undefined (too few images for a verdict).") + "</p>")
+    fits = [{"architecture": a, **{k.replace("_test_r", " (test r)").replace("_", " "): v for k, v in r.items()}}
+            for a, r in m["architectures"].items()]
+    return section("Controls: can a method find the cue at all?",
+                   "Heads fitted on the same frozen backbone to the artifact alone (cue-only, the positive control), "
+                   "to the global degradation alone (cue-blind) and to the study's target, explained and scored "
+                   f"against the artifact masks on {m['n_images']} artifact images. A method can be trusted to "
+                   "say where a model looks only if the cue-only heads' maps find the artifact better than the "
+                   "cue-blind heads' (interval above 0).", *sentences, table(rows),
+                   "<h3>How well each control's heads learn their target</h3>", table(fits))
+
+
 def counterfactual(m: Metrics, generator: Metrics | None, plots: Path) -> str:
     twins = any("raise_edit_vs_twin_cosine" in e for e in m["architectures"].values())
     rows = []

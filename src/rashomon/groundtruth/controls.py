@@ -1,0 +1,146 @@
+"""Positive and negative controls for the ground-truth verdict: can a method find the cue at
+all? On each frozen backbone, with the study's head-training code and seeds, heads are fitted
+to the artifact alone (cue-only: the positive control), to the global degradation alone
+(cue-blind: a model that ignores the artifact) and to the study's target, explained with each
+method, and scored against the artifact masks. A method is credited with localising the cue
+only where the cue-only heads' maps find it better than the cue-blind heads' on the same
+images (the paired difference's interval above 0)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rashomon.attribution import Inputs, build_method
+from rashomon.attribution.runner import explanation_ids
+from rashomon.backbones import create_backbone, get_spec
+from rashomon.backbones.geometry import grid_of, mask_on_grid
+from rashomon.backbones.preprocess import denormalise, load_images
+from rashomon.backbones.weights import weights_for
+from rashomon.core.config import Params
+from rashomon.data.images import load_mask
+from rashomon.data.manifest import manifest_hash
+from rashomon.data.splits import subset_ids
+from rashomon.data.truth import SYNTHETIC_LABEL
+from rashomon.groundtruth.evaluate import PROTOTYPE, localisation_table, reference_table
+from rashomon.heads.features import FeatureCache
+from rashomon.heads.training import fit_head
+from rashomon.inference import bootstrap_mean, paired_difference, verdict
+from rashomon.psychometrics.correlation import pearson
+from rashomon.variants.variant_set import VariantSet
+
+log = logging.getLogger("rashomon.controls")
+
+CUE_ONLY, CUE_BLIND, STUDY = "cue_only", "cue_blind", "study_target"
+
+
+def control_targets(truth: pd.DataFrame, manifest: pd.DataFrame, target: str) -> dict[str, pd.Series]:
+    """Each control's target per image id, signed like authenticity (the cue lowers it), so
+    every map is scored the same way (cue score = -map)."""
+    return {CUE_ONLY: -truth["artifact_strength"], CUE_BLIND: -truth["global_badness"], STUDY: manifest[target]}
+
+
+@dataclass(frozen=True)
+class ControlsInputs:
+    """Where the stage's inputs lie."""
+    features: Path
+    pretrained: Path
+
+
+@dataclass
+class ControlsResult:
+    """metrics/controls.json and plots/controls/localisation.csv."""
+    report: dict
+    localisation: pd.DataFrame
+
+
+def fit_control(embedding: np.ndarray, ids: list[str], y: pd.Series, splits: pd.DataFrame, params: Params,
+                kind: str, seeds: int, device: torch.device) -> tuple[list, float]:
+    """Heads for one control, one per split variant as the train stage fits them; and the test
+    Pearson r of their mean prediction with the control's target."""
+    row = {i: k for k, i in enumerate(ids)}
+    cfg, heads = params.train, []
+    for v in range(seeds):
+        train, val = (subset_ids(splits, cfg.scheme, v, s) for s in ("train", "val"))
+        heads.append(fit_head(embedding[[row[i] for i in train]], y.loc[train].to_numpy(),
+                              embedding[[row[i] for i in val]], y.loc[val].to_numpy(), kind=kind, seed=cfg.seed + v,
+                              lr=cfg.lr, batch_size=cfg.batch_size, max_epochs=cfg.max_epochs,
+                              patience=cfg.patience, dropout=cfg.dropout, device=device))
+    test = explanation_ids(splits, cfg.scheme, None)
+    pred = np.mean([h.predict(embedding[[row[i] for i in test]]) for h in heads], axis=0)
+    return heads, pearson(pred, y.loc[test].to_numpy())
+
+
+def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, truth: pd.DataFrame,
+                 paths: ControlsInputs, device: torch.device) -> ControlsResult:
+    """Fit, explain and score every control on every architecture with every method (`truth`
+    indexed by image id)."""
+    cfg, inference, digest = params.controls, params.inference, manifest_hash(manifest)
+    manifest = manifest.set_index("image_id")
+    targets = control_targets(truth, manifest, params.data.target)
+    ids = [i for i in explanation_ids(splits, params.train.scheme, None)
+           if truth.loc[i, "artifact_strength"] > 0][: cfg.n_images]
+    report: dict = {"label": SYNTHETIC_LABEL, "controls": {CUE_ONLY: "-artifact strength", CUE_BLIND:
+                    "-global degradation", STUDY: params.data.target}, "n_images": len(ids),
+                    "cue_score": "-map", "architectures": {}, "methods": {}}
+    frames = []
+    for name in params.backbones.names:
+        spec = get_spec(name)
+        backbone = create_backbone(name, weights_for(name, params.backbones, paths.pretrained))
+        cache = FeatureCache(paths.features / name, digest)
+        all_ids = cache.ids
+        embedding = cache.embedding(all_ids)
+        grid = grid_of(spec)
+        masks = np.stack([mask_on_grid(load_mask(truth.loc[i, "mask_path"]), grid) for i in ids])
+        images = load_images(manifest.loc[ids, "path"].tolist(), spec)
+        refs = reference_table(denormalise(images), masks, ids, params.groundtruth.gaussian_sigma,
+                               params.groundtruth.seed)
+        frames.append(refs.rename(columns={"reference": "control"}).assign(architecture=name, method="reference"))
+        report["architectures"][name] = {}
+        for control, y in targets.items():
+            heads, r = fit_control(embedding, all_ids, y, splits, params, spec.head, cfg.seeds, device)
+            report["architectures"][name][f"{control}_test_r"] = r
+            variants = VariantSet(backbone, heads)
+            for method_name in cfg.methods:
+                method = build_method(params.explain, method_name, device)
+                inputs = (Inputs(stem_outputs=cache.stem_outputs(ids), size=(spec.input_size,) * 2)
+                          if method.reads == "stem" else Inputs(images))
+                maps = method.attribute(inputs, variants).maps
+                table = localisation_table(maps, masks, ids)
+                frames.append(table[table.level == PROTOTYPE].assign(architecture=name, method=method_name,
+                                                                      control=control))
+            log.info("%s %s: test r %.3f", name, control, r)
+    table = pd.concat(frames, ignore_index=True)
+    for method_name in cfg.methods:
+        report["methods"][method_name] = method_controls(table, method_name, inference)
+    return ControlsResult(report, table)
+
+
+def method_controls(table: pd.DataFrame, method: str, inference) -> dict:
+    """One method's controls per architecture: each control's AUROC with its interval, the
+    discrimination (cue-only minus cue-blind AUROC, paired over images) and its verdict, the
+    positive control against the centred Gaussian; and whether the method is credited."""
+    out: dict = {"architectures": {}}
+    for name, g in table[table.method == method].groupby("architecture", sort=False):
+        auroc = {c: g[g.control == c].set_index("image_id")["auroc"] for c in (CUE_ONLY, CUE_BLIND, STUDY)}
+        gauss = table[(table.method == "reference") & (table.architecture == name) &
+                      (table.control == "gaussian")].set_index("image_id")["auroc"]
+        entry = {c: bootstrap_mean(a.to_numpy(), inference.seed, inference.n_resamples).as_dict() for c, a in
+                 auroc.items()}
+        disc = paired_difference(auroc[CUE_ONLY].to_numpy(), auroc[CUE_BLIND].reindex(auroc[CUE_ONLY].index)
+                                 .to_numpy(), inference.seed, inference.n_resamples)
+        pos = paired_difference(auroc[CUE_ONLY].to_numpy(), gauss.reindex(auroc[CUE_ONLY].index).to_numpy(),
+                                inference.seed, inference.n_resamples)
+        entry["discrimination"] = disc.as_dict()
+        entry["separates"] = verdict(disc.ci_low, disc.n, inference.min_n)
+        entry["positive_minus_gaussian"] = pos.as_dict()
+        out["architectures"][name] = entry
+    verdicts = [e["separates"] for e in out["architectures"].values()]
+    out["separates_on"] = [a for a, e in out["architectures"].items() if e["separates"]]
+    out["credited"] = True if any(verdicts) else None if all(v is None for v in verdicts) else False
+    return out

@@ -1,0 +1,45 @@
+"""Controls: targets signed like authenticity, and the discrimination verdict on a known case."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rashomon.core.config import InferenceConfig
+from rashomon.groundtruth.controls import CUE_BLIND, CUE_ONLY, STUDY, control_targets, method_controls
+
+INFERENCE = InferenceConfig(n_resamples=2000, min_n=10, seed=0)
+
+
+def test_every_control_target_falls_with_its_cue_like_authenticity():
+    truth = pd.DataFrame({"artifact_strength": [0.0, 0.9], "global_badness": [0.8, 0.1]}, index=["a", "b"])
+    manifest = pd.DataFrame({"authenticity": [40.0, 60.0]}, index=["a", "b"])
+    targets = control_targets(truth, manifest, "authenticity")
+    assert targets[CUE_ONLY].tolist() == [-0.0, -0.9] and targets[CUE_BLIND].tolist() == [-0.8, -0.1]
+    assert targets[STUDY].tolist() == [40.0, 60.0]
+
+
+def rows(method, control, aurocs, arch="x"):
+    return pd.DataFrame({"image_id": [str(i) for i in range(len(aurocs))], "auroc": aurocs, "method": method,
+                         "control": control, "architecture": arch})
+
+
+def test_a_map_that_finds_the_mask_separates_from_one_that_does_not():
+    """Known answer: the positive control's maps equal the mask (AUROC 1 on every image), the
+    cue-blind heads' maps are the centred Gaussian's: discrimination = 1 - the Gaussian's AUROC."""
+    rng = np.random.default_rng(0)
+    gauss = rng.uniform(0.4, 0.8, 12)
+    table = pd.concat([rows("m", CUE_ONLY, np.ones(12)), rows("m", CUE_BLIND, gauss), rows("m", STUDY, gauss),
+                       rows("reference", "gaussian", gauss)])
+    out = method_controls(table, "m", INFERENCE)
+    entry = out["architectures"]["x"]
+    assert entry["discrimination"]["difference"] == pytest.approx(1 - gauss.mean())
+    assert entry["separates"] is True and out["credited"] is True and out["separates_on"] == ["x"]
+    assert entry["discrimination"]["p"] == pytest.approx(2 / 2 ** 12) and entry["cue_only"]["value"] == 1.0
+    assert entry["positive_minus_gaussian"]["difference"] == pytest.approx(1 - gauss.mean())
+    # the same maps for both controls: no separation; on 6 images: undefined, never false
+    same = pd.concat([rows("m", CUE_ONLY, gauss), rows("m", CUE_BLIND, gauss + rng.normal(0, 0.01, 12)),
+                      rows("m", STUDY, gauss), rows("reference", "gaussian", gauss)])
+    assert method_controls(same, "m", INFERENCE)["credited"] is False
+    few = pd.concat([rows("m", c, np.ones(6)) for c in (CUE_ONLY, CUE_BLIND, STUDY)] + [rows("reference", "gaussian",
+                                                                                           np.ones(6))])
+    assert method_controls(few, "m", INFERENCE)["credited"] is None
