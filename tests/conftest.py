@@ -68,9 +68,27 @@ def config(section: str, **overrides):
     return dataclasses.replace(getattr(repo_params(), section), **overrides)
 
 
+# `--dist worksteal` first gives each of the two workers one contiguous half of the collection,
+# then lets an idle worker steal from the other's tail. So the order puts one worker on the
+# tests that share the session's pipeline (the first builds it) and the other on the long
+# independent end-to-end tests, the vector-unit rerun (shared; built by the time it starts)
+# after them; short tests fill both halves and are stolen as workers free up.
+SHARED_CHAIN = ("test_pixels_rerun_exactly_their_dependents", "test_full_repro_then_experiment_with_more_seeds",
+                "test_a_new_method_and_a_new_family_are_one_file_each",
+                "test_splits_that_do_not_match_the_feature_cache_stop_train")
+INDEPENDENT = ("test_the_study_preset_reaches_the_report_with_mixed_input_sizes",
+               "test_readme_real_data_settings_reach_the_report_with_every_section_labelled",
+               "test_repro_runs_once_and_reruns_only_dependents",
+               "test_reruns_on_another_vector_unit_are_bit_for_bit_and_a_kill_leaves_no_trace")
+
+
 def pytest_collection_modifyitems(items: list) -> None:
-    """End-to-end DVC tests first (longest first), so two xdist workers (`--dist
-    worksteal`) start them at once and share the short tests: the suite's wall time."""
-    order = {"test_pipeline_reproducible.py": 0, "test_pipeline_models.py": 1, "test_pipeline_real_data.py": 2,
-             "test_pipeline_study.py": 3, "test_plugins.py": 3, "test_pipeline_foundation.py": 4}
-    items.sort(key=lambda item: (order.get(item.path.name, 5), 0 if item.get_closest_marker("slow") else 1))
+    """Order for two xdist workers (see above): the suite's wall time."""
+    def pick(names):
+        return [i for n in names for i in items if i.originalname == n]
+
+    chain, independent = pick(SHARED_CHAIN), pick(INDEPENDENT)
+    rest = [i for i in items if i not in chain and i not in independent]
+    rest.sort(key=lambda item: 0 if item.path.parent.name == "pipeline" else 1)   # other DVC tests early
+    half = max(0, len(items) // 2 - len(chain))
+    items[:] = chain + rest[:half] + independent + rest[half:]
