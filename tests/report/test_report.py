@@ -174,7 +174,7 @@ def test_report_on_the_readme_real_data_settings_names_its_data_and_labels_each_
     assert ("Data: aigciqa2023 folder /data/AIGCIQA2023 (real); IDSDS benchmark: data/idsds_synthetic (SYNTHETIC)"
             in html)
     parts = split_sections(html)
-    assert len(parts) == 10
+    assert len(parts) == 11
     idsds = parts["IDSDS benchmark"]
     assert 'class="data synthetic">Data: SYNTHETIC classification data in CIFAR-100 format' in idsds
     for title, part in parts.items():
@@ -201,7 +201,7 @@ def test_report_builds_from_every_combination_of_present_and_absent_metrics(tmp_
                 m = {k: (None if k in absent else v) for k, v in full.items()}
                 html = build_page(m, tmp_path, data)
                 parts = split_sections(html)
-                assert len(parts) == 10
+                assert len(parts) == 11
                 if "idsds" in absent:
                     assert "Data: unknown (metrics/idsds.json absent" in parts["IDSDS benchmark"]
                 # each absent file is named where it would have been shown
