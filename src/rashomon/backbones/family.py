@@ -45,9 +45,10 @@ class Tail(nn.Module):
 
 class Family(ABC):
     """One architecture family (torchvision module layouts). Subclasses set `name`, may set
-    `head_keys` and `incremental`, and implement `split` and `reference_embedding`."""
+    `classifier`, `head_keys` and `incremental`, and implement `split`."""
 
     name: ClassVar[str]
+    classifier: ClassVar[str] = "classifier"   # the model's attribute holding its classification head
     head_keys: ClassVar[str] = r"^$"    # checkpoint keys of the classifier (absent from self-supervised files)
     incremental: ClassVar[bool] = False  # `incremental_stem` walks this family's stem (exact incremental MPM)
 
@@ -55,10 +56,11 @@ class Family(ABC):
     def split(self, model: nn.Module, target_layer: str) -> tuple[nn.Module, Tail]:
         """(stem, tail): stem(x) -> (target, *side); tail(target, *side) -> the embedding."""
 
-    @abstractmethod
     def reference_embedding(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         """The embedding by the unsplit model's own forward (classifier removed): the
         independent check that stem + tail is exact."""
+        with replaced(model, self.classifier, nn.Identity()):
+            return model(x)
 
     def checkpoint_key(self, key: str) -> str:
         """A checkpoint's key renamed to what the model calls it (old file formats)."""

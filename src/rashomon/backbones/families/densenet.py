@@ -8,7 +8,7 @@ import re
 import torch
 from torch import nn
 
-from rashomon.backbones.family import Family, Tail, register_family, replaced
+from rashomon.backbones.family import Family, Tail, register_family
 
 # Old torchvision DenseNet checkpoints name 'norm.1' what the model calls 'norm1'.
 _OLD_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
@@ -63,10 +63,6 @@ class DenseNet(Family):
 
     def split(self, model: nn.Module, target_layer: str) -> tuple[nn.Module, Tail]:
         return DenseNetStem(model), DenseNetTail(model)
-
-    def reference_embedding(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        with replaced(model, "classifier", nn.Identity()):
-            return model(x)
 
     def checkpoint_key(self, key: str) -> str:
         m = _OLD_KEY.match(key)

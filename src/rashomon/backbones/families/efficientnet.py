@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rashomon.backbones.family import Family, Tail, register_family, replaced
+from rashomon.backbones.family import Family, Tail, register_family
 
 
 class EfficientNetStem(nn.Module):
@@ -42,10 +42,6 @@ class EfficientNet(Family):
 
     def split(self, model: nn.Module, target_layer: str) -> tuple[nn.Module, Tail]:
         return EfficientNetStem(model), EfficientNetTail(model)
-
-    def reference_embedding(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        with replaced(model, "classifier", nn.Identity()):
-            return model(x)
 
     def incremental_stem(self, engine, stem, state):
         return (engine.run(stem.features, state, "features"),)

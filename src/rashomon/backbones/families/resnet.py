@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rashomon.backbones.family import Family, Tail, register_family, replaced
+from rashomon.backbones.family import Family, Tail, register_family
 
 
 class ResNetStem(nn.Module):
@@ -51,14 +51,10 @@ class ResNetTail(Tail):
 
 @register_family
 class ResNet(Family):
-    name, head_keys, incremental = "resnet", r"^fc\.(weight|bias)$", True
+    name, classifier, head_keys, incremental = "resnet", "fc", r"^fc\.(weight|bias)$", True
 
     def split(self, model: nn.Module, target_layer: str) -> tuple[nn.Module, Tail]:
         return ResNetStem(model), ResNetTail(model)
-
-    def reference_embedding(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        with replaced(model, "fc", nn.Identity()):
-            return model(x)
 
     def incremental_stem(self, engine, stem, state):
         x = engine.run(stem.pre, state, "pre")
