@@ -15,7 +15,7 @@ from scipy import stats
 from rashomon.consistency.metrics import agreement, disagreement, iou, iou_column, pearson_matrix, top_region
 from rashomon.core.config import InferenceConfig
 from rashomon.core.device import CPU, to_device
-from rashomon.inference import paired_difference, verdict
+from rashomon.inference import paired_difference, underpowered, verdict
 from rashomon.psychometrics.correlation import mean_pairwise_correlation, pearson
 from rashomon.variants.variant_set import VariantSet, apply_channel_mask
 
@@ -132,8 +132,7 @@ def method_summary(within: Mapping[str, pd.DataFrame], across: pd.DataFrame, n_v
         reasons.append("one architecture: no pair of architectures to compare" if len(within) < 2 else
                        "across-architecture Pearson undefined (constant prototype maps)")
     if defined and entry["within_exceeds_across"] is None:
-        reasons.append(f"underpowered: {diff.n} images < inference.min_n = {inference.min_n}" if diff.n < inference.min_n
-                       else "no interval (every image's difference is the same)")
+        reasons.append(underpowered(diff.n, inference.min_n) or "no interval (every image's difference is the same)")
     entry["undefined"] = {"within_exceeds_across": "; ".join(reasons)} if reasons else {}
     return entry
 

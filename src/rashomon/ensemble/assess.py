@@ -25,7 +25,7 @@ from rashomon.data.manifest import check_image_hashes, manifest_hash
 from rashomon.ensemble.combine import BaggedEnsemble, bagging, stacking_oof
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.metrics import prediction_metrics
-from rashomon.inference import bootstrap_interval, verdict
+from rashomon.inference import bootstrap_interval, underpowered, verdict
 from rashomon.psychometrics.correlation import pearson
 from rashomon.variants.pruning import prune_variants
 from rashomon.variants.variant_set import VariantSet, stem_scores
@@ -124,8 +124,7 @@ def assess_ensembles(params: Params, manifest: pd.DataFrame, splits: pd.DataFram
         report[f"{kind}_beats_best_single"] = verdict(low, len(y), inference.min_n)
         if report[f"{kind}_beats_best_single"] is None:
             report["undefined"][f"{kind}_beats_best_single"] = (
-                f"underpowered: {len(y)} test images < inference.min_n = {inference.min_n}" if len(y) < inference.min_n
-                else "no interval (too few distinct resamples)")
+                underpowered(len(y), inference.min_n, "test images") or "no interval (too few distinct resamples)")
     return EnsembleResult(report, table.assign(label=table.model + " / " + table.kind))
 
 

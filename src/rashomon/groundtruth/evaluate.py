@@ -15,7 +15,7 @@ from rashomon.core.device import CPU
 from rashomon.groundtruth.faithfulness import curve_area, deletion_curves, region_mass, twin_agreement
 from rashomon.groundtruth.localisation import SCORES, localisation_scores
 from rashomon.groundtruth.references import reference_maps
-from rashomon.inference import bootstrap_mean, paired_difference, verdict
+from rashomon.inference import bootstrap_mean, paired_difference, underpowered, verdict
 from rashomon.variants.variant_set import VariantSet
 
 PROTOTYPE = "prototype"
@@ -118,7 +118,7 @@ def reference_verdicts(prototypes: Mapping[str, pd.DataFrame], references: Mappi
         if out[f"beats_{ref}"] is None:
             undefined[f"beats_{ref}"] = (
                 "no image where both AUROCs are defined (no explained image with an artifact, or constant maps)"
-                if diff.n == 0 else f"underpowered: {diff.n} images < inference.min_n = {inference.min_n}"
-                if diff.n < inference.min_n else "no interval (every image's difference is the same)")
+                if diff.n == 0 else underpowered(diff.n, inference.min_n)
+                or "no interval (every image's difference is the same)")
     out["undefined"] = undefined
     return out

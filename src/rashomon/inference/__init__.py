@@ -7,5 +7,6 @@ the convention (2,000 resamples, seeded, expanded percentile; exact permutations
 dictionaries the metrics store."""
 
 from rashomon.inference.intervals import (  # noqa: F401
-    MIN_N, N_RESAMPLES, Estimate, Paired, bootstrap_interval, bootstrap_mean, paired_difference, paired_statistic, spearman_exact, verdict,
+    MIN_N, N_RESAMPLES, Estimate, Paired, bootstrap_interval, bootstrap_mean, paired_difference, spearman_exact,
+    underpowered, verdict,
 )

@@ -89,29 +89,6 @@ def paired_difference(a: np.ndarray, b: np.ndarray, seed: int = 0, n_resamples: 
     return Paired(est.value, est.ci_low, est.ci_high, float(res.pvalue), len(d), "exact" if exact else n_flips)
 
 
-def paired_statistic(a: np.ndarray, b: np.ndarray, y: np.ndarray, statistic: Callable[[np.ndarray, np.ndarray], float],
-                     seed: int = 0, n_resamples: int = N_RESAMPLES) -> Paired:
-    """statistic(a, y) - statistic(b, y) for two models' predictions a, b of the same targets y
-    (e.g. an ensemble's PLCC minus the best single architecture's): a paired bootstrap interval
-    over units, and the p of swapping each unit's two predictions (exact below EXACT_BELOW)."""
-    a, b, y = (np.asarray(v, dtype=np.float64).ravel() for v in (a, b, y))
-    ok = np.isfinite(a) & np.isfinite(b) & np.isfinite(y)
-    a, b, y = a[ok], b[ok], y[ok]
-    n = len(y)
-    value = float(statistic(a, y) - statistic(b, y)) if n >= 2 else math.nan
-    if n < 3 or not math.isfinite(value):
-        return Paired(value, math.nan, math.nan, math.nan, n, 0)
-    res = stats.bootstrap((a, b, y), lambda u, v, w: statistic(u, w) - statistic(v, w), paired=True,
-                          n_resamples=n_resamples, method="percentile", confidence_level=expanded_level(n),
-                          vectorized=False, rng=np.random.default_rng(seed))
-    exact = n < EXACT_BELOW
-    test = stats.permutation_test((a, b), lambda u, v: statistic(u, y) - statistic(v, y), permutation_type="samples",
-                                  n_resamples=2 ** n if exact else N_PERMUTATIONS, alternative="two-sided",
-                                  rng=np.random.default_rng(seed))
-    return Paired(value, float(res.confidence_interval.low), float(res.confidence_interval.high), float(test.pvalue),
-                  n, "exact" if exact else N_PERMUTATIONS)
-
-
 def bootstrap_interval(statistic: Callable[[np.ndarray], float], n: int, seed: int = 0,
                        n_resamples: int = N_RESAMPLES) -> tuple[float, float]:
     """Expanded percentile 95% interval of `statistic(indices)` over units resampled with
@@ -143,6 +120,11 @@ def spearman_exact(x: np.ndarray, y: np.ndarray, seed: int = 0) -> dict[str, Any
                                  alternative="two-sided", rng=np.random.default_rng(seed))
     return {"rho": float(res.statistic), "p": float(res.pvalue), "n": n,
             "permutations": "exact" if exact else N_PERMUTATIONS}
+
+
+def underpowered(n: int, min_n: int = MIN_N, unit: str = "images") -> str | None:
+    """Why a verdict on n units is undefined for want of units (None: there are enough)."""
+    return f"underpowered: {n} {unit} < inference.min_n = {min_n}" if n < min_n else None
 
 
 def verdict(low: float, n: int, min_n: int = MIN_N) -> bool | None:
