@@ -7,6 +7,15 @@ from pathlib import Path
 
 import networkx as nx
 
+PLUGIN_FOLDER = "pkgutil.iter_modules(__path__)"   # a package __init__ that imports every module in its folder
+
+
+def plugin_modules(path: Path, module: str) -> set[str]:
+    """The modules a plug-in folder's `__init__.py` imports at run time (every sibling file)."""
+    if path.name != "__init__.py" or PLUGIN_FOLDER not in path.read_text():
+        return set()
+    return {f"{module}.{p.stem}" for p in path.parent.glob("*.py") if p.name != "__init__.py"}
+
 
 def module_name(src: Path, path: Path) -> str:
     parts = path.relative_to(src).with_suffix("").parts
@@ -30,8 +39,7 @@ def import_graph(src: Path, package: str = "rashomon") -> nx.DiGraph:
             for target in targets:
                 if target in files and target != name:
                     graph.add_edge(name, target)
-        if path.name == "__init__.py" and "pkgutil.iter_modules(__path__)" in path.read_text():
-            graph.add_edges_from((name, f"{name}.{p.stem}") for p in path.parent.glob("*.py") if p.name != "__init__.py")
+        graph.add_edges_from((name, plugin) for plugin in plugin_modules(path, name))
     return graph
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.import_graph import plugin_modules
+
 SRC = Path("src")
 PACKAGE = "rashomon"
 
@@ -38,16 +40,6 @@ def imported_modules(path: Path) -> set[str]:
                 parts = name.split(".")
                 found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
     return found
-
-
-PLUGIN_FOLDER = "pkgutil.iter_modules(__path__)"   # a package __init__ that imports every module in its folder
-
-
-def plugin_modules(path: Path, module: str) -> set[str]:
-    """The modules a plug-in folder's `__init__.py` imports at run time (every sibling file)."""
-    if path.name != "__init__.py" or PLUGIN_FOLDER not in path.read_text():
-        return set()
-    return {f"{module}.{p.stem}" for p in path.parent.glob("*.py") if p.name != "__init__.py"}
 
 
 def import_closure(repo: Path, script: Path) -> set[Path]:
