@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from rashomon.attribution import METHODS, build_method
-from rashomon.attribution.method import check_explain_config, method_options
+from rashomon.attribution.method import check_explain_config
 from rashomon.attribution.runner import explain_architecture, explained_variants, explanation_ids, map_summary, save_maps
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
@@ -28,7 +28,7 @@ def run(params, args):
     check_backbone_names(params.backbones)
     check_explain_config(cfg)
     method = build_method(cfg, args.method, resolve_device(params.compute))
-    n_images = method_options(cfg, args.method).n_images
+    n_images = method.options.n_images
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
     splits = pd.read_csv(args.splits, dtype={"image_id": str})
     ids = explanation_ids(splits, params.train.scheme, n_images)
