@@ -88,6 +88,7 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
     report: dict = {"label": SYNTHETIC_LABEL, "controls": {CUE_ONLY: "-artifact strength", CUE_BLIND:
                     "-global degradation", STUDY: params.data.target}, "n_images": len(ids),
                     "cue_score": "-map", "architectures": {}, "methods": {}}
+    methods = [build_method(params.explain, m, device) for m in cfg.methods]
     frames = []
     for name in params.backbones.names:
         spec = get_spec(name)
@@ -101,18 +102,16 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
         refs = reference_table(denormalise(images), masks, ids, params.groundtruth.gaussian_sigma,
                                params.groundtruth.seed)
         frames.append(refs.rename(columns={"reference": "control"}).assign(architecture=name, method="reference"))
+        inputs = {"pixels": Inputs(images),
+                  "stem": Inputs(stem_outputs=cache.stem_outputs(ids), size=(spec.input_size,) * 2)}
         report["architectures"][name] = {}
         for control, y in targets.items():
             heads, r = fit_control(embedding, all_ids, y, splits, params, spec.head, cfg.seeds, device)
             report["architectures"][name][f"{control}_test_r"] = r
             variants = VariantSet(backbone, heads)
-            for method_name in cfg.methods:
-                method = build_method(params.explain, method_name, device)
-                inputs = (Inputs(stem_outputs=cache.stem_outputs(ids), size=(spec.input_size,) * 2)
-                          if method.reads == "stem" else Inputs(images))
-                maps = method.attribute(inputs, variants).maps
-                table = localisation_table(maps, masks, ids)
-                frames.append(table[table.level == PROTOTYPE].assign(architecture=name, method=method_name,
+            for method in methods:
+                table = localisation_table(method.attribute(inputs[method.reads], variants).maps, masks, ids)
+                frames.append(table[table.level == PROTOTYPE].assign(architecture=name, method=method.name,
                                                                       control=control))
             log.info("%s %s: test r %.3f", name, control, r)
     table = pd.concat(frames, ignore_index=True)
