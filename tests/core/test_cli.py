@@ -67,13 +67,23 @@ def test_the_stage_scratch_holds_every_tempfile_and_goes_away(tmp_path, monkeypa
     assert not stale.exists() and not scratch.exists() and tempfile.gettempdir() != str(scratch)
 
 
-def run_stage(tmp_path: Path, body: str, flags: tuple[str, ...] = ("--out", "out/x.json")) -> subprocess.CompletedProcess:
+def run_stage(tmp_path: Path, body: str, flags: tuple[str, ...] = ("--out", "out/x.json"),
+              imports: str = "") -> subprocess.CompletedProcess:
     script = tmp_path / "stage.py"
-    script.write_text("import rashomon.core.pin_kernels\nfrom rashomon.core.cli import stage\n"
+    script.write_text(f"import rashomon.core.pin_kernels\n{imports}from rashomon.core.cli import stage\n"
                       f"def run(params, args):\n{body}\n"
                       "stage(run, '--out')()\n")
     return subprocess.run([sys.executable, str(script), "--params", str(REPO / "params.yaml"), *flags], cwd=tmp_path,
                           capture_output=True, text=True)
+
+
+def test_a_stage_without_torch_never_loads_it_and_one_that_loads_it_late_fails(tmp_path):
+    """Stages that do not use torch skip its ~2 s import; one that imports torch only while it
+    runs (after the determinism settings were applied) fails instead of running unpinned."""
+    quiet = run_stage(tmp_path, "    import sys; print('torch' in sys.modules)")
+    assert quiet.returncode == 0 and quiet.stdout.strip() == "False", quiet.stderr
+    late = run_stage(tmp_path, "    import torch")
+    assert late.returncode == 1 and "torch was imported while the stage ran" in late.stderr
 
 
 def test_every_path_flag_is_required_so_dvc_yaml_is_its_one_source(tmp_path):
@@ -102,10 +112,9 @@ def test_an_unwritable_output_folder_is_named(tmp_path, monkeypatch):
 
 
 def test_a_stage_runs_with_pinned_kernels_in_portable_mode(tmp_path):
-    proc = run_stage(tmp_path, "    import os, torch\n"
-                               "    print(torch.backends.cpu.get_cpu_capability(), torch.get_num_threads(), "
+    proc = run_stage(tmp_path, "    print(torch.backends.cpu.get_cpu_capability(), torch.get_num_threads(), "
                                "os.environ.get('OPENBLAS_CORETYPE'), torch.are_deterministic_algorithms_enabled(), "
-                               "torch.is_deterministic_algorithms_warn_only_enabled())")
+                               "torch.is_deterministic_algorithms_warn_only_enabled())", imports="import os, torch\n")
     from rashomon.core.determinism import has_avx2
     assert proc.returncode == 0, proc.stderr
     if has_avx2():

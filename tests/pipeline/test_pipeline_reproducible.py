@@ -10,6 +10,7 @@ import subprocess
 import time
 
 import pytest
+import yaml
 from PIL import Image
 
 from tests.pipeline.dvc_project import (AVX2_MACHINE, TINY_TWO_ARCHITECTURES, copy_project, env, make_copy,
@@ -22,8 +23,13 @@ PIXEL_STAGES = {"ingest", "features", "train", "reliance", "prune", "explain@gra
 
 @pytest.mark.slow
 def test_pixels_rerun_exactly_their_dependents(tmp_path, tmp_path_factory):
+    """A changed pixel reaches the image hashes and not the manifest; DVC then sees exactly the
+    stages that read pixels as changed, and its graph carries that to PIXEL_STAGES and no other
+    stage (rerunning them all, as the shared run already did once, costs minutes)."""
     shared, out = shared_pipeline(tmp_path_factory)
     assert "idsds_score" in stages_run(out) and "explain_figures" in stages_run(out)
+    report = json.loads((shared / "metrics/idsds.json").read_text())
+    assert "SYNTHETIC" in report["label"] and {"best_method", "best_dummy", "reliability_warning"} <= set(report["models"]["resnet20"])
     proj = copy_project(shared, tmp_path / "proj")
     assert stages_run(run(["dvc", "repro"], proj)) == []
     assert up_to_date(proj)
@@ -34,11 +40,36 @@ def test_pixels_rerun_exactly_their_dependents(tmp_path, tmp_path_factory):
     img = Image.open(path).convert("RGB")
     img.putpixel((0, 0), tuple(255 - c for c in img.getpixel((0, 0))))
     img.save(path)
-    assert set(stages_run(run(["dvc", "repro"], proj))) == PIXEL_STAGES
+    assert stages_run(run(["dvc", "repro", "ingest"], proj)) == ["ingest"]
     assert out_hashes(proj)["data/manifest.csv"] == first["data/manifest.csv"]
     assert out_hashes(proj)["data/images.csv"] != first["data/images.csv"]
-    report = json.loads((proj / "metrics/idsds.json").read_text())
-    assert "SYNTHETIC" in report["label"] and {"best_method", "best_dummy", "reliability_warning"} <= set(report["models"]["resnet20"])
+    lock = yaml.safe_load((proj / "dvc.lock").read_text())["stages"]
+    pixels = {"dataset"} | {path for path, md5 in out_hashes(proj).items() if first[path] != md5}
+    assert pixels == {"dataset", "data/images.csv"}
+    readers = {name for name, stage in lock.items() if name != "ingest" and touches(stage["deps"], pixels)}
+    assert changed_stages(run(["dvc", "status"], proj)) == readers   # DVC's first hop
+    assert rerun_closure(lock, pixels, {"ingest"}) == PIXEL_STAGES
+
+
+def touches(deps: list[dict], paths: set[str]) -> bool:
+    """Whether any dep is one of `paths`, inside one, or holds one."""
+    return any(d["path"] == p or d["path"].startswith(p + "/") or p.startswith(d["path"] + "/")
+               for d in deps for p in paths)
+
+
+def rerun_closure(lock: dict, changed: set[str], ran: set[str]) -> set[str]:
+    """Stages a `dvc repro` reruns once `changed` paths changed (`ran` already ran), every
+    further rerun changing its outputs."""
+    changed, ran = set(changed), set(ran)
+    while grown := {n for n, st in lock.items() if n not in ran and touches(st.get("deps", []), changed)}:
+        ran |= grown
+        changed |= {o["path"] for n in grown for o in lock[n].get("outs", [])}
+    return ran
+
+
+def changed_stages(status: str) -> set[str]:
+    """Stage names `dvc status` lists as changed."""
+    return {line[:-1] for line in status.splitlines() if line.endswith(":") and not line.startswith(("\t", " "))}
 
 
 @pytest.mark.slow
@@ -50,10 +81,10 @@ def test_reruns_on_another_vector_unit_are_bit_for_bit_and_a_kill_leaves_no_trac
     proj = copy_project(shared_pipeline(tmp_path_factory)[0], tmp_path / "proj")
     first = out_hashes(proj)
     killed_stage_leaves_no_trace(proj, first, tmp_path / "systmp")
-    # every kind of floating-point work: stem convolutions, Lightning training, SBS, gradients,
-    # perturbation scoring through the predict loop, generator training, latent optimisation
-    floating = sorted(["features", "train", "prune", "explain@gradcam", "explain@lime", "explain@mpm", "generator",
-                       "counterfactual"])
+    # every kind of floating-point work: stem convolutions, Lightning training, perturbation
+    # scoring through the predict loop, gradients and latent optimisation (SBS, Grad-CAM, LIME
+    # and the generator run the same kernels through the same code as one of these)
+    floating = sorted(["features", "train", "explain@mpm", "counterfactual"])
     second = run(["dvc", "repro", "-f", "-s", *floating], proj, extra_env=AVX2_MACHINE)
     assert sorted(stages_run(second)) == floating
     assert out_hashes(proj) == first
@@ -71,7 +102,7 @@ def killed_stage_leaves_no_trace(proj, clean_hashes, systmp):
     the next stage that runs beside the debris removes it."""
     systmp.mkdir()
     for _ in range(3):
-        proc = subprocess.Popen(["dvc", "repro", "-f", "explain@mpm"], cwd=proj, env={**env(), "TMPDIR": str(systmp)},
+        proc = subprocess.Popen(["dvc", "repro", "-f", "-s", "explain@mpm"], cwd=proj, env={**env(), "TMPDIR": str(systmp)},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         while proc.poll() is None and not list((proj / "data/explanations").glob(".mpm.*.tmp")):
             time.sleep(0.05)
@@ -84,7 +115,7 @@ def killed_stage_leaves_no_trace(proj, clean_hashes, systmp):
     run(["dvc", "repro"], proj)          # explain@mpm comes back from the run cache; nothing else runs
     assert up_to_date(proj)
     assert out_hashes(proj) == clean_hashes
-    run(["dvc", "repro", "-f", "explain_figures"], proj)
+    run(["dvc", "repro", "-f", "-s", "explain_figures"], proj)
     assert not [p for p in proj.rglob(".*.tmp") if ".dvc" not in p.parts], "killed run's temp debris left"
     assert out_hashes(proj) == clean_hashes and up_to_date(proj)
 

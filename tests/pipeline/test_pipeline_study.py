@@ -26,7 +26,7 @@ TINY_COUNTS = {
                   "weights": {n: f"weights/{n}.pth" for n in STUDY_ARCHITECTURES}, "batch_size": 16,
                   "cache_dtype": "float32"},   # random EfficientNet-B3 weights: activations of 1e-14, 0 in float16
     "split": {"n_variants": 2, "stacking_folds": 2, "n_bins": 2},
-    "train": {"seeds": 2, "max_epochs": 2, "patience": 1},
+    "train": {"seeds": 1, "max_epochs": 2, "patience": 1},
     "prune": {"max_iterations": 1},
     "explain": {"n_figures": 1, "lime": {"n_images": 1, "n_samples": 8},
                 "mpm": {"n_images": 1, "stride": 112}},

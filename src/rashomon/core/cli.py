@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from rashomon.core.config import Params, load_params
-from rashomon.core.determinism import apply_in_torch
+from rashomon.core.determinism import apply_in_torch, check_torch_applied
 from rashomon.core.errors import InputError, StageInterrupted
 from rashomon.core.io import publish_together, remove_stale_temps
 
@@ -80,8 +80,10 @@ def stage(fn: Callable[[Params, argparse.Namespace], None],
         try:
             params = load_params(args.params)
             apply_in_torch(params.determinism)
+            torch_loaded = "torch" in sys.modules
             with stage_scratch(args), publish_together():
                 fn(params, args)
+                check_torch_applied(torch_loaded)
         except InputError as exc:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)

@@ -81,8 +81,12 @@ def is_pinned() -> bool:
 
 
 def apply_in_torch(mode: str) -> None:
-    """After torch is imported: fixed thread count and deterministic algorithms in portable
-    mode; refuses to run portable with an unpinned environment (a stage that skipped the pin)."""
+    """After the stage's imports: fixed thread count and deterministic algorithms in portable
+    mode; refuses to run portable with an unpinned environment (a stage that skipped the pin).
+    A stage that does not import torch is left alone (importing torch costs ~2 s per stage);
+    `check_torch_applied` after the stage catches one that imports torch late."""
+    if "torch" not in sys.modules:
+        return
     import torch
 
     if mode != "portable":
@@ -101,3 +105,11 @@ def apply_in_torch(mode: str) -> None:
     # torch.use_deterministic_algorithms(True, warn_only=True) without its 1.2 s import of
     # torch._inductor (it sets inductor's flag too; nothing here is compiled)
     torch._C._set_deterministic_algorithms(True, warn_only=True)
+
+
+def check_torch_applied(loaded_before: bool) -> None:
+    """Fail a stage that imported torch only while it ran: its kernels ran without the
+    settings `apply_in_torch` gives (stages import every torch module at the top)."""
+    if not loaded_before and "torch" in sys.modules:
+        raise RuntimeError("determinism: torch was imported while the stage ran, after the determinism "
+                           "settings were applied; import the torch-using modules at the top of the stage")
