@@ -13,9 +13,11 @@ from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
 from rashomon.core.io import atomic_path, write_csv
 from rashomon.data.manifest import read_manifest
+from rashomon.data.cue_maps import read_index
 from rashomon.data.truth import read_truth
 from rashomon.groundtruth.assess import GroundTruthInputs, assess_ground_truth
 from rashomon.groundtruth.figures import auroc_figure, deletion_figure
+from rashomon.groundtruth.human import NO_GROUND_TRUTH, assess_human_ground_truth
 from rashomon.core.metric_schemas import GroundtruthMetrics
 from rashomon.core.metrics import write_metrics
 
@@ -27,15 +29,19 @@ def run(params, args):
     check_backbone_names(params.backbones)
     truth = read_truth(args.truth)
     plots = Path(args.plots)
+    manifest = read_manifest(args.manifest, rating_range=params.data.rating_range).set_index("image_id")
+    if truth is None and len(read_index(args.cue_maps)):   # human heatmaps (RichHF-18K)
+        human = assess_human_ground_truth(params, manifest, Path(args.cue_maps), Path(args.explanations))
+        with atomic_path(plots, is_dir=True) as tmp:
+            write_csv(tmp / "human.csv", human.scores)
+            write_csv(tmp / "references.csv", human.references)
+        return write_metrics(args.metrics, human.report, GroundtruthMetrics)
     if truth is None:
+        log.info("skipped: %s", NO_GROUND_TRUTH)
         with atomic_path(plots, is_dir=True) as tmp:
             for table in ("localisation", "references", "deletion"):
                 write_csv(tmp / f"{table}.csv", pd.DataFrame({"method": [], "architecture": []}))
-        reason = "no artifact masks: ground truth exists only for the synthetic default"
-        log.info("skipped: %s", reason)
-        write_metrics(args.metrics, {"skipped": reason}, GroundtruthMetrics)
-        return
-    manifest = read_manifest(args.manifest, rating_range=params.data.rating_range).set_index("image_id")
+        return write_metrics(args.metrics, {"skipped": NO_GROUND_TRUTH}, GroundtruthMetrics)
     effects = pd.read_csv(args.effects, dtype={"image_id": str}).set_index(["architecture", "image_id"])
     paths = GroundTruthInputs(Path(args.images), Path(args.explanations), Path(args.ensemble),
                               Path(args.pretrained), Path(args.heads), Path(args.pruning))
@@ -50,7 +56,7 @@ def run(params, args):
     write_metrics(args.metrics, result.report, GroundtruthMetrics)
 
 
-main = stage(run, "--manifest", "--images", "--truth", "--explanations", "--effects", "--ensemble",
+main = stage(run, "--manifest", "--images", "--truth", "--cue-maps", "--explanations", "--effects", "--ensemble",
              "--pretrained", "--heads", "--pruning", "--metrics", "--plots")
 
 if __name__ == "__main__":

@@ -128,3 +128,27 @@ def test_a_kept_subset_too_small_for_stratified_stacking_folds_is_one_line(manif
     assert "split.stacking_folds = 5" in message
     stack = make_splits(small, dataclasses.replace(CFG, stacking_folds=2)).query("scheme == 'stacking'")
     assert stack.variant.nunique() == 2
+
+
+def test_the_dataset_scheme_keeps_the_dataset_test_split_and_resplits_train_dev_per_variant():
+    rng = np.random.default_rng(0)
+    n = 60
+    manifest = pd.DataFrame({"image_id": [str(i) for i in range(n)], "authenticity": rng.uniform(0, 1, n),
+                             "dataset_split": ["train"] * 36 + ["dev"] * 12 + ["test"] * 12})
+    cfg = config("split", scheme="dataset", n_variants=3, n_bins=2, stacking_folds=2)
+    table = make_splits(manifest, cfg)
+    test_ids = set(manifest["image_id"][manifest["dataset_split"] == "test"])
+    vals = []
+    for scheme in ("exp1", "exp3"):
+        for v in range(3):
+            sel = table[(table["scheme"] == scheme) & (table["variant"] == v)]
+            assert set(sel["image_id"][sel["subset"] == "test"]) == test_ids
+            val = set(sel["image_id"][sel["subset"] == "val"])
+            assert len(val) == 12 and not val & test_ids       # the dataset's train:dev proportion, 36:12
+            vals.append(frozenset(val))
+    assert len(set(vals[:3])) == 3 and vals[:3] == vals[3:]     # variants differ; exp1 = exp3
+    assert set(table["image_id"][table["scheme"] == "stacking"]) == test_ids
+    with pytest.raises(InputError, match="no dataset_split column"):
+        make_splits(manifest.drop(columns="dataset_split"), cfg)
+    with pytest.raises(InputError, match="0 dev"):
+        make_splits(manifest.assign(dataset_split=["train"] * 48 + ["test"] * 12), cfg)

@@ -134,8 +134,20 @@ Distinct = Annotated[list[T], Unique()]            # maybe empty, each entry onc
 # --- sections --------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class RichHF18KConfig:
+    records: dict[str, Text]       # train/dev/test: the release's TFRecord files, inside data.root
+    images: Text                   # folder of the Pick-a-Pic v1 images inside data.root (found by `filename`)
+    heatmap: Literal["artifact_map", "misalignment_map"]   # the human map stored as the cue map
+
+    def __post_init__(self) -> None:
+        if set(self.records) != {"train", "dev", "test"}:
+            raise InputError(f"params.yaml: data.richhf18k.records needs exactly the keys train, dev and test, "
+                             f"got {sorted(self.records)}")
+
+
+@dataclass(frozen=True)
 class DataConfig:
-    source: Literal["aigciqa2023", "manifest"]
+    source: Literal["aigciqa2023", "manifest", "richhf18k"]
     root: Text                     # dataset folder (DVC tracks it: keep every file the pipeline reads inside)
     reps: Count
     generators: Names[Text] | None
@@ -144,6 +156,7 @@ class DataConfig:
     likert_range: list[float]
     target: Dimension
     min_image_side: Count          # ingest refuses an image whose shorter side is below this (px)
+    richhf18k: RichHF18KConfig     # file names of the RichHF-18K release (data.source: richhf18k)
 
     def __post_init__(self) -> None:
         for key in ("rating_range", "likert_range"):
@@ -197,6 +210,7 @@ class ReliabilityConfig:
 
 @dataclass(frozen=True)
 class SplitConfig:
+    scheme: Literal["monte_carlo", "dataset"]   # dataset: the dataset's own test split is the fixed test set
     seed: Seed
     n_variants: Count
     n_bins: Count
@@ -388,6 +402,8 @@ class GroundtruthConfig:
     deletion_images: Count         # images per method x architecture with deletion curves
     deletion_fill: float           # deleted cells' value in normalised space (0 = dataset mean colour)
     seed: Seed
+    heat_threshold: Probability    # human heatmaps: AUROC's cue = pixels at or above this share of the maximum
+    top_fraction: OpenFraction     # human heatmaps: AUC-Judd's "fixations" = the heatmap's top pixels
 
 
 @dataclass(frozen=True)

@@ -426,7 +426,45 @@ class IdsdsFinetuneMetrics(TypedDict):
 FeaturesMetrics = dict[str, FeaturesArchitecture]
 SplitMetrics = dict[str, float]                 # "<scheme>/<subset>": image count
 RelianceMetrics = RelianceResult | Skipped
-GroundtruthMetrics = GroundtruthResult | Skipped
+class HumanScores(TypedDict):
+    """Each saliency-benchmark score of one map kind over images: mean, 95% interval, n."""
+    auroc: Estimate
+    auc_judd: Estimate
+    nss: Estimate
+    cc: Estimate
+    kl: Estimate
+    sim: Estimate
+
+
+class HumanMethod(TypedDict):
+    architectures: dict[str, HumanScores]
+    best: dict[str, Any]                  # architecture with the highest mean CC, the score, its value
+    vs_gaussian: PairedDifference         # CC of the best prototype - the centred Gaussian's, paired over images
+    vs_centre_prior: PairedDifference     # ... - the mean human map of the other images'
+    beats_gaussian: bool | None
+    beats_centre_prior: bool | None
+    undefined: dict[str, str]
+
+
+class CentrePriorVsGaussian(TypedDict):
+    difference: PairedDifference
+    beats: bool | None
+    undefined: str
+
+
+class HumanGroundtruthResult(TypedDict):
+    """Ground truth from human heatmaps (RichHF-18K): prototype maps vs where people marked the problem."""
+    label: str
+    cue_score: str
+    heatmaps: str
+    methods: dict[str, HumanMethod]
+    references: dict[str, HumanScores]
+    n_images: int
+    n_empty_heatmaps: int
+    centre_prior_vs_gaussian: NotRequired[CentrePriorVsGaussian]
+
+
+GroundtruthMetrics = GroundtruthResult | HumanGroundtruthResult | Skipped
 ControlsMetrics = ControlsResult | Skipped
 
 # metrics/<name>.json -> its schema (explain_<method>.json: ExplainMetrics)

@@ -13,8 +13,10 @@ import pandas as pd
 
 from rashomon.core.config import DataConfig
 from rashomon.data.aigciqa import GENERATORS, load_aigciqa2023
+from rashomon.data.cue_maps import CueMapWriter
 from rashomon.data.manifest import image_hashes, is_inside, validate_manifest
 from rashomon.data.ratings import empty_ratings, load_ratings_long
+from rashomon.data.richhf import load_richhf18k
 from rashomon.data.truth import ingest_truth
 from rashomon.core.errors import InputError
 from rashomon.core.io import read_table
@@ -66,11 +68,16 @@ def inside(root: Path, relative: str, key: str) -> Path:
     return path
 
 
-def ingest(cfg: DataConfig) -> Ingested:
-    """Load the dataset named by `data.source` from `data.root`."""
+def ingest(cfg: DataConfig, cue_maps: CueMapWriter | None = None) -> Ingested:
+    """Load the dataset named by `data.source` from `data.root`; a source with cue maps
+    (RichHF-18K's human heatmaps) hands each to `cue_maps` as it is read."""
     folder = dataset_folder(cfg)
     rating_range = (cfg.rating_range[0], cfg.rating_range[1])
-    if cfg.source == "aigciqa2023":
+    if cfg.source == "richhf18k":
+        r = cfg.richhf18k
+        sink = cue_maps.add if cue_maps is not None else (lambda *_: None)
+        manifest = load_richhf18k(folder, r.records, r.images, r.heatmap, rating_range, cfg.min_image_side, sink)
+    elif cfg.source == "aigciqa2023":
         manifest = load_aigciqa2023(folder, reps=cfg.reps, generators=cfg.generators or GENERATORS,
                                     rating_range=rating_range, min_image_side=cfg.min_image_side)
     else:

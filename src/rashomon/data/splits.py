@@ -6,6 +6,10 @@ Schemes (one long table: scheme, variant, image_id, subset):
 - exp3: one fixed test set (20%); per variant v the rest is re-split into train/val
   with seed `seed + v` (the study's 42+v).
 - stacking: k folds over the exp3 test set (for stacked ensembles).
+
+With `split.scheme: dataset` the dataset's own test split (the manifest's `dataset_split`,
+e.g. RichHF-18K's test.tfrecord) is the fixed test set of exp1 and exp3 alike, and each
+variant re-splits the dataset's train + dev images in the dataset's train:dev proportion.
 """
 
 from __future__ import annotations
@@ -58,11 +62,30 @@ def check_stacking_folds(test_bins: np.ndarray, k: int, n_images: int) -> None:
                      "split.stacking_folds")
 
 
+def dataset_test_set(manifest: pd.DataFrame) -> tuple[np.ndarray, float]:
+    """The dataset's own test split (a boolean per row) and its dev share of train + dev."""
+    if "dataset_split" not in manifest:
+        raise InputError("split.scheme is dataset, but the manifest has no dataset_split column (the dataset's own "
+                         "train/dev/test, e.g. RichHF-18K's); use split.scheme: monte_carlo")
+    split = manifest["dataset_split"].astype(str).to_numpy()
+    unknown = sorted(set(split) - {"train", "dev", "test"})
+    if unknown:
+        raise InputError(f"manifest: dataset_split holds {unknown}; expected train, dev or test")
+    n_train, n_dev, n_test = ((split == s).sum() for s in ("train", "dev", "test"))
+    if not (n_train and n_dev and n_test):
+        raise InputError(f"split.scheme is dataset, but the kept images hold {n_train} train, {n_dev} dev and "
+                         f"{n_test} test images; each needs at least one")
+    return split == "test", n_dev / (n_train + n_dev)
+
+
 def make_splits(manifest: pd.DataFrame, cfg: SplitConfig) -> pd.DataFrame:
     """All split schemes for `manifest` as one long table."""
     ids = manifest["image_id"].astype(str).to_numpy()
     bins = rating_bins(manifest[cfg.stratify_on].to_numpy(), cfg.n_bins)
     seed, n_variants = cfg.seed, cfg.n_variants
+    if cfg.scheme == "dataset":
+        is_test, dev_share = dataset_test_set(manifest)
+        return _with_test_set(ids, bins, is_test, np.array([1 - dev_share, dev_share]), cfg, ("exp1", "exp3"))
     rows = []
     f1 = check_fractions(cfg.exp1_fractions, "exp1_fractions")
     for v in range(n_variants):
@@ -73,12 +96,22 @@ def make_splits(manifest: pd.DataFrame, cfg: SplitConfig) -> pd.DataFrame:
     val_fraction = cfg.exp3_val_fraction
     f3 = check_fractions((1 - test_fraction - val_fraction, val_fraction, test_fraction), "exp3 fractions")
     is_test = stratified_partition(bins, (1 - f3[2], f3[2]), np.random.default_rng(seed + 1000)) == 1
+    return pd.concat([*rows, _with_test_set(ids, bins, is_test, f3[:2] / f3[:2].sum(), cfg, ("exp3",))],
+                     ignore_index=True)
+
+
+def _with_test_set(ids: np.ndarray, bins: np.ndarray, is_test: np.ndarray, train_val: np.ndarray, cfg: SplitConfig,
+                   schemes: tuple[str, ...]) -> pd.DataFrame:
+    """Variants over one fixed test set (the rest re-split train/val per variant with seed
+    `seed + v`) under each of `schemes`, and the stacking folds over that test set."""
+    seed, rows = cfg.seed, []
     rest = np.flatnonzero(~is_test)
-    for v in range(n_variants):
+    for v in range(cfg.n_variants):
         subset = np.where(is_test, "test", "train").astype(object)
-        part = stratified_partition(bins[rest], f3[:2] / f3[:2].sum(), np.random.default_rng(seed + v))
+        part = stratified_partition(bins[rest], train_val, np.random.default_rng(seed + v))
         subset[rest[part == 1]] = "val"
-        rows.append(pd.DataFrame({"scheme": "exp3", "variant": v, "image_id": ids, "subset": subset}))
+        rows.extend(pd.DataFrame({"scheme": scheme, "variant": v, "image_id": ids, "subset": subset})
+                    for scheme in schemes)
     k = cfg.stacking_folds
     test_idx = np.flatnonzero(is_test)
     check_stacking_folds(bins[test_idx], k, len(ids))

@@ -103,9 +103,42 @@ def ensemble(m: Metrics) -> str:
                    f"{fmt(a['lime_vs_mpm_pearson_mean'])}.</p>")
 
 
+def _estimate(e: Metrics) -> str:
+    return f"{with_ci(e['value'], e['ci_low'], e['ci_high'])}, n {e['n']}"
+
+
+def human_groundtruth(m: Metrics) -> str:
+    """Maps against human heatmaps (RichHF-18K): the saliency benchmark's scores with CIs."""
+    def scores(v: Metrics) -> dict:
+        return {"CC [95% CI], n": _estimate(v["cc"]), "NSS": v["nss"]["value"], "AUROC [95% CI]":
+                with_ci(v["auroc"]["value"], v["auroc"]["ci_low"], v["auroc"]["ci_high"]),
+                "AUC-Judd": v["auc_judd"]["value"], "SIM": v["sim"]["value"], "KL": v["kl"]["value"]}
+    rows = [{"method": meth, "architecture": a, **scores(v)}
+            for meth, e in m["methods"].items() for a, v in e["architectures"].items()]
+    refs = [{"reference": r, **scores(v)} for r, v in m["references"].items()]
+    verdicts = [{"method": meth, "best architecture": e["best"]["architecture"], "best CC": e["best"]["value"],
+                 **{f"minus {ref} CC [95% CI], p, n": _paired(e.get(f"vs_{ref}")) for ref in ("gaussian", "centre_prior")},
+                 "beats Gaussian": _verdict(e, "beats_gaussian"), "beats centre prior": _verdict(e, "beats_centre_prior")}
+                for meth, e in m["methods"].items()]
+    prior = m.get("centre_prior_vs_gaussian")
+    bound = (f"<p>The centre prior (the mean human map of the other images) minus the centred Gaussian, CC: "
+             f"{_paired(prior['difference'])}; beats the Gaussian: {verdict(prior['beats'], prior['undefined'])}. "
+             "A model map that does not beat the centre prior says no more than where people mark problems on any "
+             "image.</p>") if prior else ""
+    return section("Human ground truth: do explanations point where people saw the problem?",
+                   f"{m['label']}. Each architecture's prototype map (cue score -map) against the human artifact "
+                   f"heatmap of each explained image on {m['n_images']} images ({m['n_empty_heatmaps']} without any "
+                   "mark, left out): CC and NSS (0 = chance), AUROC against the heatmap's hot pixels and AUC-Judd "
+                   "against its top pixels (0.5 = chance), SIM (1 = same) and KL (0 = same); means over images with "
+                   "95% intervals (bootstrap over images).", table(rows), "<h3>Reference maps</h3>", table(refs),
+                   bound, "<h3>Does the best architecture beat the references?</h3>", table(verdicts))
+
+
 def groundtruth(m: Metrics, reliance: Metrics | None, plots: Path) -> str:
     if "skipped" in m:
         return section("Ground truth", f"Skipped: {m['skipped']}.")
+    if "heatmaps" in m:
+        return human_groundtruth(m)
     reliance = reliance or {"skipped": "metrics/reliance.json is absent (the reliance stage has not run)"}
     rel = [{"architecture": a, "partial r (artifact | degradation)": v["partial_r_artifact_given_degradation"],
             "p": v["partial_p"], "artifact effect [95% CI]": with_ci(v["artifact_effect_mean"],

@@ -1,0 +1,173 @@
+"""Human ground truth: is each architecture's prototype map where people marked the problem?
+Scored against continuous human heatmaps (RichHF-18K's artifact maps) with the saliency
+benchmark's metrics, beside trivial references and a centre prior built from the *other*
+images' human maps: the human side's own bound (how predictable people's maps are from
+where people look on any image)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from rashomon.attribution.method import stored_methods
+from rashomon.attribution.runner import load_maps
+from rashomon.backbones import input_grids
+from rashomon.backbones.geometry import Grid
+from rashomon.backbones.preprocess import denormalise, load_images
+from rashomon.core.config import InferenceConfig, Params
+from rashomon.data.cue_maps import read_cue_maps
+from rashomon.data.richhf import SOURCE_LABEL
+from rashomon.groundtruth.references import gaussian_map, sobel_map
+from rashomon.groundtruth.saliency import SCORES, saliency_scores
+from rashomon.inference import bootstrap_mean, paired_difference, underpowered, verdict
+
+NO_GROUND_TRUTH = "no artifact masks or human heatmaps: ground truth needs the synthetic default or RichHF-18K"
+CENTRE_PRIOR = "centre_prior"     # the mean human map of the other scored images (leave one out)
+REFERENCES = ("gaussian", "sobel", "random", CENTRE_PRIOR)
+
+
+def heat_on_grid(heat: np.ndarray, grid: Grid) -> np.ndarray:
+    """A continuous image-space map (H, W) on `grid`: the preprocessing's resize (bilinear)
+    and centre crop, so it lies where the image's pixels do."""
+    from PIL import Image
+    from torchvision.transforms import functional as TF
+
+    if heat.shape == (grid.input_size,) * 2 and grid.input_size == grid.resize_size:
+        return heat.astype(np.float64)
+    img = Image.fromarray(np.asarray(heat, dtype=np.float32), mode="F")
+    img = TF.center_crop(TF.resize(img, grid.resize_size, interpolation=TF.InterpolationMode.BILINEAR),
+                         grid.input_size)
+    return np.asarray(img, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class HeatmapScoring:
+    """How a map is scored against a heatmap (params.groundtruth)."""
+    threshold: float       # AUROC: pixels at or above this share of the heatmap's maximum are the cue
+    top_fraction: float    # AUC-Judd: the heatmap's top pixels stand for fixations
+
+
+def score_table(maps: Mapping[str, np.ndarray], heats: Mapping[str, np.ndarray], how: HeatmapScoring) -> pd.DataFrame:
+    """One row per image with a non-empty heatmap: every saliency score of its cue map."""
+    rows = [{"image_id": i, **saliency_scores(maps[i], heats[i], how.threshold, how.top_fraction)}
+            for i in maps if heats[i].max() > 0]
+    return pd.DataFrame(rows, columns=["image_id", *SCORES])
+
+
+def reference_cue_maps(rgb: Mapping[str, np.ndarray], heats: Mapping[str, np.ndarray], side: int, sigma: float,
+                       seed: int) -> dict[str, dict[str, np.ndarray]]:
+    """Per reference, a cue map per image: centred Gaussian, Sobel edges, uniform noise, and
+    the centre prior (the mean heatmap of every other image with a non-empty heatmap)."""
+    ids = list(heats)
+    rng = np.random.default_rng(seed)
+    marked = [i for i in ids if heats[i].max() > 0]
+    total = sum((heats[i] / heats[i].max() for i in marked), np.zeros((side, side)))
+    out: dict[str, dict[str, np.ndarray]] = {r: {} for r in REFERENCES}
+    for i in ids:
+        out["gaussian"][i] = gaussian_map(side, sigma)
+        out["sobel"][i] = sobel_map(rgb[i])
+        out["random"][i] = rng.random((side, side))
+        own = heats[i] / heats[i].max() if i in marked else 0.0
+        others = len(marked) - (i in marked)
+        out[CENTRE_PRIOR][i] = (total - own) / others if others else np.zeros((side, side))
+    return out
+
+
+def summary(table: pd.DataFrame, inference: InferenceConfig) -> dict[str, Any]:
+    """Each score's mean over images with its 95% interval and n."""
+    out: dict[str, Any] = {}
+    for score in SCORES:
+        est = bootstrap_mean(table[score].to_numpy(dtype=float), inference.seed, inference.n_resamples)
+        out[score] = {"value": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high, "n": est.n}
+    return out
+
+
+def versus(ours: pd.DataFrame, theirs: pd.DataFrame, score: str, inference: InferenceConfig) -> tuple[dict, Any, str]:
+    """Paired difference of one score over the images both define, its verdict, and why undefined."""
+    a, b = ours.set_index("image_id")[score], theirs.set_index("image_id")[score]
+    shared = a.dropna().index.intersection(b.dropna().index)
+    diff = paired_difference(a.loc[shared].to_numpy(), b.loc[shared].to_numpy(), inference.seed, inference.n_resamples)
+    decided = verdict(diff.ci_low, diff.n, inference.min_n)
+    why = "" if decided is not None else (underpowered(diff.n, inference.min_n) or "no interval")
+    return diff.as_dict(), decided, why
+
+
+def method_report(prototypes: Mapping[str, pd.DataFrame], references: Mapping[str, pd.DataFrame],
+                  inference: InferenceConfig, score: str = "cc",
+                  compared: Sequence[str] = ("gaussian", CENTRE_PRIOR)) -> dict[str, Any]:
+    """Per architecture each score with its CI; the best architecture (by mean `score`)
+    against the Gaussian and the centre prior: paired differences and verdicts."""
+    out: dict[str, Any] = {"architectures": {a: summary(t, inference) for a, t in prototypes.items()}}
+    means = {a: t[score].mean() for a, t in prototypes.items()}
+    best = max(means, key=lambda a: np.nan_to_num(means[a], nan=-np.inf))
+    out["best"] = {"architecture": best, "score": score, "value": float(means[best])}
+    undefined = {}
+    for ref in compared:
+        out[f"vs_{ref}"], out[f"beats_{ref}"], why = versus(prototypes[best], references[ref], score, inference)
+        if why:
+            undefined[f"beats_{ref}"] = why
+    out["undefined"] = undefined
+    return out
+
+
+@dataclass
+class HumanGroundTruth:
+    """metrics/groundtruth.json on a dataset with human heatmaps, and its tables."""
+    report: dict
+    scores: pd.DataFrame        # method, architecture, image_id, every score of the prototype map
+    references: pd.DataFrame    # reference, image_id, every score
+
+
+def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cue_maps: Path,
+                              explanations: Path) -> HumanGroundTruth:
+    """Every stored method x architecture's prototype map (cue score = -map: the problem
+    lowers the judgment) against the human heatmaps of the explained images, each on the
+    architecture's grid; references on the first architecture's grid. `manifest` by image id."""
+    names, grids, cfg = params.backbones.names, input_grids(params.backbones.names), params.groundtruth
+    how = HeatmapScoring(cfg.heat_threshold, cfg.top_fraction)
+    report: dict[str, Any] = {"label": SOURCE_LABEL, "cue_score": "-map (the problem lowers the judgment)",
+                              "heatmaps": "human (continuous)", "methods": {}, "references": {}}
+    frames, explained = [], set()
+    for method in stored_methods(params.explain):
+        prototypes = {}
+        for name in names:
+            stored = load_maps(explanations / method / f"{name}.npz")
+            ids = [str(i) for i in stored["image_ids"]]
+            heats = {i: heat_on_grid(h, grids[name]) for i, h in read_cue_maps(cue_maps, ids).items()}
+            maps = {i: -stored["maps"][k].astype(np.float64).mean(0) for k, i in enumerate(ids) if i in heats}
+            prototypes[name] = score_table(maps, heats, how)
+            frames.append(prototypes[name].assign(method=method, architecture=name))
+            explained |= set(heats)
+        scored = sorted(set().union(*(set(t.image_id) for t in prototypes.values())))
+        refs = reference_tables(params, manifest, cue_maps, scored, how)
+        report["methods"][method] = method_report(prototypes, refs, params.inference)
+    heats = read_cue_maps(cue_maps, sorted(explained))
+    report["n_images"] = len(heats)
+    report["n_empty_heatmaps"] = int(sum(h.max() == 0 for h in heats.values()))
+    everyone = sorted(i for i, h in heats.items() if h.max() > 0)
+    all_refs = reference_tables(params, manifest, cue_maps, everyone, how) if everyone else {}
+    report["references"] = {r: summary(t, params.inference) for r, t in all_refs.items()}
+    if all_refs:
+        diff, decided, why = versus(all_refs[CENTRE_PRIOR], all_refs["gaussian"], "cc", params.inference)
+        report["centre_prior_vs_gaussian"] = {"difference": diff, "beats": decided, "undefined": why}
+    scores = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["image_id", *SCORES])
+    references = pd.concat([t.assign(reference=r) for r, t in all_refs.items()], ignore_index=True) \
+        if all_refs else pd.DataFrame(columns=["image_id", *SCORES, "reference"])
+    return HumanGroundTruth(report, scores, references)
+
+
+def reference_tables(params: Params, manifest: pd.DataFrame, cue_maps: Path, ids: list[str],
+                     how: HeatmapScoring) -> dict[str, pd.DataFrame]:
+    """Each reference's score table on `ids` (the first architecture's grid)."""
+    if not ids:
+        return {r: pd.DataFrame(columns=["image_id", *SCORES]) for r in REFERENCES}
+    grid = input_grids(params.backbones.names[:1])[params.backbones.names[0]]
+    heats = {i: heat_on_grid(h, grid) for i, h in read_cue_maps(cue_maps, ids).items()}
+    rgb = denormalise(load_images(manifest.loc[ids, "path"].tolist(), grid))
+    maps = reference_cue_maps(dict(zip(ids, rgb)), heats, grid.input_size, params.groundtruth.gaussian_sigma,
+                              params.groundtruth.seed)
+    return {r: score_table(m, heats, how) for r, m in maps.items()}
