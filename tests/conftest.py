@@ -75,7 +75,8 @@ def config(section: str, **overrides):
 # after them; short tests fill both halves and are stolen as workers free up.
 SHARED_CHAIN = ("test_pixels_rerun_exactly_their_dependents", "test_full_repro_then_experiment_with_more_seeds",
                 "test_a_new_method_and_a_new_family_are_one_file_each",
-                "test_splits_that_do_not_match_the_feature_cache_stop_train")
+                "test_splits_that_do_not_match_the_feature_cache_stop_train",
+                "test_the_richhf18k_preset_runs_to_the_human_ground_truth_in_the_report")
 INDEPENDENT = ("test_the_study_preset_reaches_the_report_with_mixed_input_sizes",
                "test_readme_real_data_settings_reach_the_report_with_every_section_labelled",
                "test_repro_runs_once_and_reruns_only_dependents",
