@@ -16,7 +16,7 @@ from rashomon.data.manifest import read_manifest
 from rashomon.data.cue_maps import read_index
 from rashomon.data.truth import read_truth
 from rashomon.groundtruth.assess import GroundTruthInputs, assess_ground_truth
-from rashomon.groundtruth.figures import auroc_figure, deletion_figure
+from rashomon.groundtruth.figures import auroc_figure, deletion_figure, human_figure
 from rashomon.groundtruth.human import NO_GROUND_TRUTH, assess_human_ground_truth
 from rashomon.core.metric_schemas import GroundtruthMetrics
 from rashomon.core.metrics import write_metrics
@@ -35,6 +35,7 @@ def run(params, args):
         with atomic_path(plots, is_dir=True) as tmp:
             write_csv(tmp / "human.csv", human.scores)
             write_csv(tmp / "references.csv", human.references)
+            human_figure(human.examples, human.method, tmp / "human.png")
         return write_metrics(args.metrics, human.report, GroundtruthMetrics)
     if truth is None:
         log.info("skipped: %s", NO_GROUND_TRUTH)

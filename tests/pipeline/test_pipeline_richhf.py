@@ -63,3 +63,5 @@ def test_the_richhf18k_preset_runs_to_the_human_ground_truth_in_the_report(tmp_p
     human = html.unescape(parts["Human ground truth: do explanations point where people saw the problem?"])
     assert "RichHF-18K (Liang et al. 2024): the images and scores are the dataset's, not ours" in human
     assert "centre_prior" in human and "resnet_small" in human
+    assert (proj / "plots/groundtruth/human.png").is_file()
+    assert '<img alt="image, human heatmap and each architecture\'s map" src="data:image/png;base64,' in human

@@ -114,12 +114,17 @@ def method_report(prototypes: Mapping[str, pd.DataFrame], references: Mapping[st
     return out
 
 
+N_EXAMPLES = 3   # images in the figure: the first explained ones with a marked heatmap
+
+
 @dataclass
 class HumanGroundTruth:
-    """metrics/groundtruth.json on a dataset with human heatmaps, and its tables."""
+    """metrics/groundtruth.json on a dataset with human heatmaps, its tables and the figure's panels."""
     report: dict
     scores: pd.DataFrame        # method, architecture, image_id, every score of the prototype map
     references: pd.DataFrame    # reference, image_id, every score
+    method: str                 # the method the figure shows (the first stored one)
+    examples: list[tuple[str, np.ndarray, np.ndarray, dict[str, np.ndarray]]]   # id, RGB, heatmap, arch -> cue map
 
 
 def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cue_maps: Path,
@@ -131,8 +136,9 @@ def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cue_maps: 
     how = HeatmapScoring(cfg.heat_threshold, cfg.top_fraction)
     report: dict[str, Any] = {"label": SOURCE_LABEL, "cue_score": "-map (the problem lowers the judgment)",
                               "heatmaps": "human (continuous)", "methods": {}, "references": {}}
-    frames, explained = [], set()
-    for method in stored_methods(params.explain):
+    frames, explained, shown = [], set(), {}
+    methods = stored_methods(params.explain)
+    for method in methods:
         prototypes = {}
         for name in names:
             stored = load_maps(explanations / method / f"{name}.npz")
@@ -140,6 +146,8 @@ def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cue_maps: 
             heats = {i: heat_on_grid(h, grids[name]) for i, h in read_cue_maps(cue_maps, ids).items()}
             maps = {i: -stored["maps"][k].astype(np.float64).mean(0) for k, i in enumerate(ids) if i in heats}
             prototypes[name] = score_table(maps, heats, how)
+            if method == methods[0]:
+                shown[name] = {i: maps[i] for i in list(prototypes[name].image_id)[:N_EXAMPLES]}
             frames.append(prototypes[name].assign(method=method, architecture=name))
             explained |= set(heats)
         scored = sorted(set().union(*(set(t.image_id) for t in prototypes.values())))
@@ -157,7 +165,21 @@ def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cue_maps: 
     scores = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["image_id", *SCORES])
     references = pd.concat([t.assign(reference=r) for r, t in all_refs.items()], ignore_index=True) \
         if all_refs else pd.DataFrame(columns=["image_id", *SCORES, "reference"])
-    return HumanGroundTruth(report, scores, references)
+    return HumanGroundTruth(report, scores, references, methods[0], examples(params, manifest, cue_maps, shown))
+
+
+def examples(params: Params, manifest: pd.DataFrame, cue_maps: Path,
+             shown: Mapping[str, Mapping[str, np.ndarray]]) -> list[tuple[str, np.ndarray, np.ndarray, dict]]:
+    """The figure's panels: each example image (first architecture's grid), its heatmap and every architecture's map."""
+    first = params.backbones.names[0]
+    ids = list(shown.get(first, {}))
+    if not ids:
+        return []
+    grid = input_grids([first])[first]
+    heats = read_cue_maps(cue_maps, ids)
+    rgb = denormalise(load_images(manifest.loc[ids, "path"].tolist(), grid))
+    return [(i, rgb[k], heat_on_grid(heats[i], grid), {a: m[i] for a, m in shown.items() if i in m})
+            for k, i in enumerate(ids)]
 
 
 def reference_tables(params: Params, manifest: pd.DataFrame, cue_maps: Path, ids: list[str],

@@ -107,7 +107,7 @@ def _estimate(e: Metrics) -> str:
     return f"{with_ci(e['value'], e['ci_low'], e['ci_high'])}, n {e['n']}"
 
 
-def human_groundtruth(m: Metrics) -> str:
+def human_groundtruth(m: Metrics, plots: Path) -> str:
     """Maps against human heatmaps (RichHF-18K): the saliency benchmark's scores with CIs."""
     def scores(v: Metrics) -> dict:
         return {"CC [95% CI], n": _estimate(v["cc"]), "NSS": v["nss"]["value"], "AUROC [95% CI]":
@@ -131,14 +131,15 @@ def human_groundtruth(m: Metrics) -> str:
                    "mark, left out): CC and NSS (0 = chance), AUROC against the heatmap's hot pixels and AUC-Judd "
                    "against its top pixels (0.5 = chance), SIM (1 = same) and KL (0 = same); means over images with "
                    "95% intervals (bootstrap over images).", table(rows), "<h3>Reference maps</h3>", table(refs),
-                   bound, "<h3>Does the best architecture beat the references?</h3>", table(verdicts))
+                   bound, "<h3>Does the best architecture beat the references?</h3>", table(verdicts),
+                   image(plots / "groundtruth/human.png", "image, human heatmap and each architecture's map"))
 
 
 def groundtruth(m: Metrics, reliance: Metrics | None, plots: Path) -> str:
     if "skipped" in m:
         return section("Ground truth", f"Skipped: {m['skipped']}.")
     if "heatmaps" in m:
-        return human_groundtruth(m)
+        return human_groundtruth(m, plots)
     reliance = reliance or {"skipped": "metrics/reliance.json is absent (the reliance stage has not run)"}
     rel = [{"architecture": a, "partial r (artifact | degradation)": v["partial_r_artifact_given_degradation"],
             "p": v["partial_p"], "artifact effect [95% CI]": with_ci(v["artifact_effect_mean"],
