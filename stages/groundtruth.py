@@ -16,8 +16,8 @@ from rashomon.data.manifest import read_manifest
 from rashomon.data.cue_maps import read_index
 from rashomon.data.truth import read_truth
 from rashomon.groundtruth.assess import GroundTruthInputs, assess_ground_truth
-from rashomon.groundtruth.figures import auroc_figure, deletion_figure, human_figure
-from rashomon.groundtruth.human import NO_GROUND_TRUTH, assess_human_ground_truth
+from rashomon.groundtruth.figures import auroc_figure, deletion_figure
+from rashomon.groundtruth.human import NO_GROUND_TRUTH, assess_human_ground_truth, write_outputs
 from rashomon.core.metric_schemas import GroundtruthMetrics
 from rashomon.core.metrics import write_metrics
 
@@ -33,9 +33,8 @@ def run(params, args):
     if truth is None and len(read_index(args.cue_maps)):   # human heatmaps (RichHF-18K)
         human = assess_human_ground_truth(params, manifest, Path(args.cue_maps), Path(args.explanations))
         with atomic_path(plots, is_dir=True) as tmp:
-            write_csv(tmp / "human.csv", human.scores)
+            write_outputs(human, tmp, "human")
             write_csv(tmp / "references.csv", human.references)
-            human_figure(human.examples, human.method, tmp / "human.png")
         return write_metrics(args.metrics, human.report, GroundtruthMetrics)
     if truth is None:
         log.info("skipped: %s", NO_GROUND_TRUTH)
@@ -45,9 +44,10 @@ def run(params, args):
         return write_metrics(args.metrics, {"skipped": NO_GROUND_TRUTH}, GroundtruthMetrics)
     effects = pd.read_csv(args.effects, dtype={"image_id": str}).set_index(["architecture", "image_id"])
     paths = GroundTruthInputs(Path(args.images), Path(args.explanations), Path(args.ensemble),
-                              Path(args.pretrained), Path(args.heads), Path(args.pruning))
+                              Path(args.pretrained), Path(args.heads), Path(args.pruning), Path(args.cue_maps))
     result = assess_ground_truth(params, truth, manifest, effects, paths, resolve_device(params.compute))
     with atomic_path(plots, is_dir=True) as tmp:
+        write_outputs(result.heatmap, tmp, "heatmap")   # the masks as heatmaps: the continuous path
         write_csv(tmp / "localisation.csv", result.localisation)
         write_csv(tmp / "references.csv", result.references)
         write_csv(tmp / "deletion.csv", result.deletion)

@@ -107,3 +107,22 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temp debris
     write_json(target, {"x": float("nan")})
     assert '"x": null' in target.read_text()
+
+
+def test_ingest_puts_the_simulator_masks_in_the_cue_map_store(synthetic, tmp_path):
+    """The default's masks take the human heatmaps' path: one 0/255 PNG per image, equal to the mask."""
+    from rashomon.data.cue_maps import CueMapWriter, read_cue_maps
+    from rashomon.data.images import load_mask
+    from rashomon.data.sources import ingest
+
+    root, _ = synthetic
+    writer = CueMapWriter(tmp_path / "cue_maps")
+    out = ingest(config("data", root=str(root)), writer)
+    writer.close()
+    ids = out.manifest["image_id"].tolist()
+    maps = read_cue_maps(tmp_path / "cue_maps", ids)
+    assert list(maps) == ids
+    truth = out.truth.set_index("image_id")
+    for image_id in ids[:20]:
+        assert np.array_equal(maps[image_id], load_mask(truth.loc[image_id, "mask_path"]))
+    assert any(m.max() == 1 for m in maps.values()) and any(m.max() == 0 for m in maps.values())

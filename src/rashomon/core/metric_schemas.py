@@ -330,6 +330,7 @@ class GroundtruthResult(TypedDict):
     cue_score: str
     methods: dict[str, GroundtruthMethod]
     references: dict[str, Localisation]
+    heatmap: "HumanGroundtruthResult"    # the same maps through the continuous (human-heatmap) path
 
 
 class Estimate(TypedDict):

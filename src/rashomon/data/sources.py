@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from rashomon.core.config import DataConfig
 from rashomon.data.aigciqa import GENERATORS, load_aigciqa2023
 from rashomon.data.cue_maps import CueMapWriter
+from rashomon.data.images import load_mask
 from rashomon.data.manifest import image_hashes, is_inside, validate_manifest
 from rashomon.data.ratings import empty_ratings, load_ratings_long
 from rashomon.data.richhf import load_richhf18k
@@ -86,4 +88,8 @@ def ingest(cfg: DataConfig, cue_maps: CueMapWriter | None = None) -> Ingested:
     ratings = empty_ratings()
     if cfg.ratings_long:
         ratings = load_ratings_long(inside(folder, cfg.ratings_long, "data.ratings_long"), cfg.likert_range, ids)
-    return Ingested(manifest, image_hashes(manifest), ratings, ingest_truth(folder, ids))
+    truth = ingest_truth(folder, ids)
+    if cue_maps is not None and "mask_path" in truth:   # the simulator's masks: cue maps that are 0 or 1
+        for image_id, mask, image in zip(truth["image_id"], truth["mask_path"], manifest["path"]):
+            cue_maps.add(image_id, image, np.round(load_mask(mask) * 255).astype(np.uint8))
+    return Ingested(manifest, image_hashes(manifest), ratings, truth)

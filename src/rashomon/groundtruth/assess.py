@@ -24,6 +24,7 @@ from rashomon.data.truth import SYNTHETIC_LABEL
 from rashomon.groundtruth.evaluate import (PROTOTYPE, deletion_summary, deletion_table, faithfulness,
                                            localisation_table, reference_table, reference_verdicts, summarise)
 from rashomon.groundtruth.figures import auroc_summary
+from rashomon.groundtruth.human import HumanGroundTruth, assess_human_ground_truth
 from rashomon.groundtruth.localisation import SCORES
 
 log = logging.getLogger("rashomon.groundtruth")
@@ -38,6 +39,7 @@ class GroundTruthInputs:
     pretrained: Path
     heads: Path
     pruning: Path
+    cue_maps: Path        # the cue-map store (the masks again, as 0/1 heatmaps)
 
 
 @dataclass
@@ -48,6 +50,7 @@ class GroundTruthResult:
     references: pd.DataFrame
     deletion: pd.DataFrame
     summary: pd.DataFrame
+    heatmap: HumanGroundTruth     # the same maps scored as against human heatmaps (report["heatmap"])
 
 
 def assess_ground_truth(params: Params, truth: pd.DataFrame, manifest: pd.DataFrame, effects: pd.DataFrame,
@@ -128,5 +131,8 @@ def assess_ground_truth(params: Params, truth: pd.DataFrame, manifest: pd.DataFr
         entry["references"] = {r: summarise(t)["auroc"] for r, t in by_ref.items()}
         entry.update(reference_verdicts({a: t for a, t in scored.groupby("architecture")}, by_ref, params.inference))
     report["references"] = {r: summarise(t, params.inference) for r, t in refs.groupby("reference")}
+    heatmap = assess_human_ground_truth(params, manifest, paths.cue_maps, paths.explanations, SYNTHETIC_LABEL,
+                                        "the simulator's masks as 0/1 heatmaps (the path human heatmaps take)")
+    report["heatmap"] = heatmap.report
     return GroundTruthResult(report, localisation, refs,
-                             pd.concat(del_frames, ignore_index=True), auroc_summary(report))
+                             pd.concat(del_frames, ignore_index=True), auroc_summary(report), heatmap)

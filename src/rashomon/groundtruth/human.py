@@ -127,15 +127,15 @@ class HumanGroundTruth:
     examples: list[tuple[str, np.ndarray, np.ndarray, dict[str, np.ndarray]]]   # id, RGB, heatmap, arch -> cue map
 
 
-def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cue_maps: Path,
-                              explanations: Path) -> HumanGroundTruth:
+def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cue_maps: Path, explanations: Path,
+                              label: str = SOURCE_LABEL, heatmaps: str = "human (continuous)") -> HumanGroundTruth:
     """Every stored method x architecture's prototype map (cue score = -map: the problem
     lowers the judgment) against the human heatmaps of the explained images, each on the
     architecture's grid; references on the first architecture's grid. `manifest` by image id."""
     names, grids, cfg = params.backbones.names, input_grids(params.backbones.names), params.groundtruth
     how = HeatmapScoring(cfg.heat_threshold, cfg.top_fraction)
-    report: dict[str, Any] = {"label": SOURCE_LABEL, "cue_score": "-map (the problem lowers the judgment)",
-                              "heatmaps": "human (continuous)", "methods": {}, "references": {}}
+    report: dict[str, Any] = {"label": label, "cue_score": "-map (the problem lowers the judgment)",
+                              "heatmaps": heatmaps, "methods": {}, "references": {}}
     frames, explained, shown = [], set(), {}
     methods = stored_methods(params.explain)
     for method in methods:
@@ -193,3 +193,12 @@ def reference_tables(params: Params, manifest: pd.DataFrame, cue_maps: Path, ids
     maps = reference_cue_maps(dict(zip(ids, rgb)), heats, grid.input_size, params.groundtruth.gaussian_sigma,
                               params.groundtruth.seed)
     return {r: score_table(m, heats, how) for r, m in maps.items()}
+
+
+def write_outputs(result: HumanGroundTruth, folder: Path, stem: str) -> None:
+    """`<stem>.csv` (every score per image) and `<stem>.png` (the figure) in `folder`."""
+    from rashomon.core.io import write_csv
+    from rashomon.groundtruth.figures import human_figure
+
+    write_csv(folder / f"{stem}.csv", result.scores)
+    human_figure(result.examples, result.method, folder / f"{stem}.png")

@@ -107,8 +107,9 @@ def _estimate(e: Metrics) -> str:
     return f"{with_ci(e['value'], e['ci_low'], e['ci_high'])}, n {e['n']}"
 
 
-def human_groundtruth(m: Metrics, plots: Path) -> str:
-    """Maps against human heatmaps (RichHF-18K): the saliency benchmark's scores with CIs."""
+def _heatmap_parts(m: Metrics) -> list[str]:
+    """The continuous path's tables: scores per method x architecture, references, the centre
+    prior's bound and the best architecture against the Gaussian and the centre prior."""
     def scores(v: Metrics) -> dict:
         return {"CC [95% CI], n": _estimate(v["cc"]), "NSS": v["nss"]["value"], "AUROC [95% CI]":
                 with_ci(v["auroc"]["value"], v["auroc"]["ci_low"], v["auroc"]["ci_high"]),
@@ -121,17 +122,25 @@ def human_groundtruth(m: Metrics, plots: Path) -> str:
                  "beats Gaussian": _verdict(e, "beats_gaussian"), "beats centre prior": _verdict(e, "beats_centre_prior")}
                 for meth, e in m["methods"].items()]
     prior = m.get("centre_prior_vs_gaussian")
-    bound = (f"<p>The centre prior (the mean human map of the other images) minus the centred Gaussian, CC: "
+    bound = (f"<p>The centre prior (the mean heatmap of the other images) minus the centred Gaussian, CC: "
              f"{_paired(prior['difference'])}; beats the Gaussian: {verdict(prior['beats'], prior['undefined'])}. "
-             "A model map that does not beat the centre prior says no more than where people mark problems on any "
+             "A model map that does not beat the centre prior says no more than where the problem lies on any "
              "image.</p>") if prior else ""
+    return [table(rows), "<h3>Reference maps</h3>", table(refs), bound,
+            "<h3>Does the best architecture beat the references?</h3>", table(verdicts)]
+
+
+HEATMAP_MEANING = ("Each architecture's prototype map (cue score -map) against the heatmap of each explained image "
+                   "on {n} images ({empty} without any mark, left out): CC and NSS (0 = chance), AUROC against the "
+                   "heatmap's hot pixels and AUC-Judd against its top pixels (0.5 = chance), SIM (1 = same) and KL "
+                   "(0 = same); means over images with 95% intervals (bootstrap over images).")
+
+
+def human_groundtruth(m: Metrics, plots: Path) -> str:
+    """Maps against human heatmaps (RichHF-18K): the saliency benchmark's scores with CIs."""
     return section("Human ground truth: do explanations point where people saw the problem?",
-                   f"{m['label']}. Each architecture's prototype map (cue score -map) against the human artifact "
-                   f"heatmap of each explained image on {m['n_images']} images ({m['n_empty_heatmaps']} without any "
-                   "mark, left out): CC and NSS (0 = chance), AUROC against the heatmap's hot pixels and AUC-Judd "
-                   "against its top pixels (0.5 = chance), SIM (1 = same) and KL (0 = same); means over images with "
-                   "95% intervals (bootstrap over images).", table(rows), "<h3>Reference maps</h3>", table(refs),
-                   bound, "<h3>Does the best architecture beat the references?</h3>", table(verdicts),
+                   f"{m['label']}. " + HEATMAP_MEANING.format(n=m["n_images"], empty=m["n_empty_heatmaps"]),
+                   *_heatmap_parts(m),
                    image(plots / "groundtruth/human.png", "image, human heatmap and each architecture's map"))
 
 
@@ -171,7 +180,17 @@ def groundtruth(m: Metrics, reliance: Metrics | None, plots: Path) -> str:
                    "undefined (underpowered).", "<h3>What the models rely on</h3>", reliance_table,
                    "<h3>Localisation and faithfulness</h3>", table(rows), "<h3>Reference maps</h3>", table(refs),
                    "<h3>Does the best architecture beat the references?</h3>", table(verdicts),
-                   image(plots / "groundtruth/auroc.png", "AUROC"), image(plots / "groundtruth/deletion.png", "deletion"))
+                   image(plots / "groundtruth/auroc.png", "AUROC"), image(plots / "groundtruth/deletion.png", "deletion"),
+                   *_continuous(m.get("heatmap")))
+
+
+def _continuous(m: Metrics | None) -> list[str]:
+    """The synthetic masks through the human-heatmap path (what RichHF-18K's heatmaps get)."""
+    if not m:
+        return []
+    return ["<h3>The same maps through the human-heatmap path (masks as 0/1 heatmaps)</h3>",
+            "<p>" + HEATMAP_MEANING.format(n=m["n_images"], empty=m["n_empty_heatmaps"]) + "</p>",
+            *_heatmap_parts(m)]
 
 
 def controls(m: Metrics) -> str:
