@@ -73,3 +73,21 @@ def test_only_the_publishing_rank_writes(tmp_path, monkeypatch):
     monkeypatch.setattr(rank_zero_only, "rank", 0)
     write_json(tmp_path / "m.json", {"a": 1})
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
+def test_a_launched_rank_does_not_publish_before_lightning_loads(tmp_path):
+    """Lightning's launcher starts rank 1 as the same stage command with LOCAL_RANK=1; the
+    stage enters its atomic paths before it imports Lightning, so the environment decides
+    (in CI both ranks once published, and the later, empty one replaced rank 0's maps)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom rashomon.core.io import is_publishing_rank\n"
+            "assert 'lightning' not in sys.modules\nprint(is_publishing_rank())")
+    def publishes(**env):
+        clean = {k: v for k, v in os.environ.items() if k not in ("RANK", "LOCAL_RANK", "SLURM_PROCID")}
+        out = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip() == "True"
+    assert publishes() and publishes(LOCAL_RANK="0") and publishes(RANK="0", LOCAL_RANK="0")
+    assert not publishes(LOCAL_RANK="1") and not publishes(RANK="3") and not publishes(SLURM_PROCID="2")

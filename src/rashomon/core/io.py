@@ -107,11 +107,18 @@ def _publish(target: Path, path: Path) -> None:
     os.replace(target, path)
 
 
+RANK_VARIABLES = ("RANK", "LOCAL_RANK", "SLURM_PROCID", "JSM_NAMESPACE_RANK")   # Lightning's _get_rank order
+
+
 def is_publishing_rank() -> bool:
-    """False in a multi-process Lightning run's ranks other than 0 (Lightning sets the rank
-    when it launches or joins the processes; without Lightning there is one process)."""
+    """False in a multi-process Lightning run's ranks other than 0: Lightning's rank once it is
+    loaded, before that the rank its launcher put in the environment (a launched rank enters a
+    stage's atomic paths before the lazily imported Lightning is; it must not publish)."""
     rank_zero = sys.modules.get("lightning.fabric.utilities.rank_zero")
-    return rank_zero is None or getattr(rank_zero.rank_zero_only, "rank", 0) == 0
+    if rank_zero is not None:
+        return getattr(rank_zero.rank_zero_only, "rank", 0) == 0
+    rank = next((os.environ[k] for k in RANK_VARIABLES if os.environ.get(k)), "0")
+    return int(rank) == 0
 
 
 @contextlib.contextmanager
