@@ -51,20 +51,22 @@ def deletion_figure(deletion: pd.DataFrame, path: Path) -> None:
 
 
 def human_figure(examples: Sequence[tuple[str, np.ndarray, np.ndarray, Mapping[str, np.ndarray]]], method: str,
-                 path: Path) -> None:
-    """Per example image: the image, where people marked the problem, and each architecture's
-    prototype cue map (-map) of `method`; rows are images (nothing drawn without an example)."""
+                 path: Path, heat_label: str = "human heatmap",
+                 title: str = "Where people saw the problem, and where each model's explanation points (-map)") -> None:
+    """Per example image: the image, its cue map (where people marked the problem, or the
+    simulator's mask) and each architecture's prototype cue map (-map) of `method`; rows are
+    images (nothing drawn without an example)."""
     if not examples:
         return
     n_cols = 2 + max(len(maps) for *_, maps in examples)
     fig, axes = plt.subplots(len(examples), n_cols, figsize=(1.9 * n_cols, 2.0 * len(examples)), squeeze=False)
     for row, (image_id, rgb, heat, maps) in zip(axes, examples):
-        panels = [("image " + image_id, rgb, None), ("human heatmap", heat, "magma")]
+        panels = [("image " + image_id, rgb, None), (heat_label, heat, "magma")]
         panels += [(f"{method}: {arch}", m, "magma") for arch, m in maps.items()]
         for ax, (title, data, cmap) in zip(row, panels + [("", None, None)] * n_cols):
             ax.axis("off")
             if data is not None:
                 ax.imshow(data, cmap=cmap)
                 ax.set_title(title, fontsize=7)
-    fig.suptitle("Where people saw the problem, and where each model's explanation points (-map)", fontsize=9)
+    fig.suptitle(title, fontsize=9)
     save_figure(fig, path)

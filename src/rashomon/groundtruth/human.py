@@ -196,9 +196,14 @@ def reference_tables(params: Params, manifest: pd.DataFrame, cue_maps: Path, ids
 
 
 def write_outputs(result: HumanGroundTruth, folder: Path, stem: str) -> None:
-    """`<stem>.csv` (every score per image) and `<stem>.png` (the figure) in `folder`."""
+    """`<stem>.csv` (every score per image) and `<stem>.png` (the figure) in `folder`; the
+    figure says whose maps these are (people's, or the simulator's masks)."""
     from rashomon.core.io import write_csv
     from rashomon.groundtruth.figures import human_figure
 
     write_csv(folder / f"{stem}.csv", result.scores)
-    human_figure(result.examples, result.method, folder / f"{stem}.png")
+    if result.report["label"] == SOURCE_LABEL:
+        human_figure(result.examples, result.method, folder / f"{stem}.png")
+    else:
+        human_figure(result.examples, result.method, folder / f"{stem}.png", "artifact mask (simulator)",
+                     "Where the simulator put the artifact, and where each model's explanation points (-map)")
