@@ -63,10 +63,10 @@ def human_figure(examples: Sequence[tuple[str, np.ndarray, np.ndarray, Mapping[s
     for row, (image_id, rgb, heat, maps) in zip(axes, examples):
         panels = [("image " + image_id, rgb, None), (heat_label, heat, "magma")]
         panels += [(f"{method}: {arch}", m, "magma") for arch, m in maps.items()]
-        for ax, (title, data, cmap) in zip(row, panels + [("", None, None)] * n_cols):
+        for ax, (caption, data, cmap) in zip(row, panels + [("", None, None)] * n_cols):
             ax.axis("off")
             if data is not None:
                 ax.imshow(data, cmap=cmap)
-                ax.set_title(title, fontsize=7)
+                ax.set_title(caption, fontsize=7)
     fig.suptitle(title, fontsize=9)
     save_figure(fig, path)
