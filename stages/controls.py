@@ -35,15 +35,15 @@ def run(params, args):
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
     check_image_hashes(manifest, args.images)
     splits = pd.read_csv(args.splits, dtype={"image_id": str})
-    result = run_controls(params, manifest, splits, truth, ControlsInputs(Path(args.features), Path(args.pretrained)),
-                          resolve_device(params.compute))
+    paths = ControlsInputs(Path(args.features), Path(args.pretrained), Path(args.cue_maps))
+    result = run_controls(params, manifest, splits, truth, paths, resolve_device(params.compute))
     with atomic_path(args.plots, is_dir=True) as tmp:
         write_csv(tmp / "localisation.csv", result.localisation)
     write_metrics(args.metrics, result.report, ControlsMetrics)
 
 
-main = stage(run, "--manifest", "--images", "--truth", "--splits", "--features", "--pretrained", "--metrics",
-             "--plots")
+main = stage(run, "--manifest", "--images", "--truth", "--cue-maps", "--splits", "--features", "--pretrained",
+             "--metrics", "--plots")
 
 if __name__ == "__main__":
     main()

@@ -12,9 +12,8 @@ from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import common_of, mask_on_grid, resample_maps
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.core.cli import stage
-from rashomon.data.images import load_mask
+from rashomon.data.cue_maps import CueMapStore
 from rashomon.data.manifest import check_image_hashes, read_manifest, safe_filename, sorted_ids
-from rashomon.data.truth import read_truth
 from rashomon.core.io import atomic_path
 
 
@@ -26,7 +25,7 @@ def run(params, args):
     shared = set.intersection(*[set(loaded[m][names[0]]["image_ids"]) for m in methods])
     ids = sorted_ids(shared)[: params.explain.n_figures]
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range).set_index("image_id")
-    truth = read_truth(args.truth)
+    cues = CueMapStore(Path(args.cue_maps))   # the artifact masks or human heatmaps, where the data has them
     check_image_hashes(manifest.loc[ids].reset_index(), args.images)
     grids = input_grids(names)
     common = common_of(grids.values())   # every architecture's map over the same pixels
@@ -35,7 +34,7 @@ def run(params, args):
             protos = {m: {a: resample_maps(prototype(loaded[m][a], image_id), grids[a], common) for a in names}
                       for m in methods}
             rgb = denormalise(load_images([manifest.loc[image_id, "path"]], common))[0]
-            mask = load_mask(truth.loc[image_id, "mask_path"]) if truth is not None else None
+            mask = cues.heat(image_id) if image_id in cues else None
             if mask is not None and mask.shape != rgb.shape[:2]:   # an image-space mask, cut like the image
                 mask = mask_on_grid(mask, common).astype(np.float32)
             title = f"image {image_id}: authenticity {manifest.loc[image_id, 'authenticity']:.1f}" + \
@@ -43,7 +42,7 @@ def run(params, args):
             figure(rgb, protos, title, tmp / f"{safe_filename(image_id)}.png", mask)
 
 
-main = stage(run, "--manifest", "--images", "--truth", "--explanations", "--out")
+main = stage(run, "--manifest", "--images", "--cue-maps", "--explanations", "--out")
 
 if __name__ == "__main__":
     main()

@@ -13,8 +13,8 @@ from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
 from rashomon.core.io import atomic_path, write_csv
 from rashomon.data.manifest import read_manifest
-from rashomon.data.cue_maps import read_index
 from rashomon.data.truth import read_truth
+from rashomon.groundtruth.cues import CueMaps
 from rashomon.groundtruth.assess import GroundTruthInputs, assess_ground_truth
 from rashomon.groundtruth.figures import auroc_figure, deletion_figure
 from rashomon.groundtruth.human import NO_GROUND_TRUTH, assess_human_ground_truth, write_outputs
@@ -30,8 +30,9 @@ def run(params, args):
     truth = read_truth(args.truth)
     plots = Path(args.plots)
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range).set_index("image_id")
-    if truth is None and len(read_index(args.cue_maps)):   # human heatmaps (RichHF-18K)
-        human = assess_human_ground_truth(params, manifest, Path(args.cue_maps), Path(args.explanations))
+    cues = CueMaps(Path(args.cue_maps))
+    if truth is None and len(cues):   # human heatmaps (RichHF-18K)
+        human = assess_human_ground_truth(params, manifest, cues, Path(args.explanations))
         with atomic_path(plots, is_dir=True) as tmp:
             write_outputs(human, tmp, "human")
             write_csv(tmp / "references.csv", human.references)
@@ -45,7 +46,7 @@ def run(params, args):
     effects = pd.read_csv(args.effects, dtype={"image_id": str}).set_index(["architecture", "image_id"])
     paths = GroundTruthInputs(Path(args.images), Path(args.explanations), Path(args.ensemble),
                               Path(args.pretrained), Path(args.heads), Path(args.pruning), Path(args.cue_maps))
-    result = assess_ground_truth(params, truth, manifest, effects, paths, resolve_device(params.compute))
+    result = assess_ground_truth(params, manifest, effects, paths, resolve_device(params.compute))
     with atomic_path(plots, is_dir=True) as tmp:
         write_outputs(result.heatmap, tmp, "heatmap")   # the masks as heatmaps: the continuous path
         write_csv(tmp / "localisation.csv", result.localisation)

@@ -13,8 +13,7 @@ from rashomon.core.io import atomic_path, write_csv
 from rashomon.idsds.cifar import SYNTHETIC_CIFAR_LABEL, is_synthetic_cifar
 from rashomon.idsds.deletion import Deletion
 from rashomon.idsds.models import check_model_names, load_finetuned
-from rashomon.idsds.protocol import score_data
-from rashomon.idsds.finetune import accuracy
+from rashomon.idsds.evaluation import accuracy, score_data
 from rashomon.idsds.scoring import check_method_names, classifies, headline, score_model, unranked
 from rashomon.core.metric_schemas import IdsdsMetrics
 from rashomon.core.metrics import write_metrics

@@ -9,7 +9,6 @@ import pandas as pd
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
-from rashomon.core.fitting import quiet_lightning
 from rashomon.core.io import atomic_path, write_csv
 from rashomon.data.manifest import read_manifest
 from rashomon.groundtruth.sanity_checks import SanityInputs, plot_cascade, run_sanity_checks
@@ -19,7 +18,6 @@ from rashomon.core.metrics import write_metrics
 
 def run(params, args):
     """Write metrics/sanity.json, plots/sanity/cascade.csv and plots/sanity/cascade.png."""
-    quiet_lightning()
     check_backbone_names(params.backbones)
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
     splits = pd.read_csv(args.splits, dtype={"image_id": str})

@@ -7,7 +7,8 @@ import torch
 
 from rashomon.attribution import attribute
 from rashomon.attribution.perturbations import Original, SquareMasks, SuperpixelPatterns, square_masks
-from rashomon.attribution.scoring import score_perturbations
+from rashomon.attribution import scoring as scoring_module
+from rashomon.attribution.scoring import LAUNCHER_WORLD_SIZE, runs_in_this_process, score_perturbations
 from rashomon.attribution.predict import PerturbationDataset
 from tests.attribution.test_attribution import real_variants
 
@@ -78,7 +79,10 @@ def test_dataset_items_carry_their_image(variants):
 
 @pytest.mark.parametrize("method, options", [("mpm", MPM), ("mpm", {**MPM, "incremental": True}), ("lime", LIME)],
                          ids=["mpm", "mpm-incremental", "lime"])
-def test_one_process_predict_loop_equals_the_local_loop(variants, method, options):
+def test_one_process_predict_loop_equals_the_local_loop(variants, method, options, monkeypatch):
+    """The equality that lets one CPU process skip Lightning (`runs_in_this_process`): forced
+    through the predict loop here."""
+    monkeypatch.setattr(scoring_module, "runs_in_this_process", lambda *_: False)
     images = blocks()
     local = attribute(method, images, variants, **options)
     lightning = attribute(method, images, variants, scoring=ONE, **options)
@@ -89,10 +93,10 @@ def test_one_process_predict_loop_equals_the_local_loop(variants, method, option
 
 
 def test_two_processes_give_the_single_process_maps(variants):
-    """MPM (incremental too) and LIME over two gloo processes: both ranks score batches,
-    each batch once, and the maps equal the single-process maps."""
+    """Incremental MPM and LIME over two gloo processes: both ranks score batches, each batch
+    once, and the maps equal the single-process maps (plain MPM shares the loop: one process above)."""
     images = blocks()
-    for method, options in [("mpm", MPM), ("mpm", {**MPM, "incremental": True}), ("lime", LIME)]:
+    for method, options in [("mpm", {**MPM, "incremental": True}), ("lime", LIME)]:
         local = attribute(method, images, variants, **options)
         spread = attribute(method, images, variants, scoring=TWO, **options)
         close(spread.maps, local.maps)
@@ -100,3 +104,16 @@ def test_two_processes_give_the_single_process_maps(variants):
         assert len(per_rank) == 2 and min(per_rank) > 0 and sum(per_rank) == BATCHES[method]
         if method == "lime":
             close(spread.info["fidelity"], local.info["fidelity"])
+
+
+def test_only_options_that_spread_work_load_the_predict_loop(variants, monkeypatch):
+    for key in LAUNCHER_WORLD_SIZE:
+        monkeypatch.delenv(key, raising=False)
+    here = runs_in_this_process
+    assert here(ONE, variants) and here({"accelerator": "auto", "devices": 1, "num_nodes": 1, "strategy": "auto"},
+                                        variants) == (not torch.cuda.is_available() and not torch.backends.mps.is_available())
+    assert not here(TWO, variants) and not here({**ONE, "num_nodes": 2}, variants)
+    assert not here({**ONE, "devices": -1}, variants) and not here({**ONE, "strategy": "ddp"}, variants)
+    assert not here({**ONE, "accelerator": "gpu"}, variants)
+    monkeypatch.setenv("WORLD_SIZE", "2")          # torchrun / srun launched this process as one of two
+    assert not here(ONE, variants)

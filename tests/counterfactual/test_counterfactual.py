@@ -14,7 +14,7 @@ from rashomon.core.config import GeneratorConfig
 from rashomon.counterfactual.evaluate import cosine, edit_table, map_agreement, summary, twin_cosine
 from rashomon.core.errors import InputError
 from rashomon.generative import ConvAutoencoder, load_generator, save_generator
-from rashomon.generative.autoencoder import train_generator
+from rashomon.generative.training import train_generator
 from rashomon.generative.quality import reconstruction_quality
 from tests.attribution.test_attribution import real_variants
 

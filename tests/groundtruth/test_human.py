@@ -4,8 +4,8 @@ verdicts on maps whose answer is known."""
 import numpy as np
 import pytest
 
-from rashomon.backbones.geometry import Grid
-from rashomon.groundtruth.human import (CENTRE_PRIOR, HeatmapScoring, heat_on_grid, method_report,
+from rashomon.backbones.geometry import Grid, heat_on_grid
+from rashomon.groundtruth.human import (CENTRE_PRIOR, HeatmapScoring, method_report,
                                         reference_cue_maps, score_table)
 from tests.conftest import config
 

@@ -193,7 +193,7 @@ def test_dummy_outranking_a_principled_method_is_flagged():
 def test_scoring_and_accuracy_honour_the_deletion_mode():
     """The reference's blur pads with zeros: a constant image's inner cells survive a blur
     deletion, its border cells do not; value deletion removes every cell."""
-    from rashomon.idsds.finetune import accuracy
+    from rashomon.idsds.evaluation import accuracy
 
     model = CellReader(torch.arange(1, 17, dtype=torch.float32))
     x = torch.ones(2, 3, 32, 32)

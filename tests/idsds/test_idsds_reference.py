@@ -14,7 +14,8 @@ from rashomon.idsds.deletion import (
     Deletion, idsds_scores, reference_blur_kernel, single_deletion_drops, summarise, tolerant_ranks,
 )
 from rashomon.idsds.dummies import dummy_maps, numpy_uint8
-from rashomon.idsds.finetune import augment, black, to_tensor
+from rashomon.idsds.evaluation import to_tensor
+from rashomon.idsds.finetune import augment, black
 from rashomon.idsds.methods import METHODS, principled_maps, uniform_baseline
 from rashomon.idsds.models import create_cifar_model, gradcam_layer
 from tests.idsds import idsds_reference as ref

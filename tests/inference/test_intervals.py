@@ -34,6 +34,18 @@ def test_the_exact_p_of_a_perfect_rank_correlation_on_four_pairs_is_one_twelfth(
     assert math.isnan(spearman_exact(np.ones(4), np.arange(4.0))["rho"])   # constant: undefined
 
 
+
+@pytest.mark.parametrize("n", [6, 12])   # exact (all 6! pairings) and Monte-Carlo (9,999 seeded pairings)
+def test_spearman_permutation_p_equals_scipys_own_test_over_spearmanr(n):
+    rng = np.random.default_rng(n)
+    x, y = rng.integers(0, 4, n).astype(float), rng.normal(size=n)   # ties in x: average ranks
+    y[:2] += 3 * x[:2]
+    out = spearman_exact(x, y, seed=3)
+    ref = stats.permutation_test((x,), lambda xs: stats.spearmanr(xs, y)[0], permutation_type="pairings",
+                                 n_resamples=math.factorial(n) if n < 8 else 9999, alternative="two-sided",
+                                 rng=np.random.default_rng(3))
+    assert out["rho"] == stats.spearmanr(x, y)[0] and out["p"] == ref.pvalue and out["n"] == n
+
 def test_paired_difference_against_an_exact_sign_flip_count():
     a = np.array([0.9, 0.8, 0.7, 0.95, 0.85])
     b = np.array([0.5, 0.6, 0.65, 0.4, 0.55])

@@ -95,3 +95,17 @@ def mask_on_grid(mask: np.ndarray, grid: Grid) -> np.ndarray:
     img = TF.center_crop(TF.resize(img, grid.resize_size, interpolation=TF.InterpolationMode.NEAREST),
                          grid.input_size)
     return np.asarray(img) > 127
+
+
+def heat_on_grid(heat: np.ndarray, grid: Grid) -> np.ndarray:
+    """A continuous image-space map (H, W) on `grid`: the preprocessing's resize (bilinear)
+    and centre crop, so it lies where the image's pixels do."""
+    from PIL import Image
+    from torchvision.transforms import functional as TF
+
+    if heat.shape == (grid.input_size,) * 2 and grid.input_size == grid.resize_size:
+        return heat.astype(np.float64)
+    img = Image.fromarray(np.asarray(heat, dtype=np.float32), mode="F")
+    img = TF.center_crop(TF.resize(img, grid.resize_size, interpolation=TF.InterpolationMode.BILINEAR),
+                         grid.input_size)
+    return np.asarray(img, dtype=np.float64)

@@ -51,19 +51,43 @@ def read_index(folder: Path) -> pd.DataFrame:
     return read_table(Path(folder) / INDEX, "cue-map index", dtype={"image_id": str, "file": str})
 
 
+class CueMapStore:
+    """The store opened once: its index read on opening, each cue map read and hash-checked
+    the first time it is asked for, then kept (heat in [0, 1], float32, the image's H x W)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.index = read_index(self.folder).set_index("image_id")
+        self._heat: dict[str, np.ndarray] = {}
+
+    def __contains__(self, image_id: object) -> bool:
+        return image_id in self.index.index
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def present(self, ids: list[str]) -> list[str]:
+        """Those of `ids` the store holds, in order."""
+        return [i for i in ids if i in self]
+
+    def heat(self, image_id: str) -> np.ndarray:
+        """The cue map of `image_id`; refused in one line when the store lacks it or its bytes changed."""
+        if image_id not in self._heat:
+            if image_id not in self:
+                raise InputError(f"{self.folder}/{INDEX}: no cue map for image_id {image_id!r}; run dvc repro")
+            row = self.index.loc[image_id]
+            path = self.folder / str(row["file"])
+            if Path(str(row["file"])).name != str(row["file"]) or not path.is_file():
+                raise InputError(f"{self.folder}/{INDEX}: cue map {row['file']!r} of image_id {image_id!r} not found")
+            if file_sha256(path) != row["sha256"]:
+                raise InputError(f"{path}: cue map changed since ingest (hash differs from {INDEX}); run dvc repro")
+            with Image.open(path) as img:
+                self._heat[image_id] = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+        return self._heat[image_id]
+
+
 def read_cue_maps(folder: Path, ids: list[str]) -> dict[str, np.ndarray]:
     """Heat in [0, 1] (float32, the image's height x width) for each of `ids` the store holds;
     a file whose bytes differ from the index is refused."""
-    index = read_index(folder).set_index("image_id")
-    maps = {}
-    for image_id in ids:
-        if image_id not in index.index:
-            continue
-        row = index.loc[image_id]
-        path = Path(folder) / str(row["file"])
-        if Path(str(row["file"])).name != str(row["file"]) or not path.is_file():
-            raise InputError(f"{folder}/{INDEX}: cue map {row['file']!r} of image_id {image_id!r} not found")
-        if file_sha256(path) != row["sha256"]:
-            raise InputError(f"{path}: cue map changed since ingest (hash differs from {INDEX}); run dvc repro")
-        maps[image_id] = np.asarray(Image.open(path).convert("L"), dtype=np.float32) / 255.0
-    return maps
+    store = CueMapStore(folder)
+    return {i: store.heat(i) for i in store.present(ids)}

@@ -18,7 +18,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
 
 from rashomon.core.config import SplitConfig
 from rashomon.core.errors import InputError
@@ -115,6 +114,8 @@ def _with_test_set(ids: np.ndarray, bins: np.ndarray, is_test: np.ndarray, train
     k = cfg.stacking_folds
     test_idx = np.flatnonzero(is_test)
     check_stacking_folds(bins[test_idx], k, len(ids))
+    from sklearn.model_selection import StratifiedKFold   # 0.75 s to import: only making splits needs it
+
     folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     for fold, (_, held) in enumerate(folds.split(test_idx, bins[test_idx])):
         subset = np.full(len(test_idx), "train", dtype=object)

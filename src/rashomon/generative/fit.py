@@ -20,7 +20,7 @@ from rashomon.core.errors import InputError
 from rashomon.core.io import atomic_path
 from rashomon.data.manifest import check_image_hashes, sorted_ids
 from rashomon.generative import load_generator, save_generator
-from rashomon.generative.autoencoder import train_generator
+from rashomon.generative.training import train_generator
 from rashomon.generative.quality import reconstruction_quality
 
 log = logging.getLogger("rashomon.generator")

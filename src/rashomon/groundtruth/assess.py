@@ -15,12 +15,12 @@ import torch
 from rashomon.attribution.method import stored_methods
 from rashomon.attribution.runner import ensemble_maps_file, explained_variants, load_maps
 from rashomon.backbones import input_grids
-from rashomon.backbones.geometry import Grid, canvas_of, mask_on_grid
+from rashomon.backbones.geometry import canvas_of
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.core.config import Params
-from rashomon.data.images import load_mask
 from rashomon.data.manifest import check_image_hashes, sorted_ids
 from rashomon.data.truth import SYNTHETIC_LABEL
+from rashomon.groundtruth.cues import CueMaps
 from rashomon.groundtruth.evaluate import (PROTOTYPE, deletion_summary, deletion_table, faithfulness,
                                            localisation_table, reference_table, reference_verdicts, summarise)
 from rashomon.groundtruth.figures import auroc_summary
@@ -39,7 +39,7 @@ class GroundTruthInputs:
     pretrained: Path
     heads: Path
     pruning: Path
-    cue_maps: Path        # the cue-map store (the masks again, as 0/1 heatmaps)
+    cue_maps: Path        # the cue-map store: the simulator's masks as 0/1 heatmaps
 
 
 @dataclass
@@ -53,26 +53,19 @@ class GroundTruthResult:
     heatmap: HumanGroundTruth     # the same maps scored as against human heatmaps (report["heatmap"])
 
 
-def assess_ground_truth(params: Params, truth: pd.DataFrame, manifest: pd.DataFrame, effects: pd.DataFrame,
-                        paths: GroundTruthInputs, device: torch.device) -> GroundTruthResult:
-    """Score every stored map against the artifact masks (`truth`), the references and the
-    twin effects (`effects`, indexed by architecture and image id); `manifest` by image id."""
+def assess_ground_truth(params: Params, manifest: pd.DataFrame, effects: pd.DataFrame, paths: GroundTruthInputs,
+                        device: torch.device) -> GroundTruthResult:
+    """Score every stored map against the artifact masks (the cue-map store), the references
+    and the twin effects (`effects`, indexed by architecture and image id); `manifest` by image id."""
     cfg, names = params.groundtruth, params.backbones.names
     report = {"label": SYNTHETIC_LABEL, "cue_score": "-map (the artifact lowers authenticity); auroc_abs ranks |map|",
               "methods": {}, "references": {}}
     loc_frames, del_frames = [], []
     variants_of = {name: explained_variants(name, params, paths.pretrained, paths.heads, paths.pruning)
                    for name in names}
-    mask_files: dict[str, np.ndarray] = {}
+    cues = CueMaps(paths.cue_maps)   # the masks as ingest stored them: the store human heatmaps come from too
     grids = input_grids(names)
     canvas = canvas_of(grids.values())   # the bagged ensemble's maps lie here
-
-    def masks_for(ids: list[str], grid: Grid) -> np.ndarray:
-        """The artifact masks of `ids` on the maps' grid (each file read once)."""
-        for i in ids:
-            if i not in mask_files:
-                mask_files[i] = load_mask(truth.loc[i, "mask_path"])
-        return np.stack([mask_on_grid(mask_files[i], grid) for i in ids])
 
     for method in stored_methods(params.explain):
         entry: dict = {"architectures": {}}
@@ -80,7 +73,7 @@ def assess_ground_truth(params: Params, truth: pd.DataFrame, manifest: pd.DataFr
             stored = load_maps(paths.explanations / method / f"{name}.npz")
             ids = [str(i) for i in stored["image_ids"]]
             maps = stored["maps"]
-            masks = masks_for(ids, grids[name])
+            masks = cues.masks(ids, grids[name])
             table = localisation_table(maps, masks, ids)
             loc_frames.append(table.assign(method=method, architecture=name))
             proto = summarise(table[table.level == PROTOTYPE], params.inference)
@@ -107,7 +100,7 @@ def assess_ground_truth(params: Params, truth: pd.DataFrame, manifest: pd.DataFr
         if ensemble_file.is_file():  # the bagged ensemble's maps (MPM, LIME): localisation and twin agreement
             stored = load_maps(ensemble_file)
             ids = [str(i) for i in stored["image_ids"]]
-            masks = masks_for(ids, canvas)
+            masks = cues.masks(ids, canvas)
             table = localisation_table(stored["maps"], masks, ids)
             loc_frames.append(table.assign(method=method, architecture="ensemble"))
             twin = effects["artifact_effect"].unstack(0).reindex(ids)[names].mean(axis=1).to_numpy()
@@ -120,7 +113,7 @@ def assess_ground_truth(params: Params, truth: pd.DataFrame, manifest: pd.DataFr
     all_ids = sorted_ids({i for f in loc_frames for i in f["image_id"]})
     if all_ids:
         rgb = denormalise(load_images(manifest.loc[all_ids, "path"].tolist(), variants_of[names[0]].backbone.spec))
-        masks = masks_for(all_ids, grids[names[0]])
+        masks = cues.masks(all_ids, grids[names[0]])
         refs = reference_table(rgb, masks, all_ids, cfg.gaussian_sigma, cfg.seed)
     else:   # no explained image has an artifact: every reference score (and verdict) is undefined
         refs = pd.DataFrame(columns=["image_id", "reference", *SCORES])
@@ -131,7 +124,7 @@ def assess_ground_truth(params: Params, truth: pd.DataFrame, manifest: pd.DataFr
         entry["references"] = {r: summarise(t)["auroc"] for r, t in by_ref.items()}
         entry.update(reference_verdicts({a: t for a, t in scored.groupby("architecture")}, by_ref, params.inference))
     report["references"] = {r: summarise(t, params.inference) for r, t in refs.groupby("reference")}
-    heatmap = assess_human_ground_truth(params, manifest, paths.cue_maps, paths.explanations, SYNTHETIC_LABEL,
+    heatmap = assess_human_ground_truth(params, manifest, cues, paths.explanations, SYNTHETIC_LABEL,
                                         "the simulator's masks as 0/1 heatmaps (the path human heatmaps take)")
     report["heatmap"] = heatmap.report
     return GroundTruthResult(report, localisation, refs,

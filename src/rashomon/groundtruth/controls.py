@@ -19,14 +19,14 @@ import torch
 from rashomon.attribution import Inputs, build_method
 from rashomon.attribution.runner import explanation_ids
 from rashomon.backbones import create_backbone, get_spec
-from rashomon.backbones.geometry import grid_of, mask_on_grid
+from rashomon.backbones.geometry import grid_of
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.backbones.weights import weights_for
 from rashomon.core.config import Params
-from rashomon.data.images import load_mask
 from rashomon.data.manifest import manifest_hash
 from rashomon.data.splits import subset_ids
 from rashomon.data.truth import SYNTHETIC_LABEL
+from rashomon.groundtruth.cues import CueMaps
 from rashomon.groundtruth.evaluate import PROTOTYPE, localisation_table, reference_table
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.training import fit_head
@@ -50,6 +50,7 @@ class ControlsInputs:
     """Where the stage's inputs lie."""
     features: Path
     pretrained: Path
+    cue_maps: Path        # the artifact masks, as ingest stored them
 
 
 @dataclass
@@ -81,6 +82,7 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
     """Fit, explain and score every control on every architecture with every method (`truth`
     indexed by image id)."""
     cfg, inference, digest = params.controls, params.inference, manifest_hash(manifest)
+    cues = CueMaps(paths.cue_maps)
     manifest = manifest.set_index("image_id")
     targets = control_targets(truth, manifest, params.data.target)
     ids = [i for i in explanation_ids(splits, params.train.scheme, None)
@@ -97,7 +99,7 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
         all_ids = cache.ids
         embedding = cache.embedding(all_ids)
         grid = grid_of(spec)
-        masks = np.stack([mask_on_grid(load_mask(truth.loc[i, "mask_path"]), grid) for i in ids])
+        masks = cues.masks(ids, grid)
         images = load_images(manifest.loc[ids, "path"].tolist(), spec)
         refs = reference_table(denormalise(images), masks, ids, params.groundtruth.gaussian_sigma,
                                params.groundtruth.seed)

@@ -16,11 +16,10 @@ import pandas as pd
 from rashomon.attribution.method import stored_methods
 from rashomon.attribution.runner import load_maps
 from rashomon.backbones import input_grids
-from rashomon.backbones.geometry import Grid
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.core.config import InferenceConfig, Params
-from rashomon.data.cue_maps import read_cue_maps
 from rashomon.data.richhf import SOURCE_LABEL
+from rashomon.groundtruth.cues import CueMaps
 from rashomon.groundtruth.references import gaussian_map, sobel_map
 from rashomon.groundtruth.saliency import SCORES, saliency_scores
 from rashomon.inference import bootstrap_mean, paired_difference, underpowered, verdict
@@ -28,20 +27,6 @@ from rashomon.inference import bootstrap_mean, paired_difference, underpowered, 
 NO_GROUND_TRUTH = "no artifact masks or human heatmaps: ground truth needs the synthetic default or RichHF-18K"
 CENTRE_PRIOR = "centre_prior"     # the mean human map of the other scored images (leave one out)
 REFERENCES = ("gaussian", "sobel", "random", CENTRE_PRIOR)
-
-
-def heat_on_grid(heat: np.ndarray, grid: Grid) -> np.ndarray:
-    """A continuous image-space map (H, W) on `grid`: the preprocessing's resize (bilinear)
-    and centre crop, so it lies where the image's pixels do."""
-    from PIL import Image
-    from torchvision.transforms import functional as TF
-
-    if heat.shape == (grid.input_size,) * 2 and grid.input_size == grid.resize_size:
-        return heat.astype(np.float64)
-    img = Image.fromarray(np.asarray(heat, dtype=np.float32), mode="F")
-    img = TF.center_crop(TF.resize(img, grid.resize_size, interpolation=TF.InterpolationMode.BILINEAR),
-                         grid.input_size)
-    return np.asarray(img, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -127,7 +112,7 @@ class HumanGroundTruth:
     examples: list[tuple[str, np.ndarray, np.ndarray, dict[str, np.ndarray]]]   # id, RGB, heatmap, arch -> cue map
 
 
-def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cue_maps: Path, explanations: Path,
+def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cues: CueMaps, explanations: Path,
                               label: str = SOURCE_LABEL, heatmaps: str = "human (continuous)") -> HumanGroundTruth:
     """Every stored method x architecture's prototype map (cue score = -map: the problem
     lowers the judgment) against the human heatmaps of the explained images, each on the
@@ -143,7 +128,7 @@ def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cue_maps: 
         for name in names:
             stored = load_maps(explanations / method / f"{name}.npz")
             ids = [str(i) for i in stored["image_ids"]]
-            heats = {i: heat_on_grid(h, grids[name]) for i, h in read_cue_maps(cue_maps, ids).items()}
+            heats = cues.heats(ids, grids[name])
             maps = {i: -stored["maps"][k].astype(np.float64).mean(0) for k, i in enumerate(ids) if i in heats}
             prototypes[name] = score_table(maps, heats, how)
             if method == methods[0]:
@@ -151,13 +136,13 @@ def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cue_maps: 
             frames.append(prototypes[name].assign(method=method, architecture=name))
             explained |= set(heats)
         scored = sorted(set().union(*(set(t.image_id) for t in prototypes.values())))
-        refs = reference_tables(params, manifest, cue_maps, scored, how)
+        refs = reference_tables(params, manifest, cues, scored, how)
         report["methods"][method] = method_report(prototypes, refs, params.inference)
-    heats = read_cue_maps(cue_maps, sorted(explained))
+    heats = {i: cues.image_space(i) for i in sorted(explained)}
     report["n_images"] = len(heats)
     report["n_empty_heatmaps"] = int(sum(h.max() == 0 for h in heats.values()))
     everyone = sorted(i for i, h in heats.items() if h.max() > 0)
-    all_refs = reference_tables(params, manifest, cue_maps, everyone, how) if everyone else {}
+    all_refs = reference_tables(params, manifest, cues, everyone, how) if everyone else {}
     report["references"] = {r: summary(t, params.inference) for r, t in all_refs.items()}
     if all_refs:
         diff, decided, why = versus(all_refs[CENTRE_PRIOR], all_refs["gaussian"], "cc", params.inference)
@@ -165,10 +150,10 @@ def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cue_maps: 
     scores = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["image_id", *SCORES])
     references = pd.concat([t.assign(reference=r) for r, t in all_refs.items()], ignore_index=True) \
         if all_refs else pd.DataFrame(columns=["image_id", *SCORES, "reference"])
-    return HumanGroundTruth(report, scores, references, methods[0], examples(params, manifest, cue_maps, shown))
+    return HumanGroundTruth(report, scores, references, methods[0], examples(params, manifest, cues, shown))
 
 
-def examples(params: Params, manifest: pd.DataFrame, cue_maps: Path,
+def examples(params: Params, manifest: pd.DataFrame, cues: CueMaps,
              shown: Mapping[str, Mapping[str, np.ndarray]]) -> list[tuple[str, np.ndarray, np.ndarray, dict]]:
     """The figure's panels: each example image (first architecture's grid), its heatmap and every architecture's map."""
     first = params.backbones.names[0]
@@ -176,19 +161,19 @@ def examples(params: Params, manifest: pd.DataFrame, cue_maps: Path,
     if not ids:
         return []
     grid = input_grids([first])[first]
-    heats = read_cue_maps(cue_maps, ids)
     rgb = denormalise(load_images(manifest.loc[ids, "path"].tolist(), grid))
-    return [(i, rgb[k], heat_on_grid(heats[i], grid), {a: m[i] for a, m in shown.items() if i in m})
+    heats = cues.heats(ids, grid)
+    return [(i, rgb[k], heats[i], {a: m[i] for a, m in shown.items() if i in m})
             for k, i in enumerate(ids)]
 
 
-def reference_tables(params: Params, manifest: pd.DataFrame, cue_maps: Path, ids: list[str],
+def reference_tables(params: Params, manifest: pd.DataFrame, cues: CueMaps, ids: list[str],
                      how: HeatmapScoring) -> dict[str, pd.DataFrame]:
     """Each reference's score table on `ids` (the first architecture's grid)."""
     if not ids:
         return {r: pd.DataFrame(columns=["image_id", *SCORES]) for r in REFERENCES}
     grid = input_grids(params.backbones.names[:1])[params.backbones.names[0]]
-    heats = {i: heat_on_grid(h, grid) for i, h in read_cue_maps(cue_maps, ids).items()}
+    heats = cues.heats(ids, grid)
     rgb = denormalise(load_images(manifest.loc[ids, "path"].tolist(), grid))
     maps = reference_cue_maps(dict(zip(ids, rgb)), heats, grid.input_size, params.groundtruth.gaussian_sigma,
                               params.groundtruth.seed)

@@ -1,14 +1,11 @@
 """Training and in-domain fine-tuning of CIFAR classifiers on PyTorch Lightning, as the
 reproduction does it: SGD with momentum, StepLR, RandomCrop(32, padding 4) with black
 padding + flip, one random cell deleted in half the images, and the checkpoint with the
-best clean validation top-1 kept; and what fine-tuning changed."""
+best clean validation top-1 kept (measuring them: `idsds.evaluation`)."""
 
 from __future__ import annotations
 
-import copy
-
 import lightning.pytorch as pl
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
@@ -17,12 +14,6 @@ from rashomon.core.config import FinetuneConfig, SgdConfig
 from rashomon.core.fitting import fit, seed_everything
 from rashomon.idsds.cifar import CIFAR100_MEAN, CIFAR100_STD
 from rashomon.idsds.deletion import Deletion, delete_cells
-
-
-def to_tensor(images: np.ndarray) -> torch.Tensor:
-    """uint8 (N, H, W, 3) -> normalised float (N, 3, H, W) with the CIFAR-100 statistics."""
-    x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
-    return (x - torch.tensor(CIFAR100_MEAN).view(1, 3, 1, 1)) / torch.tensor(CIFAR100_STD).view(1, 3, 1, 1)
 
 
 def black() -> torch.Tensor:
@@ -98,36 +89,3 @@ def train(model: torch.nn.Module, train: tuple[torch.Tensor, torch.Tensor], val:
                  mode="max", progress=True)
     model.eval()
     return [{**row, "kept": row["epoch"] == result.best_epoch} for row in result.history]
-
-
-@torch.no_grad()
-def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, deletion: Deletion | None = None,
-             seed: int = 0) -> float:
-    """Top-1 accuracy; with `deletion`, on images with one random cell deleted."""
-    model.eval()
-    if deletion is not None:
-        gen = torch.Generator().manual_seed(seed)
-        x = delete_cells(x, torch.randint(0, deletion.grid ** 2, (len(x),), generator=gen), deletion, gen)
-    preds = torch.cat([model(x[i:i + 512]).argmax(1) for i in range(0, len(x), 512)])
-    return float((preds == y).float().mean())
-
-
-def finetune_changes(original: torch.nn.Module, finetuned: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict:
-    """Mean |softmax difference| and mean |Grad-CAM difference| (maps scaled to max 1)
-    between the original and fine-tuned model on the same images."""
-    from rashomon.idsds.methods import principled_maps
-
-    with torch.no_grad():
-        p0, p1 = original(x).softmax(-1), finetuned(x).softmax(-1)
-    m0 = principled_maps("Grad-CAM", original, x, y, None).numpy()
-    m1 = principled_maps("Grad-CAM", finetuned, x, y, None).numpy()
-
-    def scaled(m):
-        return m / np.maximum(m.reshape(len(m), -1).max(1), 1e-12)[:, None, None]
-
-    return {"softmax_mean_abs_diff": float((p0 - p1).abs().mean()),
-            "gradcam_mean_abs_diff": float(np.abs(scaled(m0) - scaled(m1)).mean())}
-
-
-def clone(model: torch.nn.Module) -> torch.nn.Module:
-    return copy.deepcopy(model)

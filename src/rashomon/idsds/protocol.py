@@ -14,7 +14,8 @@ from rashomon.core.config import IdsdsConfig
 from rashomon.core.fitting import seed_everything
 from rashomon.idsds.cifar import load_label_names, load_split
 from rashomon.idsds.deletion import Deletion
-from rashomon.idsds.finetune import accuracy, clone, finetune_changes, to_tensor, train
+from rashomon.idsds.evaluation import accuracy, clone, finetune_changes, to_tensor
+from rashomon.idsds.finetune import train
 from rashomon.idsds.models import create_cifar_model, load_cifar_weights
 
 Split = tuple[torch.Tensor, torch.Tensor]
@@ -73,10 +74,3 @@ def finetune_model(name: str, cfg: IdsdsConfig, data: FinetuneData, deletion: De
         **finetune_changes(model, tuned, x_test[:n], y_test[:n]),
     }
     return FinetunedModel(model, tuned, report, history)
-
-
-def score_data(cfg: IdsdsConfig) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """The first `idsds.score.n_images` test images (all when null), their labels, the class count."""
-    images, labels = load_split(cfg.data, "test")
-    n = len(images) if cfg.score.n_images is None else min(cfg.score.n_images, len(images))
-    return to_tensor(images[:n]), torch.from_numpy(labels[:n]), len(load_label_names(cfg.data))

