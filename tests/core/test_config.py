@@ -68,6 +68,7 @@ def test_repository_params_parse_into_typed_sections():
     (lambda p: p["explain"].pop("lime"), r"missing section explain.lime"),
     (lambda p: p["explain"].update(methods=["gradcam", "counterfactual"]), r"'counterfactual' runs in a stage of its"),
     (lambda p: p["explain"].update(lime=[1, 2]), r"explain.lime must be a mapping"),
+    (lambda p: p["data"].update(target="overall"), r"data.target 'overall' is RichHF-18K's overall_score"),
 ])
 def test_bad_params_are_one_line_errors_naming_the_key(tmp_path, edit, message):
     with pytest.raises(InputError, match=message) as info:
@@ -175,9 +176,15 @@ def test_out_of_range_values_are_one_line_errors_naming_the_key(tmp_path, key, v
     ("consistency.percents", [100], [100.0]),
     ("groundtruth.deletion_fill", -2, -2.0),
     ("filter.keep_prompts", None, None),
+    ("data.target", "overall", "overall"),                # with data.source richhf18k (set below)
 ])
 def test_valid_edge_values_are_accepted(tmp_path, key, value, expected):
-    got = lookup(checked(write(tmp_path, lambda p: set_key(p, key, value))), key)
+    def edit(p):
+        set_key(p, key, value)
+        if key == "data.target":
+            set_key(p, "data.source", "richhf18k")
+
+    got = lookup(checked(write(tmp_path, edit)), key)
     assert got == expected and type(got) is type(expected)
     if isinstance(expected, list):
         assert [type(v) for v in got] == [type(v) for v in expected]

@@ -26,6 +26,7 @@ from rashomon.core.errors import InputError
 
 DIMENSIONS: tuple[str, ...] = ("quality", "authenticity", "correspondence")
 Dimension = Literal["quality", "authenticity", "correspondence"]
+Target = Literal["quality", "authenticity", "correspondence", "overall"]   # overall: RichHF-18K's overall_score
 
 
 # --- declarative checks, attached to field types with typing.Annotated ---------------------------
@@ -154,7 +155,7 @@ class DataConfig:
     ratings_long: Text | None      # per-rater table, relative to root (or null)
     rating_range: list[float]
     likert_range: list[float]
-    target: Dimension
+    target: Target                 # the judgment models learn (overall: RichHF-18K only)
     min_image_side: Count          # ingest refuses an image whose shorter side is below this (px)
     richhf18k: RichHF18KConfig     # file names of the RichHF-18K release (data.source: richhf18k)
 
@@ -163,6 +164,9 @@ class DataConfig:
             lo_hi = getattr(self, key)
             if len(lo_hi) != 2 or lo_hi[0] >= lo_hi[1]:
                 raise InputError(f"params.yaml: data.{key} must be [low, high] with low < high, got {lo_hi}")
+        if self.target == "overall" and self.source != "richhf18k":
+            raise InputError(f"params.yaml: data.target 'overall' is RichHF-18K's overall_score (data.source: "
+                             f"richhf18k); {self.source} has only {list(DIMENSIONS)}")
 
 
 @dataclass(frozen=True)
