@@ -15,8 +15,7 @@ from rashomon.core.io import atomic_path, write_csv
 from rashomon.data.manifest import read_manifest
 from rashomon.data.truth import read_truth
 from rashomon.groundtruth.cues import CueMaps
-from rashomon.groundtruth.assess import GroundTruthInputs, assess_ground_truth
-from rashomon.groundtruth.figures import auroc_figure, deletion_figure
+from rashomon.groundtruth.assess import GroundTruthInputs, assess_ground_truth, write_plots
 from rashomon.groundtruth.human import NO_GROUND_TRUTH, assess_human_ground_truth, write_outputs
 from rashomon.core.metric_schemas import GroundtruthMetrics
 from rashomon.core.metrics import write_metrics
@@ -48,13 +47,7 @@ def run(params, args):
                               Path(args.pretrained), Path(args.heads), Path(args.pruning), Path(args.cue_maps))
     result = assess_ground_truth(params, manifest, effects, paths, resolve_device(params.compute))
     with atomic_path(plots, is_dir=True) as tmp:
-        write_outputs(result.heatmap, tmp, "heatmap")   # the masks as heatmaps: the continuous path
-        write_csv(tmp / "localisation.csv", result.localisation)
-        write_csv(tmp / "references.csv", result.references)
-        write_csv(tmp / "deletion.csv", result.deletion)
-        write_csv(tmp / "summary.csv", result.summary)
-        auroc_figure(result.summary, tmp / "auroc.png")
-        deletion_figure(result.deletion, tmp / "deletion.png")
+        write_plots(result, tmp)
     write_metrics(args.metrics, result.report, GroundtruthMetrics)
 
 

@@ -17,14 +17,15 @@ from rashomon.attribution.runner import ensemble_maps_file, explained_variants, 
 from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import canvas_of
 from rashomon.backbones.preprocess import denormalise, load_images
+from rashomon.core.io import write_csv
 from rashomon.core.config import Params
 from rashomon.data.manifest import check_image_hashes, sorted_ids
 from rashomon.data.truth import SYNTHETIC_LABEL
 from rashomon.groundtruth.cues import CueMaps
 from rashomon.groundtruth.evaluate import (PROTOTYPE, deletion_summary, deletion_table, faithfulness,
                                            localisation_table, reference_table, reference_verdicts, summarise)
-from rashomon.groundtruth.figures import auroc_summary
-from rashomon.groundtruth.human import HumanGroundTruth, assess_human_ground_truth
+from rashomon.groundtruth.figures import auroc_figure, auroc_summary, deletion_figure
+from rashomon.groundtruth.human import SIMULATOR, HumanGroundTruth, assess_human_ground_truth, write_outputs
 from rashomon.groundtruth.localisation import SCORES
 
 log = logging.getLogger("rashomon.groundtruth")
@@ -124,8 +125,17 @@ def assess_ground_truth(params: Params, manifest: pd.DataFrame, effects: pd.Data
         entry["references"] = {r: summarise(t)["auroc"] for r, t in by_ref.items()}
         entry.update(reference_verdicts({a: t for a, t in scored.groupby("architecture")}, by_ref, params.inference))
     report["references"] = {r: summarise(t, params.inference) for r, t in refs.groupby("reference")}
-    heatmap = assess_human_ground_truth(params, manifest, cues, paths.explanations, SYNTHETIC_LABEL,
-                                        "the simulator's masks as 0/1 heatmaps (the path human heatmaps take)")
+    heatmap = assess_human_ground_truth(params, manifest, cues, paths.explanations, SIMULATOR)
     report["heatmap"] = heatmap.report
     return GroundTruthResult(report, localisation, refs,
                              pd.concat(del_frames, ignore_index=True), auroc_summary(report), heatmap)
+
+
+def write_plots(result: GroundTruthResult, folder: Path) -> None:
+    """plots/groundtruth/: the per-image tables, the AUROC bars and deletion curves, and the
+    continuous path's table and figure (the masks as heatmaps)."""
+    write_outputs(result.heatmap, folder, "heatmap")
+    for name in ("localisation", "references", "deletion", "summary"):
+        write_csv(folder / f"{name}.csv", getattr(result, name))
+    auroc_figure(result.summary, folder / "auroc.png")
+    deletion_figure(result.deletion, folder / "deletion.png")

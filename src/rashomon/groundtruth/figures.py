@@ -51,8 +51,7 @@ def deletion_figure(deletion: pd.DataFrame, path: Path) -> None:
 
 
 def human_figure(examples: Sequence[tuple[str, np.ndarray, np.ndarray, Mapping[str, np.ndarray]]], method: str,
-                 path: Path, heat_label: str = "human heatmap",
-                 title: str = "Where people saw the problem, and where each model's explanation points (-map)") -> None:
+                 path: Path, heat_label: str, title: str) -> None:
     """Per example image: the image, its cue map (where people marked the problem, or the
     simulator's mask) and each architecture's prototype cue map (-map) of `method`; rows are
     images (nothing drawn without an example)."""

@@ -19,6 +19,7 @@ from rashomon.backbones import input_grids
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.core.config import InferenceConfig, Params
 from rashomon.data.richhf import SOURCE_LABEL
+from rashomon.data.truth import SYNTHETIC_LABEL
 from rashomon.groundtruth.cues import CueMaps
 from rashomon.groundtruth.references import gaussian_map, sobel_map
 from rashomon.groundtruth.saliency import SCORES, saliency_scores
@@ -102,6 +103,22 @@ def method_report(prototypes: Mapping[str, pd.DataFrame], references: Mapping[st
 N_EXAMPLES = 3   # images in the figure: the first explained ones with a marked heatmap
 
 
+@dataclass(frozen=True)
+class CueSource:
+    """Whose cue maps these are: the report's label and wording, and the figure's."""
+    label: str          # report["label"]
+    heatmaps: str       # report["heatmaps"]
+    panel: str          # the figure's cue-map column
+    title: str
+
+
+HUMAN = CueSource(SOURCE_LABEL, "human (continuous)", "human heatmap",
+                  "Where people saw the problem, and where each model's explanation points (-map)")
+SIMULATOR = CueSource(SYNTHETIC_LABEL, "the simulator's masks as 0/1 heatmaps (the path human heatmaps take)",
+                      "artifact mask (simulator)",
+                      "Where the simulator put the artifact, and where each model's explanation points (-map)")
+
+
 @dataclass
 class HumanGroundTruth:
     """metrics/groundtruth.json on a dataset with human heatmaps, its tables and the figure's panels."""
@@ -110,17 +127,18 @@ class HumanGroundTruth:
     references: pd.DataFrame    # reference, image_id, every score
     method: str                 # the method the figure shows (the first stored one)
     examples: list[tuple[str, np.ndarray, np.ndarray, dict[str, np.ndarray]]]   # id, RGB, heatmap, arch -> cue map
+    source: CueSource
 
 
 def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cues: CueMaps, explanations: Path,
-                              label: str = SOURCE_LABEL, heatmaps: str = "human (continuous)") -> HumanGroundTruth:
+                              source: CueSource = HUMAN) -> HumanGroundTruth:
     """Every stored method x architecture's prototype map (cue score = -map: the problem
     lowers the judgment) against the human heatmaps of the explained images, each on the
     architecture's grid; references on the first architecture's grid. `manifest` by image id."""
     names, grids, cfg = params.backbones.names, input_grids(params.backbones.names), params.groundtruth
     how = HeatmapScoring(cfg.heat_threshold, cfg.top_fraction)
-    report: dict[str, Any] = {"label": label, "cue_score": "-map (the problem lowers the judgment)",
-                              "heatmaps": heatmaps, "methods": {}, "references": {}}
+    report: dict[str, Any] = {"label": source.label, "cue_score": "-map (the problem lowers the judgment)",
+                              "heatmaps": source.heatmaps, "methods": {}, "references": {}}
     frames, explained, shown = [], set(), {}
     methods = stored_methods(params.explain)
     for method in methods:
@@ -150,7 +168,7 @@ def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cues: CueM
     scores = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["image_id", *SCORES])
     references = pd.concat([t.assign(reference=r) for r, t in all_refs.items()], ignore_index=True) \
         if all_refs else pd.DataFrame(columns=["image_id", *SCORES, "reference"])
-    return HumanGroundTruth(report, scores, references, methods[0], examples(params, manifest, cues, shown))
+    return HumanGroundTruth(report, scores, references, methods[0], examples(params, manifest, cues, shown), source)
 
 
 def examples(params: Params, manifest: pd.DataFrame, cues: CueMaps,
@@ -187,8 +205,4 @@ def write_outputs(result: HumanGroundTruth, folder: Path, stem: str) -> None:
     from rashomon.groundtruth.figures import human_figure
 
     write_csv(folder / f"{stem}.csv", result.scores)
-    if result.report["label"] == SOURCE_LABEL:
-        human_figure(result.examples, result.method, folder / f"{stem}.png")
-    else:
-        human_figure(result.examples, result.method, folder / f"{stem}.png", "artifact mask (simulator)",
-                     "Where the simulator put the artifact, and where each model's explanation points (-map)")
+    human_figure(result.examples, result.method, folder / f"{stem}.png", result.source.panel, result.source.title)
