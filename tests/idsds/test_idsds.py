@@ -258,3 +258,21 @@ def test_a_model_at_chance_is_not_ranked():
         entry["undefined"]["ranking"]
     good = classifies(correct=15, n=16, n_classes=8)
     assert good["ranked"] is True and good["accuracy_ci_low"] > 0.125
+
+
+def test_the_synthetic_classes_are_told_apart_by_shape():
+    """Each object fills a fair share of its image, and tilted as far as it may be, a square
+    never looks like the diamond (the default's free rotation made them the same shape)."""
+    from rashomon.idsds.cifar import MAX_TILT, render_object
+    from rashomon.data.synthetic import OBJECT_CLASSES, _shape_mask
+
+    rng = np.random.default_rng(0)
+    for obj in OBJECT_CLASSES:
+        img = render_object(rng, 32, obj, "red")
+        background = np.median(img[[0, 0, -1, -1], [0, -1, 0, -1]], axis=0)
+        share = (np.abs(img - background).max(-1) > 0.2).mean()
+        assert 0.05 < share < 0.5, (obj, share)
+    for tilt in (-MAX_TILT, MAX_TILT):
+        square = _shape_mask("square", 64, 0.5, 0.5, 0.32, tilt)
+        diamond = _shape_mask("diamond", 64, 0.5, 0.5, 0.32, 0.0)
+        assert (square & diamond).sum() / (square | diamond).sum() < 0.8
