@@ -44,8 +44,8 @@ def run(params, args):
         return write_metrics(args.metrics, {"skipped": NO_GROUND_TRUTH}, GroundtruthMetrics)
     effects = pd.read_csv(args.effects, dtype={"image_id": str}).set_index(["architecture", "image_id"])
     paths = GroundTruthInputs(Path(args.images), Path(args.explanations), Path(args.ensemble),
-                              Path(args.pretrained), Path(args.heads), Path(args.pruning), Path(args.cue_maps))
-    result = assess_ground_truth(params, manifest, effects, paths, resolve_device(params.compute))
+                              Path(args.pretrained), Path(args.heads), Path(args.pruning))
+    result = assess_ground_truth(params, manifest, effects, cues, paths, resolve_device(params.compute))
     with atomic_path(plots, is_dir=True) as tmp:
         write_plots(result, tmp)
     write_metrics(args.metrics, result.report, GroundtruthMetrics)

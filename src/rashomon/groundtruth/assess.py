@@ -40,7 +40,6 @@ class GroundTruthInputs:
     pretrained: Path
     heads: Path
     pruning: Path
-    cue_maps: Path        # the cue-map store: the simulator's masks as 0/1 heatmaps
 
 
 @dataclass
@@ -54,17 +53,17 @@ class GroundTruthResult:
     heatmap: HumanGroundTruth     # the same maps scored as against human heatmaps (report["heatmap"])
 
 
-def assess_ground_truth(params: Params, manifest: pd.DataFrame, effects: pd.DataFrame, paths: GroundTruthInputs,
-                        device: torch.device) -> GroundTruthResult:
-    """Score every stored map against the artifact masks (the cue-map store), the references
-    and the twin effects (`effects`, indexed by architecture and image id); `manifest` by image id."""
+def assess_ground_truth(params: Params, manifest: pd.DataFrame, effects: pd.DataFrame, cues: CueMaps,
+                        paths: GroundTruthInputs, device: torch.device) -> GroundTruthResult:
+    """Score every stored map against the artifact masks (`cues`: the simulator's masks as the
+    store holds them, the store human heatmaps come from too), the references and the twin
+    effects (`effects`, indexed by architecture and image id); `manifest` by image id."""
     cfg, names = params.groundtruth, params.backbones.names
     report = {"label": SYNTHETIC_LABEL, "cue_score": "-map (the artifact lowers authenticity); auroc_abs ranks |map|",
               "methods": {}, "references": {}}
     loc_frames, del_frames = [], []
     variants_of = {name: explained_variants(name, params, paths.pretrained, paths.heads, paths.pruning)
                    for name in names}
-    cues = CueMaps(paths.cue_maps)   # the masks as ingest stored them: the store human heatmaps come from too
     grids = input_grids(names)
     canvas = canvas_of(grids.values())   # the bagged ensemble's maps lie here
 
