@@ -5,16 +5,17 @@ import pandas as pd
 import pytest
 
 from rashomon.core.config import InferenceConfig
-from rashomon.groundtruth.controls import CUE_BLIND, CUE_ONLY, STUDY, control_targets, method_controls
+from rashomon.groundtruth.controls import CUE_BLIND, CUE_ONLY, DETECTOR, STUDY, control_targets, method_controls
 
 INFERENCE = InferenceConfig(n_resamples=2000, min_n=10, seed=0)
 
 
 def test_every_control_target_falls_with_its_cue_like_authenticity():
-    truth = pd.DataFrame({"artifact_strength": [0.0, 0.9], "global_badness": [0.8, 0.1]}, index=["a", "b"])
+    truth = pd.DataFrame({"artifact_strength": [0.0, 0.9], "artifact_visibility": [0.0, 0.2],
+                          "global_badness": [0.8, 0.1]}, index=["a", "b"])
     manifest = pd.DataFrame({"authenticity": [40.0, 60.0]}, index=["a", "b"])
     targets = control_targets(truth, manifest, "authenticity")
-    assert targets[CUE_ONLY].tolist() == [-0.0, -0.9] and targets[CUE_BLIND].tolist() == [-0.8, -0.1]
+    assert targets[CUE_ONLY].tolist() == [-0.0, -0.2] and targets[CUE_BLIND].tolist() == [-0.8, -0.1]
     assert targets[STUDY].tolist() == [40.0, 60.0]
 
 
@@ -43,3 +44,18 @@ def test_a_map_that_finds_the_mask_separates_from_one_that_does_not():
     few = pd.concat([rows("m", c, np.ones(6)) for c in (CUE_ONLY, CUE_BLIND, STUDY)] + [rows("reference", "gaussian",
                                                                                            np.ones(6))])
     assert method_controls(few, "m", INFERENCE)["credited"] is None
+
+
+def test_the_detector_is_scored_against_the_gaussian_only_where_one_was_fitted():
+    """Known answer: a detector whose maps are the mask beats the Gaussian by 1 - its AUROC; one
+    whose maps are the Gaussian's does not; an architecture without a detector has no entry."""
+    rng = np.random.default_rng(1)
+    gauss = rng.uniform(0.4, 0.8, 12)
+    base = [rows("m", c, gauss, a) for c in (CUE_ONLY, CUE_BLIND, STUDY) for a in ("x", "y", "z")]
+    refs = [rows("reference", "gaussian", gauss, a) for a in ("x", "y", "z")]
+    table = pd.concat(base + refs + [rows("m", DETECTOR, np.ones(12), "x"), rows("m", DETECTOR, gauss - 0.01 + rng.normal(0, 0.01, 12), "y")])
+    out = method_controls(table, "m", INFERENCE)["architectures"]
+    assert out["x"]["detector"]["value"] == 1.0 and out["x"]["detector_beats_gaussian"] is True
+    assert out["x"]["detector_minus_gaussian"]["difference"] == pytest.approx(1 - gauss.mean())
+    assert out["y"]["detector_minus_gaussian"]["ci_high"] < 0.01 and out["y"]["detector_beats_gaussian"] is False
+    assert "detector" not in out["z"] and "detector_beats_gaussian" not in out["z"]

@@ -131,7 +131,8 @@ def test_quality_diagnostic_separates_global_only_from_local_artifact_model(tmp_
     truth = pd.read_csv(tmp_path / "s/truth.csv")
     rng = np.random.default_rng(0)
     global_only = np.c_[truth["global_badness"]].astype(np.float32)
-    with_local = np.c_[truth["global_badness"], truth["artifact_strength"]].astype(np.float32)
+    visibility = truth["artifact_visibility"] / truth["artifact_visibility"].std()   # on the badness' scale
+    with_local = np.c_[truth["global_badness"], visibility].astype(np.float32)
     n = len(m)
     results = {}
     for label, feats in [("global", global_only), ("local", with_local)]:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rashomon.data.synthetic import ARTIFACTS, TWINS, generate, render_with_twins, twin_path
+from rashomon.data.synthetic import ARTIFACTS, TWINS, artifact_visibility, generate, render_with_twins, twin_path
 from rashomon.variants.reliance import partial_corr_p, relies_on_artifact, reliance
 from tests.conftest import config
 
@@ -59,6 +59,27 @@ def planted(artifact_weight, n=300, k=4, seed=0):
     return pred, no_art, no_deg, strength, badness
 
 
+def test_visibility_is_the_mean_change_the_artifact_makes_and_the_raters_cue(tmp_path):
+    """By hand: a 2x2 image whose one pixel moves by 0.3 in one channel has visibility 0.3 / 12;
+    the simulated authenticity falls with visibility (its local cue), not with nominal strength."""
+    a, b = np.zeros((2, 2, 3), np.float32), np.zeros((2, 2, 3), np.float32)
+    b[0, 1, 2] = 0.3
+    assert artifact_visibility(b, a) == pytest.approx(0.3 / 12) and artifact_visibility(a, a) == 0.0
+    import pandas as pd
+
+    generate(tmp_path / "s", config("synthetic", n_prompts=20, n_generators=2, image_size=32, w_global=0.0,
+                                          excluded_offset=0.0))
+    truth = pd.read_csv(tmp_path / "s/truth.csv")
+    assert (truth.artifact_visibility[truth.artifact_strength == 0] == 0).all()
+    assert (truth.artifact_visibility[truth.artifact_strength > 0] > 0).all()
+    i = int(truth.index[truth.artifact_strength > 0][0])
+    img, no_art = (np.asarray(Image.open(p), np.float32) / 255 for p in
+                   (tmp_path / f"s/Image/allimg/{i}.png", twin_path(tmp_path / "s", "no_artifact", str(i))))
+    assert truth.artifact_visibility[i] == pytest.approx(artifact_visibility(img, no_art), abs=2 / 255)
+    # no degradation weight, no excluded-prompt offset: the latent is -visibility standardised
+    assert np.corrcoef(truth.latent_authenticity, -truth.artifact_visibility)[0, 1] == pytest.approx(1.0)
+
+
 def test_reliance_recovers_a_planted_artifact_effect():
     pred, no_art, no_deg, strength, badness = planted(10.0)
     r = reliance(pred, no_art, no_deg, strength, badness)
@@ -75,7 +96,7 @@ def test_a_model_that_ignores_the_artifact_is_reported_as_such():
     pred, no_art, no_deg, strength, badness = planted(0.0)
     r = reliance(pred, no_art, no_deg, strength, badness)
     assert not r["relies_on_artifact"] and r["artifact_effect_mean"] == 0
-    assert r["r2_degradation"] > 0.8 and r["r2_artifact_strength"] < 0.05
+    assert r["r2_degradation"] > 0.8 and r["r2_artifact_visibility"] < 0.05
 
 
 def test_partial_corr_p_matches_a_regression_t_test():

@@ -395,6 +395,8 @@ class ControlsConfig:
     methods: Names[Text]           # explained with explain.<method>'s options
     n_images: Count                # artifact images of the explanation set scored per control
     seeds: Count                   # heads per control (split variants 0..seeds-1, the train stage's code)
+    detector_epochs: NonNegativeInt  # end-to-end cue detector per family: fine-tuning epochs (0: none)
+    detector_lr: Positive
 
 
 @dataclass(frozen=True)

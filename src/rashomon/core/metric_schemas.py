@@ -126,7 +126,7 @@ class RelianceArchitecture(TypedDict):
     artifact_effect_ci_low: float        # 95% interval over the artifact images
     artifact_effect_ci_high: float
     degradation_effect_mean: float
-    r2_artifact_strength: float
+    r2_artifact_visibility: float
     r2_degradation: float
     partial_r_artifact_given_degradation: float
     partial_p: float
@@ -348,6 +348,9 @@ class ControlsEntry(TypedDict):
     discrimination: PairedDifference     # cue_only - cue_blind AUROC, paired over images
     separates: bool | None
     positive_minus_gaussian: PairedDifference
+    detector: NotRequired[Estimate]                     # the end-to-end cue detector's prototype AUROC
+    detector_minus_gaussian: NotRequired[PairedDifference]
+    detector_beats_gaussian: NotRequired[bool | None]
 
 
 class ControlsMethod(TypedDict):
@@ -361,7 +364,7 @@ class ControlsResult(TypedDict):
     controls: dict[str, str]
     n_images: int
     cue_score: str
-    architectures: dict[str, dict[str, float]]   # <control>_test_r
+    architectures: dict[str, dict[str, float]]   # <control>_test_r (detector_test_r: one per family)
     methods: dict[str, ControlsMethod]
 
 

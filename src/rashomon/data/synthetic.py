@@ -3,7 +3,10 @@
 Procedural scenes (one object of a known class on a textured background) are degraded
 by a *global quality* factor (blur, noise, contrast) and carry a *local authenticity
 artifact* (checkerboard upsampling texture, repeated patch, colour inconsistency) in a
-region whose mask is saved. 25 simulated raters (own bias, scale, noise, and a halo
+region whose mask is saved. Raters respond to the artifact as far as it is *visible*: the
+mean absolute pixel change it makes (`artifact_visibility`), not its nominal strength, since
+a repeated flat patch or a colour shift of grey alters nothing a rater or a model could see.
+25 simulated raters (own bias, scale, noise, and a halo
 shared across dimensions) give Likert 1-5 ratings; MOS are per-rater z-scores rescaled
 to 0-100 as in AIGCIQA2023. Everything is written in the AIGCIQA2023 on-disk format so
 the real loader reads it. Not human data: every result on it is labelled synthetic.
@@ -178,6 +181,12 @@ def save_png(img: np.ndarray, path: Path) -> None:
     Image.fromarray((img * 255).round().astype(np.uint8)).save(path)
 
 
+def artifact_visibility(img: np.ndarray, no_artifact: np.ndarray) -> float:
+    """How visible an image's artifact is: the mean absolute change (RGB in [0, 1], all pixels)
+    it makes against its no-artifact twin; 0 without one. The simulated raters' local cue."""
+    return float(np.abs(img.astype(np.float64) - no_artifact.astype(np.float64)).mean())
+
+
 def twin_path(root: str | os.PathLike, twin: str, image_id: str) -> Path:
     """Where the synthesizer stored one image's twin."""
     return Path(root) / TWIN_DIR / twin / f"{safe_filename(image_id)}.png"
@@ -251,28 +260,6 @@ def generate(out_dir: str | os.PathLike, cfg: SyntheticConfig) -> dict:
         for p, m in zip(prompt, mismatch)
     ])
 
-    global_q = _standardise(-badness)
-    local_a = _standardise(-strength)
-    latent = {
-        "quality": _standardise(global_q + 0.15 * local_a),
-        "authenticity": _standardise(
-            cfg.w_global * global_q + cfg.w_local * local_a + cfg.excluded_offset * excluded[prompt]
-        ),
-        "correspondence": _standardise(-2.0 * mismatch + 0.3 * global_q),
-    }
-    ratings = simulate_raters(rng, latent, cfg.n_raters, cfg.noise_sd, cfg.halo, cfg.signal_sd)
-    population = simulate_raters(
-        np.random.default_rng(cfg.seed + 10_000), latent, cfg.population_raters,
-        cfg.noise_sd, cfg.halo, cfg.signal_sd,
-    )
-    mos, sd, truth_ceiling, population_mos = {}, {}, {}, {}
-    for dim in DIMENSIONS:
-        mos[dim], sd[dim] = mos_from_ratings(ratings[dim])
-        population_mos[dim], _ = mos_from_ratings(population[dim])
-        # The true noise ceiling: correlation of the observed 25-rater MOS with the
-        # (practically noise-free) population mean, the best any model can reach.
-        truth_ceiling[dim] = float(np.corrcoef(mos[dim], population_mos[dim])[0, 1])
-
     out_dir = Path(out_dir)
     with atomic_path(out_dir, is_dir=True) as tmp:
         img_dir = tmp / "Image" / "allimg"
@@ -281,14 +268,37 @@ def generate(out_dir: str | os.PathLike, cfg: SyntheticConfig) -> dict:
         mask_dir.mkdir()
         for kind in TWINS:
             (tmp / TWIN_DIR / kind).mkdir(parents=True)
+        visibility = np.zeros(n)
         for i in tqdm(range(n), desc="synthetic images", unit="img", mininterval=2):
             kind = ARTIFACTS[artifact_kind[i]] if has_artifact[i] else None
             img, mask, twins = render_with_twins(np.random.default_rng([cfg.seed, i]), cfg.image_size, drawn_object[i],
                                                  prompts["colour"][prompt[i]], badness[i], strength[i], kind)
+            visibility[i] = artifact_visibility(img, twins["no_artifact"])
             save_png(img, img_dir / f"{i}.png")
             Image.fromarray((mask * 255).astype(np.uint8)).save(mask_dir / f"{i}.png")
             for twin, pixels in twins.items():
                 save_png(pixels, tmp / TWIN_DIR / twin / f"{i}.png")
+        global_q = _standardise(-badness)
+        local_a = _standardise(-visibility)
+        latent = {
+            "quality": _standardise(global_q + 0.15 * local_a),
+            "authenticity": _standardise(
+                cfg.w_global * global_q + cfg.w_local * local_a + cfg.excluded_offset * excluded[prompt]
+            ),
+            "correspondence": _standardise(-2.0 * mismatch + 0.3 * global_q),
+        }
+        ratings = simulate_raters(rng, latent, cfg.n_raters, cfg.noise_sd, cfg.halo, cfg.signal_sd)
+        population = simulate_raters(
+            np.random.default_rng(cfg.seed + 10_000), latent, cfg.population_raters,
+            cfg.noise_sd, cfg.halo, cfg.signal_sd,
+        )
+        mos, sd, truth_ceiling, population_mos = {}, {}, {}, {}
+        for dim in DIMENSIONS:
+            mos[dim], sd[dim] = mos_from_ratings(ratings[dim])
+            population_mos[dim], _ = mos_from_ratings(population[dim])
+            # The true noise ceiling: correlation of the observed 25-rater MOS with the
+            # (practically noise-free) population mean, the best any model can reach.
+            truth_ceiling[dim] = float(np.corrcoef(mos[dim], population_mos[dim])[0, 1])
         (tmp / "DATA" / "MOS").mkdir(parents=True)
         (tmp / "DATA" / "STD").mkdir(parents=True)
         for k, dim in enumerate(DIMENSIONS, start=1):
@@ -315,6 +325,7 @@ def generate(out_dir: str | os.PathLike, cfg: SyntheticConfig) -> dict:
             "global_badness": badness,
             "artifact": np.where(has_artifact, np.array(ARTIFACTS)[artifact_kind], "none"),
             "artifact_strength": strength,
+            "artifact_visibility": visibility,
             **{f"latent_{d}": latent[d] for d in DIMENSIONS},
             **{f"population_{d}": population_mos[d] for d in DIMENSIONS},
             "mask_path": [str(out_dir / "masks" / f"{i}.png") for i in idx],

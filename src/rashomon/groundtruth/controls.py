@@ -2,7 +2,8 @@
 all? On each frozen backbone, with the study's head-training code and seeds, heads are fitted
 to the artifact alone (cue-only: the positive control), to the global degradation alone
 (cue-blind: a model that ignores the artifact) and to the study's target, explained with each
-method, and scored against the artifact masks. A method is credited with localising the cue
+method, and scored against the artifact masks. The strongest positive control is one
+end-to-end cue detector per family (groundtruth/detector.py). A method is credited with localising the cue
 only where the cue-only heads' maps find it better than the cue-blind heads' on the same
 images (the paired difference's interval above 0)."""
 
@@ -27,6 +28,7 @@ from rashomon.data.manifest import manifest_hash
 from rashomon.data.splits import subset_ids
 from rashomon.data.truth import SYNTHETIC_LABEL
 from rashomon.groundtruth.cues import CueMaps
+from rashomon.groundtruth.detector import Detector, fit_detector, stem_outputs
 from rashomon.groundtruth.evaluate import PROTOTYPE, localisation_table, reference_table
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.training import fit_head
@@ -36,13 +38,13 @@ from rashomon.variants.variant_set import VariantSet
 
 log = logging.getLogger("rashomon.controls")
 
-CUE_ONLY, CUE_BLIND, STUDY = "cue_only", "cue_blind", "study_target"
+CUE_ONLY, CUE_BLIND, STUDY, DETECTOR = "cue_only", "cue_blind", "study_target", "detector"
 
 
 def control_targets(truth: pd.DataFrame, manifest: pd.DataFrame, target: str) -> dict[str, pd.Series]:
     """Each control's target per image id, signed like authenticity (the cue lowers it), so
     every map is scored the same way (cue score = -map)."""
-    return {CUE_ONLY: -truth["artifact_strength"], CUE_BLIND: -truth["global_badness"], STUDY: manifest[target]}
+    return {CUE_ONLY: -truth["artifact_visibility"], CUE_BLIND: -truth["global_badness"], STUDY: manifest[target]}
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,17 @@ def fit_control(embedding: np.ndarray, ids: list[str], y: pd.Series, splits: pd.
     return heads, pearson(pred, y.loc[test].to_numpy())
 
 
+def control_detector(name: str, params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, y: pd.Series,
+                     paths: ControlsInputs, device: torch.device) -> Detector:
+    """Architecture `name` fine-tuned end to end on the cue-only target (split variant 0)."""
+    backbone = create_backbone(name, weights_for(name, params.backbones, paths.pretrained))
+    parts = {s: subset_ids(splits, params.train.scheme, 0, s) for s in ("train", "val")}
+    parts["test"] = explanation_ids(splits, params.train.scheme, None)
+    images = {s: load_images(manifest.loc[i, "path"].tolist(), backbone.spec) for s, i in parts.items()}
+    return fit_detector(backbone, images, {s: y.loc[i].to_numpy() for s, i in parts.items()}, params.train,
+                        params.controls.detector_epochs, params.controls.detector_lr, device)
+
+
 def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, truth: pd.DataFrame,
                  paths: ControlsInputs, device: torch.device) -> ControlsResult:
     """Fit, explain and score every control on every architecture with every method (`truth`
@@ -87,11 +100,11 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
     targets = control_targets(truth, manifest, params.data.target)
     ids = [i for i in explanation_ids(splits, params.train.scheme, None)
            if truth.loc[i, "artifact_strength"] > 0][: cfg.n_images]
-    report: dict = {"label": SYNTHETIC_LABEL, "controls": {CUE_ONLY: "-artifact strength", CUE_BLIND:
+    report: dict = {"label": SYNTHETIC_LABEL, "controls": {CUE_ONLY: "-artifact visibility", CUE_BLIND:
                     "-global degradation", STUDY: params.data.target}, "n_images": len(ids),
                     "cue_score": "-map", "architectures": {}, "methods": {}}
     methods = [build_method(params.explain, m, device) for m in cfg.methods]
-    frames = []
+    frames, detected = [], set()
     for name in params.backbones.names:
         spec = get_spec(name)
         backbone = create_backbone(name, weights_for(name, params.backbones, paths.pretrained))
@@ -116,6 +129,18 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
                 frames.append(table[table.level == PROTOTYPE].assign(architecture=name, method=method.name,
                                                                       control=control))
             log.info("%s %s: test r %.3f", name, control, r)
+        if cfg.detector_epochs and spec.family not in detected:
+            detected.add(spec.family)
+            detector = control_detector(name, params, manifest, splits, targets[CUE_ONLY], paths, device)
+            report["architectures"][name][f"{DETECTOR}_test_r"] = detector.test_r
+            tuned = {"pixels": Inputs(images),
+                     "stem": Inputs(stem_outputs=stem_outputs(detector.variants.backbone, images),
+                                    size=(spec.input_size,) * 2)}
+            for method in methods:
+                table = localisation_table(method.attribute(tuned[method.reads], detector.variants).maps, masks, ids)
+                frames.append(table[table.level == PROTOTYPE].assign(architecture=name, method=method.name,
+                                                                      control=DETECTOR))
+            log.info("%s detector (%d epochs): test r %.3f", name, detector.epochs, detector.test_r)
     table = pd.concat(frames, ignore_index=True)
     for method_name in cfg.methods:
         report["methods"][method_name] = method_controls(table, method_name, inference)
@@ -125,7 +150,8 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
 def method_controls(table: pd.DataFrame, method: str, inference) -> dict:
     """One method's controls per architecture: each control's AUROC with its interval, the
     discrimination (cue-only minus cue-blind AUROC, paired over images) and its verdict, the
-    positive control against the centred Gaussian; and whether the method is credited."""
+    positive control (and the end-to-end detector, where one was fitted) against the centred
+    Gaussian; and whether the method is credited."""
     out: dict = {"architectures": {}}
     for name, g in table[table.method == method].groupby("architecture", sort=False):
         auroc = {c: g[g.control == c].set_index("image_id")["auroc"] for c in (CUE_ONLY, CUE_BLIND, STUDY)}
@@ -140,6 +166,13 @@ def method_controls(table: pd.DataFrame, method: str, inference) -> dict:
         entry["discrimination"] = disc.as_dict()
         entry["separates"] = verdict(disc.ci_low, disc.n, inference.min_n)
         entry["positive_minus_gaussian"] = pos.as_dict()
+        detector = g[g.control == DETECTOR].set_index("image_id")["auroc"]
+        if len(detector):
+            entry[DETECTOR] = bootstrap_mean(detector.to_numpy(), inference.seed, inference.n_resamples).as_dict()
+            beats = paired_difference(detector.to_numpy(), gauss.reindex(detector.index).to_numpy(), inference.seed,
+                                      inference.n_resamples)
+            entry["detector_minus_gaussian"] = beats.as_dict()
+            entry["detector_beats_gaussian"] = verdict(beats.ci_low, beats.n, inference.min_n)
         out["architectures"][name] = entry
     verdicts = [e["separates"] for e in out["architectures"].values()]
     out["separates_on"] = [a for a, e in out["architectures"].items() if e["separates"]]

@@ -3,7 +3,7 @@
 For each image the simulator also renders the same scene without the local artifact and
 without the global degradation. A variant's prediction change when a cue is removed is
 what that cue does to the model; over images, the partial correlation of predictions with
-artifact strength given degradation says whether the model tracks the cue the simulated
+artifact visibility given degradation says whether the model tracks the cue the simulated
 raters punish beyond the quality it shares with it. This is the ground truth of what each
 *model* uses, beside the mask, which is the ground truth of what the *raters* use.
 """
@@ -45,19 +45,20 @@ def partial_corr_p(r: float, n: int, n_controls: int = 1) -> float:
     return float(2 * stats.t.sf(abs(t), df))
 
 
-def reliance(pred: np.ndarray, no_artifact: np.ndarray, no_degradation: np.ndarray, strength: np.ndarray,
+def reliance(pred: np.ndarray, no_artifact: np.ndarray, no_degradation: np.ndarray, visibility: np.ndarray,
              badness: np.ndarray, seed: int = 0, n_resamples: int = N_RESAMPLES) -> dict[str, Any]:
     """Per-architecture reliance on each cue from predictions (N, K) on images and twins.
 
     Effects are twin minus image, in rating units (positive: removing the cue raises
     predicted authenticity, as it does for the simulated raters); the artifact effect with its
-    95% interval over the artifact images."""
+    95% interval over the artifact images. The artifact cue is its visibility (what the simulated
+    raters respond to)."""
     mean_pred = pred.mean(1)
     art_effect = (no_artifact - pred).mean(1)
     deg_effect = (no_degradation - pred).mean(1)
-    has_art = strength > 0
-    r = partial_corr(mean_pred, strength, badness)
-    per_variant = np.array([partial_corr(pred[:, k], strength, badness) for k in range(pred.shape[1])])
+    has_art = visibility > 0
+    r = partial_corr(mean_pred, visibility, badness)
+    per_variant = np.array([partial_corr(pred[:, k], visibility, badness) for k in range(pred.shape[1])])
     p = partial_corr_p(r, len(mean_pred))
     t_art = stats.ttest_1samp(art_effect[has_art], 0.0) if has_art.sum() > 1 else None
     art_ci = bootstrap_mean(art_effect[has_art], seed, n_resamples)
@@ -67,7 +68,7 @@ def reliance(pred: np.ndarray, no_artifact: np.ndarray, no_degradation: np.ndarr
         "artifact_effect_p": float(t_art.pvalue) if t_art is not None else float("nan"),
         "artifact_effect_ci_low": art_ci.ci_low, "artifact_effect_ci_high": art_ci.ci_high,
         "degradation_effect_mean": float(deg_effect.mean()),
-        "r2_artifact_strength": pearson(mean_pred, strength) ** 2,
+        "r2_artifact_visibility": pearson(mean_pred, visibility) ** 2,
         "r2_degradation": pearson(mean_pred, badness) ** 2,
         "partial_r_artifact_given_degradation": r,
         "partial_p": p,
@@ -90,6 +91,7 @@ def effects_table(arch: str, ids: list[str], pred: np.ndarray, no_artifact: np.n
     return pd.DataFrame({
         "architecture": arch, "image_id": ids,
         "artifact_strength": truth.loc[ids, "artifact_strength"].to_numpy(),
+        "artifact_visibility": truth.loc[ids, "artifact_visibility"].to_numpy(),
         "global_badness": truth.loc[ids, "global_badness"].to_numpy(),
         "prediction": pred.mean(1), "artifact_effect": (no_artifact - pred).mean(1),
         "degradation_effect": (no_degradation - pred).mean(1)})

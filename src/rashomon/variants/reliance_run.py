@@ -32,9 +32,9 @@ def measure_reliance(name: str, params: Params, manifest: pd.DataFrame, ids: lis
     pred = predict_images(variants, load_images(manifest.loc[ids, "path"].tolist(), backbone.spec), device=device)
     twins = {t: predict_images(variants, load_images([str(twin_path(dataset, t, i)) for i in ids], backbone.spec),
                                device=device) for t in TWINS}
-    strength = truth.loc[ids, "artifact_strength"].to_numpy()
+    visibility = truth.loc[ids, "artifact_visibility"].to_numpy()
     badness = truth.loc[ids, "global_badness"].to_numpy()
-    entry = reliance(pred, twins["no_artifact"], twins["no_degradation"], strength, badness, params.inference.seed,
+    entry = reliance(pred, twins["no_artifact"], twins["no_degradation"], visibility, badness, params.inference.seed,
                      params.inference.n_resamples)
     effects = effects_table(name, ids, pred, twins["no_artifact"], twins["no_degradation"], truth)
     return ArchitectureReliance(entry, effects)
