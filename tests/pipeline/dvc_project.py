@@ -37,7 +37,7 @@ TINY_TWO_ARCHITECTURES = {
                 "lime": {"n_images": 2, "n_samples": 32},
                 "mpm": {"n_images": 1, "stride": 16}},
     "groundtruth": {"deletion_images": 2, "deletion_random": 2, "deletion_steps": 4},
-    "controls": {"n_images": 4, "seeds": 2},
+    "controls": {"n_images": 4, "seeds": 2, "detector_epochs": 2},
     "sanity": {"n_images": 2, "stem_steps": 2},
     "ensemble": {"n_images": 1, "prune_max_iterations": 3},
     "consistency": {"train_images": 20},

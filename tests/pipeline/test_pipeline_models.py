@@ -49,16 +49,25 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
         assert set(entry["architectures"]) == {"resnet_small", "efficientnet_small"} | ensemble
         assert {"beats_gaussian", "beats_sobel", "best_auroc"} <= set(entry)
     controls = json.loads((proj / "metrics/controls.json").read_text())   # positive and negative controls
-    assert set(controls["methods"]) == {"gradcam", "mpm"} and controls["n_images"] > 0
-    for entry in controls["methods"].values():
+    assert set(controls["methods"]) == {"gradcam", "lime", "mpm"} and controls["n_images"] > 0
+    scored = pd.read_csv(proj / "plots/controls/localisation.csv", dtype={"image_id": str})
+    for method, entry in controls["methods"].items():
         assert entry["credited"] in (True, False, None) and set(entry["architectures"]) == {"resnet_small",
                                                                                             "efficientnet_small"}
-        for v in entry["architectures"].values():
+        for arch, v in entry["architectures"].items():
             d = v["discrimination"]
             assert d["n"] <= controls["n_images"] and d["permutations"] == "exact"   # few images: every sign flip
             assert v["separates"] is None                                          # fewer than inference.min_n
-            assert d["difference"] == pytest.approx(v["cue_only"]["value"] - v["cue_blind"]["value"])
-    assert {"cue_only_test_r", "cue_blind_test_r", "study_target_test_r"} == set(controls["architectures"]["resnet_small"])
+            per_image = scored[(scored.method == method) & (scored.architecture == arch)].pivot(
+                index="image_id", columns="control", values="auroc")[["cue_only", "cue_blind"]].dropna()
+            assert d["n"] == len(per_image)            # paired over the images where both maps have an AUROC
+            assert d["difference"] == pytest.approx((per_image.cue_only - per_image.cue_blind).mean())
+            # one detector per family; a constant map (a 2-epoch detector) has no AUROC and is not counted
+            detector = scored[(scored.method == method) & (scored.architecture == arch) &
+                              (scored.control == "detector")]["auroc"]
+            assert v["detector"]["n"] == detector.notna().sum() > 0 and v["detector_beats_gaussian"] is None
+    assert {"cue_only_test_r", "cue_blind_test_r", "study_target_test_r", "detector_test_r"} == set(
+        controls["architectures"]["resnet_small"])
     localisation = pd.read_csv(proj / "plots/groundtruth/localisation.csv")
     assert set(localisation["level"].astype(str)) == {"prototype", "0", "1"}
     assert localisation["auroc"].dropna().between(0, 1).all()
@@ -85,7 +94,7 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
     page = (proj / "report/rashomon.html").read_text()
     for title in ("reliability", "Prediction per architecture", "Quality diagnostic", "Consistency of explanations",
                   "Ensembles", "Ground truth", "Controls: can a method", "Counterfactuals", "Sanity checks",
-                  "IDSDS benchmark", "SYNTHETIC"):
+                  "IDSDS benchmark", "SYNTHETIC", "end-to-end detector AUROC"):
         assert title in page, title
     assert "<script" not in page and "http://" not in page and "https://" not in page
     assert page.count("data:image/png;base64,") >= 6

@@ -79,6 +79,12 @@ def fit_control(embedding: np.ndarray, ids: list[str], y: pd.Series, splits: pd.
     return heads, pearson(pred, y.loc[test].to_numpy())
 
 
+def prototype_scores(maps: np.ndarray, masks: np.ndarray, ids: list[str]) -> pd.DataFrame:
+    """Localisation scores of the prototype (variant-mean) of `maps` (N, K, H, W) only."""
+    table = localisation_table(maps.astype(np.float64).mean(1, keepdims=True), masks, ids)
+    return table[table.level == PROTOTYPE]
+
+
 def control_detector(name: str, params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, y: pd.Series,
                      paths: ControlsInputs, device: torch.device) -> Detector:
     """Architecture `name` fine-tuned end to end on the cue-only target (split variant 0)."""
@@ -119,16 +125,18 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
         frames.append(refs.rename(columns={"reference": "control"}).assign(architecture=name, method="reference"))
         inputs = {"pixels": Inputs(images),
                   "stem": Inputs(stem_outputs=cache.stem_outputs(ids), size=(spec.input_size,) * 2)}
-        report["architectures"][name] = {}
+        report["architectures"][name], fitted = {}, {}
         for control, y in targets.items():
-            heads, r = fit_control(embedding, all_ids, y, splits, params, spec.head, cfg.seeds, device)
+            fitted[control], r = fit_control(embedding, all_ids, y, splits, params, spec.head, cfg.seeds, device)
             report["architectures"][name][f"{control}_test_r"] = r
-            variants = VariantSet(backbone, heads)
-            for method in methods:
-                table = localisation_table(method.attribute(inputs[method.reads], variants).maps, masks, ids)
-                frames.append(table[table.level == PROTOTYPE].assign(architecture=name, method=method.name,
-                                                                      control=control))
             log.info("%s %s: test r %.3f", name, control, r)
+        every_head = VariantSet(backbone, [h for heads in fitted.values() for h in heads])  # one stem pass for all
+        for method in methods:
+            maps, start = method.attribute(inputs[method.reads], every_head).maps, 0
+            for control, heads in fitted.items():
+                frames.append(prototype_scores(maps[:, start:start + len(heads)], masks, ids)
+                              .assign(architecture=name, method=method.name, control=control))
+                start += len(heads)
         if cfg.detector_epochs and spec.family not in detected:
             detected.add(spec.family)
             detector = control_detector(name, params, manifest, splits, targets[CUE_ONLY], paths, device)
@@ -137,9 +145,8 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
                      "stem": Inputs(stem_outputs=stem_outputs(detector.variants.backbone, images),
                                     size=(spec.input_size,) * 2)}
             for method in methods:
-                table = localisation_table(method.attribute(tuned[method.reads], detector.variants).maps, masks, ids)
-                frames.append(table[table.level == PROTOTYPE].assign(architecture=name, method=method.name,
-                                                                      control=DETECTOR))
+                frames.append(prototype_scores(method.attribute(tuned[method.reads], detector.variants).maps, masks,
+                                               ids).assign(architecture=name, method=method.name, control=DETECTOR))
             log.info("%s detector (%d epochs): test r %.3f", name, detector.epochs, detector.test_r)
     table = pd.concat(frames, ignore_index=True)
     for method_name in cfg.methods:
