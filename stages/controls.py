@@ -1,5 +1,6 @@
 """Stage controls: can a method find the cue at all? Heads fitted to the artifact alone, to the
-degradation alone and to the target, explained and scored against the artifact masks."""
+degradation alone and to the target, and an end-to-end detector per family, checked with the twins,
+explained and scored against the artifact masks."""
 
 import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
@@ -35,7 +36,7 @@ def run(params, args):
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
     check_image_hashes(manifest, args.images)
     splits = pd.read_csv(args.splits, dtype={"image_id": str})
-    paths = ControlsInputs(Path(args.features), Path(args.pretrained), Path(args.cue_maps))
+    paths = ControlsInputs(Path(args.features), Path(args.pretrained), Path(args.cue_maps), Path(args.dataset))
     result = run_controls(params, manifest, splits, truth, paths, resolve_device(params.compute))
     with atomic_path(args.plots, is_dir=True) as tmp:
         write_csv(tmp / "localisation.csv", result.localisation)
@@ -43,7 +44,7 @@ def run(params, args):
 
 
 main = stage(run, "--manifest", "--images", "--truth", "--cue-maps", "--splits", "--features", "--pretrained",
-             "--metrics", "--plots")
+             "--dataset", "--metrics", "--plots")
 
 if __name__ == "__main__":
     main()

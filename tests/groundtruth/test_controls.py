@@ -59,3 +59,31 @@ def test_the_detector_is_scored_against_the_gaussian_only_where_one_was_fitted()
     assert out["x"]["detector_minus_gaussian"]["difference"] == pytest.approx(1 - gauss.mean())
     assert out["y"]["detector_minus_gaussian"]["ci_high"] < 0.01 and out["y"]["detector_beats_gaussian"] is False
     assert "detector" not in out["z"] and "detector_beats_gaussian" not in out["z"]
+    summary = method_controls(table, "m", INFERENCE)
+    assert summary["finds_detector_cue"] is True and summary["finds_detector_cue_on"] == ["x"]
+    without = method_controls(table[table.architecture != "x"], "m", INFERENCE)
+    assert without["finds_detector_cue"] is False and without["finds_detector_cue_on"] == []
+    assert "finds_detector_cue" not in method_controls(table[table.control != DETECTOR], "m", INFERENCE)
+
+
+def test_the_twins_tell_a_cue_only_model_from_a_cue_blind_one():
+    """Known answer: a model that predicts -visibility exactly loses its artifact effect on the
+    no-artifact twin (relies: true, partial r -1); one that predicts -badness does not (false)."""
+    from rashomon.groundtruth.controls import control_reliance
+
+    rng = np.random.default_rng(3)
+    n = 40
+    ids = [str(i) for i in range(n)]
+    visibility = np.where(rng.random(n) < 0.75, rng.uniform(0.01, 0.1, n), 0.0)
+    badness = rng.uniform(0, 1, n)
+    truth = pd.DataFrame({"artifact_visibility": visibility, "global_badness": badness}, index=ids)
+    col = lambda v: np.repeat(v[:, None], 2, axis=1)   # noqa: E731  two identical variants
+    cue_only = {"image": col(-visibility), "no_artifact": col(np.zeros(n)), "no_degradation": col(-visibility)}
+    noisy = -badness + rng.normal(0, 0.05, n)                  # the twin moves it only by noise
+    cue_blind = {"image": col(noisy), "no_artifact": col(noisy + rng.normal(0, 0.01, n)),
+                 "no_degradation": col(noisy + badness)}
+    used = control_reliance(cue_only, truth, ids, INFERENCE)
+    assert used["relies_on_artifact"] is True and used["partial_r_artifact_given_degradation"] == pytest.approx(-1)
+    assert used["artifact_effect_mean"] == pytest.approx(visibility[visibility > 0].mean())
+    ignored = control_reliance(cue_blind, truth, ids, INFERENCE)
+    assert ignored["relies_on_artifact"] is False and abs(ignored["artifact_effect_mean"]) < 0.01

@@ -68,6 +68,9 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
             assert v["detector"]["n"] == detector.notna().sum() > 0 and v["detector_beats_gaussian"] is None
     assert {"cue_only_test_r", "cue_blind_test_r", "study_target_test_r", "detector_test_r"} == set(
         controls["architectures"]["resnet_small"])
+    for arch, per_control in controls["reliance"].items():     # every control's models checked with the twins
+        assert set(per_control) == {"cue_only", "cue_blind", "study_target", "detector"}, arch
+        assert all(e["relies_on_artifact"] in (True, False, None) and e["n_images"] > 0 for e in per_control.values())
     localisation = pd.read_csv(proj / "plots/groundtruth/localisation.csv")
     assert set(localisation["level"].astype(str)) == {"prototype", "0", "1"}
     assert localisation["auroc"].dropna().between(0, 1).all()

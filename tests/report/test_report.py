@@ -231,3 +231,28 @@ def test_a_corrupt_metrics_file_is_one_line(tmp_path):
     (tmp_path / "train.json").write_text("{not json")
     with pytest.raises(InputError, match=r"train.json: not valid JSON"):
         load_metrics(tmp_path)
+
+
+def test_controls_section_says_when_a_method_fails_its_detector_control():
+    """From method_controls on a known table: a method whose detector maps are the Gaussian's
+    fails its strongest positive control; the twins' table shows each control's verdict."""
+    import pandas as pd
+
+    from rashomon.core.config import InferenceConfig
+    from rashomon.groundtruth.controls import method_controls
+    from rashomon.report import sections
+
+    rng = np.random.default_rng(0)
+    gauss = rng.uniform(0.4, 0.8, 12)
+    rows = [pd.DataFrame({"image_id": [str(i) for i in range(12)], "auroc": a, "method": m, "control": c,
+                          "architecture": "x"})
+            for m, c, a in [("m", "cue_only", gauss), ("m", "cue_blind", gauss), ("m", "study_target", gauss),
+                            ("m", "detector", gauss - 0.05 + rng.normal(0, 0.01, 12)),
+                            ("reference", "gaussian", gauss)]]
+    entry = method_controls(pd.concat(rows), "m", InferenceConfig(n_resamples=500, min_n=10, seed=0))
+    twins = {"partial_r_artifact_given_degradation": -0.6, "artifact_effect_mean": 1.2, "artifact_effect_ci_low": 0.9,
+             "artifact_effect_ci_high": 1.5, "relies_on_artifact": True}
+    html = sections.controls({"n_images": 12, "methods": {"m": entry}, "architectures": {"x": {"cue_only_test_r": 0.8}},
+                              "reliance": {"x": {"detector": twins}}})
+    assert entry["finds_detector_cue"] is False and "fails its strongest positive control" in html
+    assert "end-to-end detector AUROC" in html and "1.200 [0.900, 1.500]" in html and "cue only (test r)" in html

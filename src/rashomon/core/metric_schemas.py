@@ -357,6 +357,8 @@ class ControlsMethod(TypedDict):
     architectures: dict[str, ControlsEntry]
     separates_on: list[str]
     credited: bool | None                # separates the controls on at least one architecture
+    finds_detector_cue_on: NotRequired[list[str]]   # where its map of the detector beats the centred Gaussian
+    finds_detector_cue: NotRequired[bool | None]
 
 
 class ControlsResult(TypedDict):
@@ -365,6 +367,7 @@ class ControlsResult(TypedDict):
     n_images: int
     cue_score: str
     architectures: dict[str, dict[str, float]]   # <control>_test_r (detector_test_r: one per family)
+    reliance: dict[str, dict[str, RelianceArchitecture]]   # per architecture and control: the twins' verdict
     methods: dict[str, ControlsMethod]
 
 

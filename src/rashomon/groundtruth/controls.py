@@ -26,6 +26,7 @@ from rashomon.backbones.weights import weights_for
 from rashomon.core.config import Params
 from rashomon.data.manifest import manifest_hash
 from rashomon.data.splits import subset_ids
+from rashomon.data.synthetic import TWINS, twin_path
 from rashomon.data.truth import SYNTHETIC_LABEL
 from rashomon.groundtruth.cues import CueMaps
 from rashomon.groundtruth.detector import Detector, fit_detector, stem_outputs
@@ -34,6 +35,7 @@ from rashomon.heads.features import FeatureCache
 from rashomon.heads.training import fit_head
 from rashomon.inference import bootstrap_mean, paired_difference, verdict
 from rashomon.psychometrics.correlation import pearson
+from rashomon.variants.reliance import predict_images, reliance
 from rashomon.variants.variant_set import VariantSet
 
 log = logging.getLogger("rashomon.controls")
@@ -53,6 +55,7 @@ class ControlsInputs:
     features: Path
     pretrained: Path
     cue_maps: Path        # the artifact masks, as ingest stored them
+    dataset: Path         # the synthesizer's folder: the twins
 
 
 @dataclass
@@ -77,6 +80,18 @@ def fit_control(embedding: np.ndarray, ids: list[str], y: pd.Series, splits: pd.
     test = explanation_ids(splits, cfg.scheme, None)
     pred = np.mean([h.predict(embedding[[row[i] for i in test]]) for h in heads], axis=0)
     return heads, pearson(pred, y.loc[test].to_numpy())
+
+
+def twin_predictions(variants: VariantSet, twins: dict[str, torch.Tensor], device: torch.device) -> dict[str, np.ndarray]:
+    """Every variant's predictions (N, K) on the test images ("image") and on each of their twins."""
+    return {kind: predict_images(variants, x, device=device) for kind, x in twins.items()}
+
+
+def control_reliance(pred: dict[str, np.ndarray], truth: pd.DataFrame, ids: list[str], inference) -> dict:
+    """What a control's models use, measured with the twins as the reliance stage does."""
+    return reliance(pred["image"], pred["no_artifact"], pred["no_degradation"],
+                    truth.loc[ids, "artifact_visibility"].to_numpy(), truth.loc[ids, "global_badness"].to_numpy(),
+                    inference.seed, inference.n_resamples)
 
 
 def prototype_scores(maps: np.ndarray, masks: np.ndarray, ids: list[str]) -> pd.DataFrame:
@@ -106,9 +121,10 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
     targets = control_targets(truth, manifest, params.data.target)
     ids = [i for i in explanation_ids(splits, params.train.scheme, None)
            if truth.loc[i, "artifact_strength"] > 0][: cfg.n_images]
+    test = explanation_ids(splits, params.train.scheme, None)   # reliance: every test image, with or without
     report: dict = {"label": SYNTHETIC_LABEL, "controls": {CUE_ONLY: "-artifact visibility", CUE_BLIND:
                     "-global degradation", STUDY: params.data.target}, "n_images": len(ids),
-                    "cue_score": "-map", "architectures": {}, "methods": {}}
+                    "cue_score": "-map", "architectures": {}, "reliance": {}, "methods": {}}
     methods = [build_method(params.explain, m, device) for m in cfg.methods]
     frames, detected = [], set()
     for name in params.backbones.names:
@@ -131,6 +147,13 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
             report["architectures"][name][f"{control}_test_r"] = r
             log.info("%s %s: test r %.3f", name, control, r)
         every_head = VariantSet(backbone, [h for heads in fitted.values() for h in heads])  # one stem pass for all
+        twins = {"image": load_images(manifest.loc[test, "path"].tolist(), spec),
+                 **{t: load_images([str(twin_path(paths.dataset, t, i)) for i in test], spec) for t in TWINS}}
+        pred, start, report["reliance"][name] = twin_predictions(every_head, twins, device), 0, {}
+        for control, heads in fitted.items():
+            part = {kind: p[:, start:start + len(heads)] for kind, p in pred.items()}
+            report["reliance"][name][control] = control_reliance(part, truth, test, inference)
+            start += len(heads)
         for method in methods:
             maps, start = method.attribute(inputs[method.reads], every_head).maps, 0
             for control, heads in fitted.items():
@@ -141,6 +164,8 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
             detected.add(spec.family)
             detector = control_detector(name, params, manifest, splits, targets[CUE_ONLY], paths, device)
             report["architectures"][name][f"{DETECTOR}_test_r"] = detector.test_r
+            report["reliance"][name][DETECTOR] = control_reliance(twin_predictions(detector.variants, twins, device),
+                                                                  truth, test, inference)
             tuned = {"pixels": Inputs(images),
                      "stem": Inputs(stem_outputs=stem_outputs(detector.variants.backbone, images),
                                     size=(spec.input_size,) * 2)}
@@ -184,4 +209,8 @@ def method_controls(table: pd.DataFrame, method: str, inference) -> dict:
     verdicts = [e["separates"] for e in out["architectures"].values()]
     out["separates_on"] = [a for a, e in out["architectures"].items() if e["separates"]]
     out["credited"] = True if any(verdicts) else None if all(v is None for v in verdicts) else False
+    found = [e["detector_beats_gaussian"] for e in out["architectures"].values() if "detector_beats_gaussian" in e]
+    if found:   # the strongest positive control: does the method find the cue of a model trained only on it?
+        out["finds_detector_cue_on"] = [a for a, e in out["architectures"].items() if e.get("detector_beats_gaussian")]
+        out["finds_detector_cue"] = True if any(found) else None if all(v is None for v in found) else False
     return out

@@ -193,6 +193,17 @@ def _continuous(m: Metrics | None) -> list[str]:
             *_heatmap_parts(m)]
 
 
+def _detector_sentence(e: Metrics) -> str:
+    if "finds_detector_cue" not in e:
+        return ""
+    if e["finds_detector_cue"]:
+        return f" Its map of the end-to-end detector beats the centred Gaussian on {', '.join(e['finds_detector_cue_on'])}."
+    if e["finds_detector_cue"] is False:
+        return (" Its map of the end-to-end detector, a model trained only on the cue, beats the centred Gaussian on no "
+                "architecture: the method fails its strongest positive control.")
+    return " Its detector verdict is undefined (too few images)."
+
+
 def controls(m: Metrics) -> str:
     if "skipped" in m:
         return section("Controls", f"Skipped: {fmt(m['skipped'])}.")
@@ -212,9 +223,15 @@ def controls(m: Metrics) -> str:
             f"separates the controls on {', '.join(e['separates_on'])}: credited with localising the cue there."
             if e["credited"] else "does not separate the controls on any architecture: its ground-truth scores "
             "cannot be read as finding (or missing) the cue on this data." if e["credited"] is False else
-            "undefined (too few images for a verdict).") + "</p>")
+            "undefined (too few images for a verdict).") + _detector_sentence(e) + "</p>")
     fits = [{"architecture": a, **{k.replace("_test_r", " (test r)").replace("_", " "): v for k, v in r.items()}}
             for a, r in m["architectures"].items()]
+    uses = [{"architecture": a, "control": c.replace("_", " "),
+             "partial r (artifact | degradation)": e["partial_r_artifact_given_degradation"],
+             "twin effect of the artifact [95% CI]": with_ci(e["artifact_effect_mean"], e["artifact_effect_ci_low"],
+                                                             e["artifact_effect_ci_high"]),
+             "relies on it": verdict(e["relies_on_artifact"], "undefined")}
+            for a, per in m.get("reliance", {}).items() for c, e in per.items()]
     return section("Controls: can a method find the cue at all?",
                    "Heads fitted on the same frozen backbone to the artifact alone (cue-only, the positive control), "
                    "to the global degradation alone (cue-blind) and to the study's target, and one backbone per "
@@ -222,7 +239,8 @@ def controls(m: Metrics) -> str:
                    f"and scored against the artifact masks on {m['n_images']} artifact images. A method can be trusted to "
                    "say where a model looks only if the cue-only heads' maps find the artifact better than the "
                    "cue-blind heads' (interval above 0).", *sentences, table(rows),
-                   "<h3>How well each control's heads learn their target</h3>", table(fits))
+                   "<h3>How well each control's heads learn their target</h3>", table(fits),
+                   "<h3>Whether each control's models use the artifact (the twins, as in Reliance)</h3>", table(uses))
 
 
 def counterfactual(m: Metrics, generator: Metrics | None, plots: Path) -> str:
