@@ -264,7 +264,7 @@ def test_the_synthetic_classes_are_told_apart_by_shape():
     """Each object fills a fair share of its image, and tilted as far as it may be, a square
     never looks like the diamond (the default's free rotation made them the same shape)."""
     from rashomon.idsds.cifar import MAX_TILT, render_object
-    from rashomon.data.synthetic import OBJECT_CLASSES, _shape_mask
+    from rashomon.data.synthetic import OBJECT_CLASSES, shape_mask
 
     rng = np.random.default_rng(0)
     for obj in OBJECT_CLASSES:
@@ -273,6 +273,6 @@ def test_the_synthetic_classes_are_told_apart_by_shape():
         share = (np.abs(img - background).max(-1) > 0.2).mean()
         assert 0.05 < share < 0.5, (obj, share)
     for tilt in (-MAX_TILT, MAX_TILT):
-        square = _shape_mask("square", 64, 0.5, 0.5, 0.32, tilt)
-        diamond = _shape_mask("diamond", 64, 0.5, 0.5, 0.32, 0.0)
+        square = shape_mask("square", 64, 0.5, 0.5, 0.32, tilt)
+        diamond = shape_mask("diamond", 64, 0.5, 0.5, 0.32, 0.0)
         assert (square & diamond).sum() / (square | diamond).sum() < 0.8

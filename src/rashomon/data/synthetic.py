@@ -47,7 +47,8 @@ def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
     return (x + 0.5) / size, (y + 0.5) / size
 
 
-def _shape_mask(kind: str, size: int, cx: float, cy: float, r: float, angle: float) -> np.ndarray:
+def shape_mask(kind: str, size: int, cx: float, cy: float, r: float, angle: float) -> np.ndarray:
+    """Pixels of object `kind` (one of OBJECT_CLASSES) centred at (cx, cy), radius r, turned by `angle` (radians)."""
     x, y = _grid(size)
     dx, dy = x - cx, y - cy
     c, s = np.cos(angle), np.sin(angle)
@@ -108,7 +109,7 @@ def render_scene(rng: np.random.Generator, size: int, obj: str, colour: str, mat
     img = img + 0.08 * texture[..., None] / (texture.std() + 1e-8)
     cx, cy = rng.uniform(0.3, 0.7, 2)
     r = rng.uniform(0.16, 0.26)
-    mask = _shape_mask(obj, size, cx, cy, r, rng.uniform(0, 2 * np.pi))
+    mask = shape_mask(obj, size, cx, cy, r, rng.uniform(0, 2 * np.pi))
     shade = 1.0 - 0.35 * ((x - cx) + (y - cy))  # consistent lighting from the top-left
     rgb = np.asarray(COLOURS[colour])[None, None, :] * shade[..., None]
     if material is not None:

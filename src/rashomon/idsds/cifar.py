@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from rashomon.data.synthetic import COLOURS, OBJECT_CLASSES, degrade_global
-from rashomon.data.synthetic import _shape_mask as shape_mask   # the default's object shapes, drawn upright here
+from rashomon.data.synthetic import shape_mask   # the default's object shapes, drawn upright here
 from rashomon.core.errors import InputError
 from rashomon.core.io import atomic_path
 
