@@ -101,12 +101,13 @@ def prototype_scores(maps: np.ndarray, masks: np.ndarray, ids: list[str]) -> pd.
 
 
 def control_detector(name: str, params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, y: pd.Series,
-                     paths: ControlsInputs, device: torch.device) -> Detector:
-    """Architecture `name` fine-tuned end to end on the cue-only target (split variant 0)."""
+                     test_images: torch.Tensor, paths: ControlsInputs, device: torch.device) -> Detector:
+    """Architecture `name` fine-tuned end to end on the cue-only target (split variant 0);
+    `test_images`: the explanation set's, already loaded."""
     backbone = create_backbone(name, weights_for(name, params.backbones, paths.pretrained))
     parts = {s: subset_ids(splits, params.train.scheme, 0, s) for s in ("train", "val")}
-    parts["test"] = explanation_ids(splits, params.train.scheme, None)
     images = {s: load_images(manifest.loc[i, "path"].tolist(), backbone.spec) for s, i in parts.items()}
+    images["test"], parts["test"] = test_images, explanation_ids(splits, params.train.scheme, None)
     return fit_detector(backbone, images, {s: y.loc[i].to_numpy() for s, i in parts.items()}, params.train,
                         params.controls.detector_epochs, params.controls.detector_lr, device)
 
@@ -162,7 +163,8 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
                 start += len(heads)
         if cfg.detector_epochs and spec.family not in detected:
             detected.add(spec.family)
-            detector = control_detector(name, params, manifest, splits, targets[CUE_ONLY], paths, device)
+            detector = control_detector(name, params, manifest, splits, targets[CUE_ONLY], twins["image"], paths,
+                                        device)
             report["architectures"][name][f"{DETECTOR}_test_r"] = detector.test_r
             report["reliance"][name][DETECTOR] = control_reliance(twin_predictions(detector.variants, twins, device),
                                                                   truth, test, inference)
@@ -208,9 +210,14 @@ def method_controls(table: pd.DataFrame, method: str, inference) -> dict:
         out["architectures"][name] = entry
     verdicts = [e["separates"] for e in out["architectures"].values()]
     out["separates_on"] = [a for a, e in out["architectures"].items() if e["separates"]]
-    out["credited"] = True if any(verdicts) else None if all(v is None for v in verdicts) else False
+    out["credited"] = any_architecture(verdicts)
     found = [e["detector_beats_gaussian"] for e in out["architectures"].values() if "detector_beats_gaussian" in e]
     if found:   # the strongest positive control: does the method find the cue of a model trained only on it?
         out["finds_detector_cue_on"] = [a for a, e in out["architectures"].items() if e.get("detector_beats_gaussian")]
-        out["finds_detector_cue"] = True if any(found) else None if all(v is None for v in found) else False
+        out["finds_detector_cue"] = any_architecture(found)
     return out
+
+
+def any_architecture(verdicts: list[bool | None]) -> bool | None:
+    """True if any architecture's verdict is true; undefined if all are; else false."""
+    return True if any(verdicts) else None if all(v is None for v in verdicts) else False

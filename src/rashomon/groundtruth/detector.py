@@ -20,6 +20,7 @@ from rashomon.heads.fitted import FittedHead
 from rashomon.heads.head import make_head
 from rashomon.heads.training import HeadRegressor
 from rashomon.psychometrics.correlation import pearson
+from rashomon.variants.reliance import predict_images
 from rashomon.variants.variant_set import VariantSet
 
 
@@ -63,11 +64,10 @@ def fit_detector(backbone: Backbone, images: dict[str, torch.Tensor], y: dict[st
                      patience=cfg.patience, device=device)
     for p in backbone.parameters():
         p.requires_grad_(False)
-    fitted = FittedHead(module.head.eval(), backbone.spec.head, cfg.dropout, mean, sd, result.epochs_run,
-                        result.best_value)
-    with torch.no_grad():
-        pred = fitted.predict(torch.cat([backbone(b) for b in images["test"].split(256)]))
-    return Detector(VariantSet(backbone, [fitted]), pearson(pred, y["test"]), result.epochs_run)
+    variants = VariantSet(backbone, [FittedHead(module.head.eval(), backbone.spec.head, cfg.dropout, mean, sd,
+                                                result.epochs_run, result.best_value)])
+    pred = predict_images(variants, images["test"], batch_size=256)[:, 0]
+    return Detector(variants, pearson(pred, y["test"]), result.epochs_run)
 
 
 def stem_outputs(backbone: Backbone, images: torch.Tensor, batch_size: int = 256) -> list[torch.Tensor]:
