@@ -5,11 +5,14 @@ with different input sizes (the study's DenseNet161 at 320/300 px) meet on one g
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 
 @dataclass(frozen=True)
@@ -82,30 +85,30 @@ def resample_maps(maps: np.ndarray, src: Grid, dst: Grid) -> np.ndarray:
     return resample(torch.as_tensor(np.asarray(maps, dtype=np.float32)), src, dst).numpy()
 
 
-def mask_on_grid(mask: np.ndarray, grid: Grid) -> np.ndarray:
-    """A binary image-space mask (H, W) on `grid`: the preprocessing's resize (nearest
-    neighbour) and centre crop, so it lies where the image's pixels do."""
-    from PIL import Image
+def _resize_crop(img: "Image", grid: Grid, interpolation: str) -> "Image":
+    """A PIL image resized (shorter side to `grid.resize_size`) and centre cropped to
+    `grid.input_size`: the preprocessing's geometry, so a map lies where the image's pixels do."""
     from torchvision.transforms import functional as TF
+
+    mode = getattr(TF.InterpolationMode, interpolation)
+    return TF.center_crop(TF.resize(img, grid.resize_size, interpolation=mode), grid.input_size)
+
+
+def mask_on_grid(mask: np.ndarray, grid: Grid) -> np.ndarray:
+    """A binary image-space mask (H, W) on `grid` (nearest neighbour)."""
+    from PIL import Image
 
     binary = np.asarray(mask) > 0.5
     if binary.shape == (grid.input_size,) * 2 and grid.input_size == grid.resize_size:
         return binary
-    img = Image.fromarray(binary.astype(np.uint8) * 255)
-    img = TF.center_crop(TF.resize(img, grid.resize_size, interpolation=TF.InterpolationMode.NEAREST),
-                         grid.input_size)
-    return np.asarray(img) > 127
+    return np.asarray(_resize_crop(Image.fromarray(binary.astype(np.uint8) * 255), grid, "NEAREST")) > 127
 
 
 def heat_on_grid(heat: np.ndarray, grid: Grid) -> np.ndarray:
-    """A continuous image-space map (H, W) on `grid`: the preprocessing's resize (bilinear)
-    and centre crop, so it lies where the image's pixels do."""
+    """A continuous image-space map (H, W) on `grid` (bilinear)."""
     from PIL import Image
-    from torchvision.transforms import functional as TF
 
     if heat.shape == (grid.input_size,) * 2 and grid.input_size == grid.resize_size:
         return heat.astype(np.float64)
     img = Image.fromarray(np.asarray(heat, dtype=np.float32), mode="F")
-    img = TF.center_crop(TF.resize(img, grid.resize_size, interpolation=TF.InterpolationMode.BILINEAR),
-                         grid.input_size)
-    return np.asarray(img, dtype=np.float64)
+    return np.asarray(_resize_crop(img, grid, "BILINEAR"), dtype=np.float64)

@@ -10,6 +10,7 @@ raters punish beyond the quality it shares with it. This is the ground truth of 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,11 @@ import pandas as pd
 import torch
 from scipy import stats
 
+from rashomon.backbones.preprocess import load_images
+from rashomon.backbones.registry import BackboneSpec
 from rashomon.inference import N_RESAMPLES, bootstrap_mean
 from rashomon.core.device import CPU
+from rashomon.data.synthetic import TWINS, twin_path
 from rashomon.psychometrics.correlation import partial_corr, pearson
 from rashomon.variants.variant_set import VariantSet
 
@@ -32,6 +36,11 @@ def predict_images(variants: VariantSet, images: torch.Tensor, batch_size: int =
     variants.to(device)
     return torch.cat([variants(images[i:i + batch_size].to(device)).cpu()
                       for i in range(0, len(images), batch_size)]).numpy()
+
+
+def load_twins(dataset: Path, ids: list[str], spec: BackboneSpec) -> dict[str, torch.Tensor]:
+    """Each twin kind's images of `ids` (the synthesizer's folder `dataset`), preprocessed for `spec`."""
+    return {t: load_images([str(twin_path(dataset, t, i)) for i in ids], spec) for t in TWINS}
 
 
 def partial_corr_p(r: float, n: int, n_controls: int = 1) -> float:

@@ -13,8 +13,7 @@ from rashomon.backbones import create_backbone
 from rashomon.backbones.preprocess import load_images
 from rashomon.backbones.weights import weights_for
 from rashomon.core.config import Params
-from rashomon.data.synthetic import TWINS, twin_path
-from rashomon.variants.reliance import effects_table, predict_images, reliance
+from rashomon.variants.reliance import effects_table, load_twins, predict_images, reliance
 from rashomon.variants.variant_set import load_variants
 
 
@@ -30,8 +29,7 @@ def measure_reliance(name: str, params: Params, manifest: pd.DataFrame, ids: lis
     backbone = create_backbone(name, weights_for(name, params.backbones, pretrained))
     variants = load_variants(backbone, heads, params.train.seeds)
     pred = predict_images(variants, load_images(manifest.loc[ids, "path"].tolist(), backbone.spec), device=device)
-    twins = {t: predict_images(variants, load_images([str(twin_path(dataset, t, i)) for i in ids], backbone.spec),
-                               device=device) for t in TWINS}
+    twins = {t: predict_images(variants, x, device=device) for t, x in load_twins(dataset, ids, backbone.spec).items()}
     visibility = truth.loc[ids, "artifact_visibility"].to_numpy()
     badness = truth.loc[ids, "global_badness"].to_numpy()
     entry = reliance(pred, twins["no_artifact"], twins["no_degradation"], visibility, badness, params.inference.seed,
