@@ -76,7 +76,9 @@ def test_the_twins_tell_a_cue_only_model_from_a_cue_blind_one():
     ids = [str(i) for i in range(n)]
     visibility = np.where(rng.random(n) < 0.75, rng.uniform(0.01, 0.1, n), 0.0)
     badness = rng.uniform(0, 1, n)
-    truth = pd.DataFrame({"artifact_visibility": visibility, "global_badness": badness}, index=ids)
+    kinds = np.where(visibility > 0, np.where(np.arange(n) % 2, "checkerboard", "colour_shift"), "none")
+    truth = pd.DataFrame({"artifact_visibility": visibility, "global_badness": badness, "artifact": kinds,
+                          "artifact_strength": visibility}, index=ids)
     col = lambda v: np.repeat(v[:, None], 2, axis=1)   # noqa: E731  two identical variants
     cue_only = {"image": col(-visibility), "no_artifact": col(np.zeros(n)), "no_degradation": col(-visibility)}
     noisy = -badness + rng.normal(0, 0.05, n)                  # the twin moves it only by noise
@@ -87,3 +89,54 @@ def test_the_twins_tell_a_cue_only_model_from_a_cue_blind_one():
     assert used["artifact_effect_mean"] == pytest.approx(visibility[visibility > 0].mean())
     ignored = control_reliance(cue_blind, truth, ids, INFERENCE)
     assert ignored["relies_on_artifact"] is False and abs(ignored["artifact_effect_mean"]) < 0.01
+    # per kind: the cue-only model's effect on each kind is that kind's mean visibility; a model
+    # that sees checkerboards only uses them and not the colour shifts
+    for kind, e in used["artifact_effect_by_kind"].items():
+        assert e["value"] == pytest.approx(visibility[kinds == kind].mean()) == pytest.approx(e["mean_visibility"])
+        assert e["uses_it"] is True and e["n"] == (kinds == kind).sum()
+    seen = np.where(kinds == "checkerboard", visibility, 0.0)
+    one_kind = {"image": col(-seen), "no_artifact": col(rng.normal(0, 1e-4, n)), "no_degradation": col(-seen)}
+    by_kind = control_reliance(one_kind, truth, ids, INFERENCE)["artifact_effect_by_kind"]
+    assert set(by_kind) == {"checkerboard", "colour_shift"}
+    assert by_kind["checkerboard"]["uses_it"] is True and by_kind["colour_shift"]["uses_it"] is False
+
+
+def test_the_controls_images_are_balanced_over_kinds_in_the_explanation_sets_order():
+    """Known answer: 7 images over kinds a, b, c are the first 3 of a and the first 2 of b and of
+    c (the remainder to the first kind by name), in the given order; images without an artifact never."""
+    from rashomon.groundtruth.controls import controls_images
+
+    kinds = ["c", "none", "a", "a", "b", "c", "a", "a", "b", "b", "c", "none"]
+    truth = pd.DataFrame({"artifact": kinds, "artifact_strength": [0.0 if k == "none" else 0.5 for k in kinds]},
+                         index=[f"i{k}" for k in range(len(kinds))])
+    ids = list(truth.index)
+    chosen = controls_images(truth, ids, 7)
+    assert chosen == ["i0", "i2", "i3", "i4", "i5", "i6", "i8"]
+    assert truth.loc[chosen, "artifact"].value_counts().to_dict() == {"a": 3, "b": 2, "c": 2}
+    assert controls_images(truth, ids[::-1], 3) == ["i10", "i9", "i7"]
+
+
+def test_the_detector_verdict_is_given_per_kind_of_artifact():
+    """Known answer: a detector whose maps are the mask on checkerboards (AUROC 1) and the
+    Gaussian's on colour shifts beats the Gaussian on the first kind and not on the second;
+    overall, by the mean of both."""
+    rng = np.random.default_rng(2)
+    gauss = rng.uniform(0.4, 0.8, 24)
+    kinds = np.repeat(["checkerboard", "colour_shift"], 12)
+    detector = np.where(kinds == "checkerboard", 1.0, gauss - 0.02 + rng.normal(0, 0.01, 24))
+    table = pd.concat([rows("m", c, gauss) for c in (CUE_ONLY, CUE_BLIND, STUDY)] +
+                      [rows("reference", "gaussian", gauss), rows("m", DETECTOR, detector)])
+    table["artifact"] = np.tile(kinds, 5)
+    out = method_controls(table, "m", INFERENCE)
+    by_kind = out["architectures"]["x"]["by_kind"]
+    assert by_kind["checkerboard"]["detector"]["value"] == 1.0 and by_kind["checkerboard"]["detector"]["n"] == 12
+    assert by_kind["checkerboard"]["detector_minus_gaussian"]["difference"] == pytest.approx(1 - gauss[:12].mean())
+    assert by_kind["checkerboard"]["detector_beats_gaussian"] is True
+    assert by_kind["colour_shift"]["detector_beats_gaussian"] is False
+    assert by_kind["colour_shift"]["cue_only"]["value"] == pytest.approx(gauss[12:].mean())
+    assert by_kind["checkerboard"]["study_target"]["value"] == pytest.approx(gauss[:12].mean())
+    assert out["finds_detector_cue_by_kind"] == {"checkerboard": True, "colour_shift": False}
+    assert out["architectures"]["x"]["detector"]["value"] == pytest.approx(detector.mean())
+    few = table[table.image_id.astype(int) % 12 < 6]   # 6 images per kind: undefined, never false
+    assert method_controls(few, "m", INFERENCE)["finds_detector_cue_by_kind"] == {"checkerboard": None,
+                                                                                  "colour_shift": None}

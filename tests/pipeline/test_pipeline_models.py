@@ -66,11 +66,21 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
             detector = scored[(scored.method == method) & (scored.architecture == arch) &
                               (scored.control == "detector")]["auroc"]
             assert v["detector"]["n"] == detector.notna().sum() > 0 and v["detector_beats_gaussian"] is None
+            for kind, k in v["by_kind"].items():     # the same scores on each kind of artifact's images
+                on = scored[(scored.method == method) & (scored.architecture == arch) & (scored.artifact == kind) &
+                            (scored.control == "detector")]["auroc"]
+                assert k["detector"]["n"] == on.notna().sum() and k["detector_beats_gaussian"] is None
+    counts = controls["n_images_by_kind"]        # balanced over the kinds of artifact
+    assert sum(counts.values()) == controls["n_images"] and max(counts.values()) - min(counts.values()) <= 1
+    assert set(scored.artifact) == set(counts) and "none" not in counts
     assert {"cue_only_test_r", "cue_blind_test_r", "study_target_test_r", "detector_test_r"} == set(
         controls["architectures"]["resnet_small"])
     for arch, per_control in controls["reliance"].items():     # every control's models checked with the twins
         assert set(per_control) == {"cue_only", "cue_blind", "study_target", "detector"}, arch
         assert all(e["relies_on_artifact"] in (True, False, None) and e["n_images"] > 0 for e in per_control.values())
+        for e in per_control.values():          # and per kind of artifact, over the same test images
+            assert set(e["artifact_effect_by_kind"]) >= set(counts) and "none" not in e["artifact_effect_by_kind"]
+            assert sum(k["n"] for k in e["artifact_effect_by_kind"].values()) == e["n_artifact_images"]
     localisation = pd.read_csv(proj / "plots/groundtruth/localisation.csv")
     assert set(localisation["level"].astype(str)) == {"prototype", "0", "1"}
     assert localisation["auroc"].dropna().between(0, 1).all()

@@ -256,3 +256,34 @@ def test_controls_section_says_when_a_method_fails_its_detector_control():
                               "reliance": {"x": {"detector": twins}}})
     assert entry["finds_detector_cue"] is False and "fails its strongest positive control" in html
     assert "end-to-end detector AUROC" in html and "1.200 [0.900, 1.500]" in html and "cue only (test r)" in html
+
+
+def test_controls_section_gives_the_detector_verdict_per_kind_of_artifact():
+    """From method_controls on a known table: detector maps equal to the mask on checkerboards and
+    to the Gaussian's on colour shifts: found on the first kind, not on the second, in a sentence and a table."""
+    import pandas as pd
+
+    from rashomon.core.config import InferenceConfig
+    from rashomon.groundtruth.controls import method_controls
+    from rashomon.report import sections
+
+    rng = np.random.default_rng(4)
+    gauss = rng.uniform(0.4, 0.8, 24)
+    detector = np.r_[np.ones(12), gauss[12:] - 0.05 + rng.normal(0, 0.01, 12)]
+    rows = [pd.DataFrame({"image_id": [str(i) for i in range(24)], "auroc": a, "method": m, "control": c,
+                          "architecture": "x", "artifact": np.repeat(["checkerboard", "colour_shift"], 12)})
+            for m, c, a in [("m", "cue_only", gauss), ("m", "cue_blind", gauss), ("m", "study_target", gauss),
+                            ("m", "detector", detector), ("reference", "gaussian", gauss)]]
+    entry = method_controls(pd.concat(rows), "m", InferenceConfig(n_resamples=500, min_n=10, seed=0))
+    effect = lambda v, lo, hi, uses: {"value": v, "ci_low": lo, "ci_high": hi, "n": 12, "uses_it": uses,  # noqa: E731
+                                      "mean_visibility": 0.02}
+    twins = {"partial_r_artifact_given_degradation": -0.6, "artifact_effect_mean": 1.2, "artifact_effect_ci_low": 0.9,
+             "artifact_effect_ci_high": 1.5, "relies_on_artifact": True, "artifact_effect_by_kind": {
+                 "checkerboard": effect(0.015, 0.012, 0.018, True), "colour_shift": effect(0.001, -0.001, 0.003, False)}}
+    html = sections.controls({"n_images": 24, "methods": {"m": entry}, "architectures": {"x": {"cue_only_test_r": 0.8}},
+                              "reliance": {"x": {"detector": twins}}})
+    assert "beats the Gaussian on checkerboard; not on colour shift." in html
+    assert "share of the artifact's visibility: checkerboard 75-75%, colour shift 5-5% (a detector" in html
+    assert "checkerboard 0.015 [0.012, 0.018] yes (75% of its visibility); colour shift 0.001 [-0.001, 0.003] no" in html
+    assert "The detector&#x27;s maps by kind of artifact" in html or "The detector's maps by kind of artifact" in html
+    assert html.count("<td>checkerboard</td>") == 1 and html.count("<td>colour shift</td>") == 1

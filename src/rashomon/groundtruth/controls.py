@@ -26,7 +26,6 @@ from rashomon.backbones.weights import weights_for
 from rashomon.core.config import Params
 from rashomon.data.manifest import manifest_hash
 from rashomon.data.splits import subset_ids
-from rashomon.data.synthetic import TWINS, twin_path
 from rashomon.data.truth import SYNTHETIC_LABEL
 from rashomon.groundtruth.cues import CueMaps
 from rashomon.groundtruth.detector import Detector, fit_detector, stem_outputs
@@ -35,12 +34,26 @@ from rashomon.heads.features import FeatureCache
 from rashomon.heads.training import fit_head
 from rashomon.inference import bootstrap_mean, paired_difference, verdict
 from rashomon.psychometrics.correlation import pearson
-from rashomon.variants.reliance import predict_images, reliance
+from rashomon.variants.reliance import load_twins, predict_images, reliance
 from rashomon.variants.variant_set import VariantSet
 
 log = logging.getLogger("rashomon.controls")
 
 CUE_ONLY, CUE_BLIND, STUDY, DETECTOR = "cue_only", "cue_blind", "study_target", "detector"
+KIND = "artifact"   # truth.csv's column naming each image's kind of artifact ("none" without one)
+
+
+def controls_images(truth: pd.DataFrame, ids: list[str], n: int) -> list[str]:
+    """`n` of `ids` with an artifact, balanced over the kinds of artifact (the first of each kind
+    in `ids`' order; the remainder goes to the first kinds by name), in `ids`' order: every
+    kind gets enough images for its own verdict."""
+    with_artifact = [i for i in ids if truth.loc[i, "artifact_strength"] > 0]
+    kinds = sorted(truth.loc[with_artifact, KIND].unique())
+    chosen: set[str] = set()
+    for k, kind in enumerate(kinds):
+        quota = n // len(kinds) + (k < n % len(kinds))
+        chosen.update([i for i in with_artifact if truth.loc[i, KIND] == kind][:quota])
+    return [i for i in with_artifact if i in chosen]
 
 
 def control_targets(truth: pd.DataFrame, manifest: pd.DataFrame, target: str) -> dict[str, pd.Series]:
@@ -88,10 +101,28 @@ def twin_predictions(variants: VariantSet, twins: dict[str, torch.Tensor], devic
 
 
 def control_reliance(pred: dict[str, np.ndarray], truth: pd.DataFrame, ids: list[str], inference) -> dict:
-    """What a control's models use, measured with the twins as the reliance stage does."""
-    return reliance(pred["image"], pred["no_artifact"], pred["no_degradation"],
-                    truth.loc[ids, "artifact_visibility"].to_numpy(), truth.loc[ids, "global_badness"].to_numpy(),
-                    inference.seed, inference.n_resamples)
+    """What a control's models use, measured with the twins as the reliance stage does, and per
+    kind of artifact (a model can use one kind and not another)."""
+    return {**reliance(pred["image"], pred["no_artifact"], pred["no_degradation"],
+                       truth.loc[ids, "artifact_visibility"].to_numpy(), truth.loc[ids, "global_badness"].to_numpy(),
+                       inference.seed, inference.n_resamples),
+            "artifact_effect_by_kind": effects_by_kind(pred, truth, ids, inference)}
+
+
+def effects_by_kind(pred: dict[str, np.ndarray], truth: pd.DataFrame, ids: list[str], inference) -> dict:
+    """Per kind of artifact: the twin effect of removing it (no-artifact twin minus image, the
+    variants' mean) over the images with that kind, its interval, and whether the models use it
+    (interval above 0; undefined below `inference.min_n` images)."""
+    effect = (pred["no_artifact"] - pred["image"]).mean(1)
+    part = truth.loc[ids]
+    has = (part["artifact_visibility"] > 0).to_numpy()   # the artifact images, as `reliance` counts them
+    out = {}
+    for kind in sorted(part.loc[has, KIND].unique()):
+        on = has & (part[KIND] == kind).to_numpy()
+        est = bootstrap_mean(effect[on], inference.seed, inference.n_resamples)
+        out[kind] = {**est.as_dict(), "uses_it": verdict(est.ci_low, est.n, inference.min_n),
+                     "mean_visibility": float(part.loc[on, "artifact_visibility"].mean())}
+    return out
 
 
 def prototype_scores(maps: np.ndarray, masks: np.ndarray, ids: list[str]) -> pd.DataFrame:
@@ -120,11 +151,11 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
     cues = CueMaps(paths.cue_maps)
     manifest = manifest.set_index("image_id")
     targets = control_targets(truth, manifest, params.data.target)
-    ids = [i for i in explanation_ids(splits, params.train.scheme, None)
-           if truth.loc[i, "artifact_strength"] > 0][: cfg.n_images]
     test = explanation_ids(splits, params.train.scheme, None)   # reliance: every test image, with or without
+    ids = controls_images(truth, test, cfg.n_images)
     report: dict = {"label": SYNTHETIC_LABEL, "controls": {CUE_ONLY: "-artifact visibility", CUE_BLIND:
                     "-global degradation", STUDY: params.data.target}, "n_images": len(ids),
+                    "n_images_by_kind": truth.loc[ids, KIND].value_counts().sort_index().to_dict(),
                     "cue_score": "-map", "architectures": {}, "reliance": {}, "methods": {}}
     methods = [build_method(params.explain, m, device) for m in cfg.methods]
     frames, detected = [], set()
@@ -149,7 +180,7 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
             log.info("%s %s: test r %.3f", name, control, r)
         every_head = VariantSet(backbone, [h for heads in fitted.values() for h in heads])  # one stem pass for all
         twins = {"image": load_images(manifest.loc[test, "path"].tolist(), spec),
-                 **{t: load_images([str(twin_path(paths.dataset, t, i)) for i in test], spec) for t in TWINS}}
+                 **load_twins(paths.dataset, test, spec)}
         pred, start, report["reliance"][name] = twin_predictions(every_head, twins, device), 0, {}
         for control, heads in fitted.items():
             part = {kind: p[:, start:start + len(heads)] for kind, p in pred.items()}
@@ -176,16 +207,28 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
                                                ids).assign(architecture=name, method=method.name, control=DETECTOR))
             log.info("%s detector (%d epochs): test r %.3f", name, detector.epochs, detector.test_r)
     table = pd.concat(frames, ignore_index=True)
+    table[KIND] = truth.loc[table.image_id, KIND].to_numpy()
     for method_name in cfg.methods:
         report["methods"][method_name] = method_controls(table, method_name, inference)
     return ControlsResult(report, table)
+
+
+def detector_against_gaussian(detector: pd.Series, gauss: pd.Series, inference) -> dict:
+    """The detector's AUROC per image (indexed by image id) against the centred Gaussian's on the
+    same images: its estimate, the paired difference and the verdict."""
+    beats = paired_difference(detector.to_numpy(), gauss.reindex(detector.index).to_numpy(), inference.seed,
+                              inference.n_resamples)
+    return {DETECTOR: bootstrap_mean(detector.to_numpy(), inference.seed, inference.n_resamples).as_dict(),
+            "detector_minus_gaussian": beats.as_dict(),
+            "detector_beats_gaussian": verdict(beats.ci_low, beats.n, inference.min_n)}
 
 
 def method_controls(table: pd.DataFrame, method: str, inference) -> dict:
     """One method's controls per architecture: each control's AUROC with its interval, the
     discrimination (cue-only minus cue-blind AUROC, paired over images) and its verdict, the
     positive control (and the end-to-end detector, where one was fitted) against the centred
-    Gaussian; and whether the method is credited."""
+    Gaussian, overall and per kind of artifact (`table`'s KIND column, where it has one); and
+    whether the method is credited."""
     out: dict = {"architectures": {}}
     for name, g in table[table.method == method].groupby("architecture", sort=False):
         auroc = {c: g[g.control == c].set_index("image_id")["auroc"] for c in (CUE_ONLY, CUE_BLIND, STUDY)}
@@ -202,11 +245,16 @@ def method_controls(table: pd.DataFrame, method: str, inference) -> dict:
         entry["positive_minus_gaussian"] = pos.as_dict()
         detector = g[g.control == DETECTOR].set_index("image_id")["auroc"]
         if len(detector):
-            entry[DETECTOR] = bootstrap_mean(detector.to_numpy(), inference.seed, inference.n_resamples).as_dict()
-            beats = paired_difference(detector.to_numpy(), gauss.reindex(detector.index).to_numpy(), inference.seed,
-                                      inference.n_resamples)
-            entry["detector_minus_gaussian"] = beats.as_dict()
-            entry["detector_beats_gaussian"] = verdict(beats.ci_low, beats.n, inference.min_n)
+            entry.update(detector_against_gaussian(detector, gauss, inference))
+        entry["by_kind"] = {}
+        kinds = g[g.control == CUE_ONLY].set_index("image_id")[KIND] if KIND in g else pd.Series(dtype=str)
+        for kind in sorted(kinds.unique()):
+            on = kinds.index[kinds == kind]
+            part = {c: bootstrap_mean(a.reindex(on).to_numpy(), inference.seed, inference.n_resamples).as_dict()
+                    for c, a in auroc.items()}
+            if len(detector):
+                part.update(detector_against_gaussian(detector.reindex(on), gauss, inference))
+            entry["by_kind"][kind] = part
         out["architectures"][name] = entry
     verdicts = [e["separates"] for e in out["architectures"].values()]
     out["separates_on"] = [a for a, e in out["architectures"].items() if e["separates"]]
@@ -215,6 +263,10 @@ def method_controls(table: pd.DataFrame, method: str, inference) -> dict:
     if found:   # the strongest positive control: does the method find the cue of a model trained only on it?
         out["finds_detector_cue_on"] = [a for a, e in out["architectures"].items() if e.get("detector_beats_gaussian")]
         out["finds_detector_cue"] = any_architecture(found)
+        kinds = sorted({k for e in out["architectures"].values() for k in e["by_kind"]})
+        out["finds_detector_cue_by_kind"] = {
+            k: any_architecture([e["by_kind"][k]["detector_beats_gaussian"] for e in out["architectures"].values()
+                                 if "detector_beats_gaussian" in e["by_kind"].get(k, {})]) for k in kinds}
     return out
 
 

@@ -204,6 +204,52 @@ def _detector_sentence(e: Metrics) -> str:
     return " Its detector verdict is undefined (too few images)."
 
 
+def _by_kind_sentence(e: Metrics) -> str:
+    """ " By kind of artifact, its map of the detector beats the Gaussian on checkerboard; not on ..."."""
+    found = e.get("finds_detector_cue_by_kind")
+    if not found:
+        return ""
+    say = lambda want: ", ".join(k.replace("_", " ") for k, v in found.items() if v is want)   # noqa: E731
+    parts = [f"on {say(True)}" if say(True) else "on no kind",
+             *([f"not on {say(False)}"] if say(False) else []),
+             *([f"undefined on {say(None)} (too few images)"] if say(None) else [])]
+    return " By kind of artifact, its map of the detector beats the Gaussian " + "; ".join(parts) + "."
+
+
+def _share(e: Metrics) -> float:
+    """A cue-only model's or detector's twin effect on one kind as a share of that kind's visibility
+    (its target is -visibility: 1 = it tracks the whole cue, 0 = none of it)."""
+    return e["value"] / e["mean_visibility"] if e["mean_visibility"] else float("nan")
+
+
+def _detector_uses(m: Metrics) -> str:
+    """ " ... share of the artifact's visibility: checkerboard 57-73%, ...": what the detectors use, per kind."""
+    per = [e["detector"]["artifact_effect_by_kind"] for e in m.get("reliance", {}).values()
+           if "artifact_effect_by_kind" in e.get("detector", {})]
+    if not per:
+        return ""
+    kinds = sorted({k for p in per for k in p})
+    spans = []
+    for k in kinds:
+        shares = [_share(p[k]) for p in per if k in p]
+        spans.append(f"{k.replace('_', ' ')} {100 * min(shares):.0f}-{100 * max(shares):.0f}%")
+    return (" Read it against what the detectors use: removing the artifact (the twins) changes their prediction by "
+            "this share of the artifact's visibility: " + ", ".join(spans) + " (a detector that tracked the whole cue "
+            "would reach 100%). A method cannot be faulted for missing a kind the model hardly uses.")
+
+
+def _kind_rows(m: Metrics) -> list[dict]:
+    """Per method, architecture and kind of artifact: the cue-only, study-target and detector AUROC."""
+    return [{"method": method, "architecture": a, "kind of artifact": k.replace("_", " "), "n": v["cue_only"]["n"],
+             **{f"{c.replace('_', ' ')} AUROC [95% CI]": with_ci(v[c]["value"], v[c]["ci_low"], v[c]["ci_high"])
+                for c in ("cue_only", "study_target")},
+             "detector AUROC [95% CI]": with_ci(v["detector"]["value"], v["detector"]["ci_low"], v["detector"]["ci_high"]),
+             "detector minus Gaussian": _paired(v["detector_minus_gaussian"]),
+             "beats the Gaussian": verdict(v["detector_beats_gaussian"], "underpowered or no interval")}
+            for method, e in m["methods"].items() for a, entry in e["architectures"].items()
+            for k, v in entry.get("by_kind", {}).items() if "detector" in v]
+
+
 def controls(m: Metrics) -> str:
     if "skipped" in m:
         return section("Controls", f"Skipped: {fmt(m['skipped'])}.")
@@ -223,15 +269,23 @@ def controls(m: Metrics) -> str:
             f"separates the controls on {', '.join(e['separates_on'])}: credited with localising the cue there."
             if e["credited"] else "does not separate the controls on any architecture: its ground-truth scores "
             "cannot be read as finding (or missing) the cue on this data." if e["credited"] is False else
-            "undefined (too few images for a verdict).") + _detector_sentence(e) + "</p>")
+            "undefined (too few images for a verdict).") + _detector_sentence(e) + _by_kind_sentence(e) + "</p>")
     fits = [{"architecture": a, **{k.replace("_test_r", " (test r)").replace("_", " "): v for k, v in r.items()}}
             for a, r in m["architectures"].items()]
     uses = [{"architecture": a, "control": c.replace("_", " "),
              "partial r (artifact | degradation)": e["partial_r_artifact_given_degradation"],
              "twin effect of the artifact [95% CI]": with_ci(e["artifact_effect_mean"], e["artifact_effect_ci_low"],
                                                              e["artifact_effect_ci_high"]),
-             "relies on it": verdict(e["relies_on_artifact"], "undefined")}
+             "relies on it": verdict(e["relies_on_artifact"], "undefined"),
+             "by kind: twin effect [95% CI], interval above 0": "; ".join(
+                 f"{k.replace('_', ' ')} {with_ci(v['value'], v['ci_low'], v['ci_high'])} {verdict(v['uses_it'])}"
+                 + (f" ({100 * _share(v):.0f}% of its visibility)" if c in ("cue_only", "detector") else "")
+                 for k, v in e.get("artifact_effect_by_kind", {}).items())}
             for a, per in m.get("reliance", {}).items() for c, e in per.items()]
+    kinds = _kind_rows(m)
+    by_kind = ["<h3>The detector's maps by kind of artifact</h3>", "<p>The same images split by the kind of artifact "
+               "the simulator drew (balanced over kinds): a method can find one kind and miss another, which the "
+               "overall AUROC averages away." + _detector_uses(m) + "</p>", table(kinds)] if kinds else []
     return section("Controls: can a method find the cue at all?",
                    "Heads fitted on the same frozen backbone to the artifact alone (cue-only, the positive control), "
                    "to the global degradation alone (cue-blind) and to the study's target, and one backbone per "
@@ -239,6 +293,7 @@ def controls(m: Metrics) -> str:
                    f"and scored against the artifact masks on {m['n_images']} artifact images. A method can be trusted to "
                    "say where a model looks only if the cue-only heads' maps find the artifact better than the "
                    "cue-blind heads' (interval above 0).", *sentences, table(rows),
+                   *by_kind,
                    "<h3>How well each control's heads learn their target</h3>", table(fits),
                    "<h3>Whether each control's models use the artifact (the twins, as in Reliance)</h3>", table(uses))
 
