@@ -5,8 +5,10 @@ seed, same data: the same test r), explains it on the controls' artifact images 
 Saliency, SmoothGrad, InputXGradient, IntegratedGradients (blurred baseline) and Occlusion
 (8 px window, stride 4, blurred baseline), and scores each map against the artifact masks
 beside the centred Gaussian (AUROC, 95% bootstrap interval, paired difference), per kind of
-artifact too; and per kind, whether the detector uses that kind at all (its prediction on the
-no-artifact twin minus on the image, with its interval). A finding, not
+artifact too; per kind, whether the detector uses that kind at all (its prediction on the
+no-artifact twin minus on the image, with its interval); and whether each kind can be learnt
+at all: a detector fitted to one kind's visibility alone (zero on every other image), its test
+r overall and within the kind. A finding, not
 a DVC metric: writes benchmarks/results/probe_detector_methods.json. Run after `dvc repro`:
 
     python benchmarks/probe_detector_methods.py --architectures resnet_small densenet_small
@@ -41,6 +43,7 @@ from rashomon.groundtruth.cues import CueMaps
 from rashomon.groundtruth.localisation import auroc
 from rashomon.groundtruth.references import gaussian_map
 from rashomon.inference import bootstrap_mean, paired_difference, verdict
+from rashomon.psychometrics.correlation import pearson
 from rashomon.variants.reliance import load_twins, predict_images
 
 
@@ -118,6 +121,17 @@ def main() -> None:
                     **bootstrap_mean(values, cfg.seed, cfg.n_resamples).as_dict(), "minus_gaussian": diff.as_dict(),
                     "by_kind": {k: float(np.nanmean(values[kinds == k])) for k in sorted(set(kinds))}}
                 print(f"{name} {method}/{score}: {np.nanmean(values):.3f} (gaussian {gauss.mean():.3f})", flush=True)
+        entry["single_kind_detectors"] = {}
+        for kind in sorted(set(kinds)):     # can this kind be learnt at all, without the others in the target?
+            only = target * (truth[KIND] == kind)
+            test_images = load_images(manifest.loc[test, "path"].tolist(), spec)
+            alone = control_detector(name, params, manifest, splits, only, test_images, paths, CPU)
+            on = (truth.loc[test, KIND] == kind).to_numpy()
+            pred = predict_images(alone.variants, test_images)[:, 0]
+            entry["single_kind_detectors"][kind] = {"test_r": alone.test_r, "test_r_within_kind": pearson(
+                pred[on], only.loc[test].to_numpy()[on]), "n_test_within_kind": int(on.sum())}
+            print(name, kind, "alone:", {k: round(v, 3) for k, v in entry["single_kind_detectors"][kind].items()},
+                  flush=True)
         entry["seconds"] = time.perf_counter() - start
         result["architectures"][name] = entry
     write_json(args.out, result)
