@@ -283,6 +283,16 @@ def test_controls_section_gives_the_detector_verdict_per_kind_of_artifact():
     html = sections.controls({"n_images": 24, "methods": {"m": entry}, "architectures": {"x": {"cue_only_test_r": 0.8}},
                               "reliance": {"x": {"detector": twins}}})
     assert "beats the Gaussian on checkerboard; not on colour shift." in html
+    assert "fails its strongest positive control" not in html
+    # overall no architecture, by kind one: it does not "fail its strongest positive control"
+    mixed = {"finds_detector_cue": False, "finds_detector_cue_on": [],
+             "finds_detector_cue_by_kind": {"checkerboard": True, "colour_shift": False, "repeated_patch": None}}
+    said = sections._detector_sentence(mixed) + sections._by_kind_sentence(mixed)
+    assert said == (" Over all artifact images, its map of the end-to-end detector beats the centred Gaussian on no "
+                    "architecture. By kind of artifact, its map of the detector beats the Gaussian on checkerboard; "
+                    "not on colour shift; undefined on repeated patch (too few images).")
+    nowhere = {**mixed, "finds_detector_cue_by_kind": {"checkerboard": False}}
+    assert "fails its strongest positive control" in sections._detector_sentence(nowhere)
     assert "share of the artifact's visibility: checkerboard 75-75%, colour shift 5-5% (a detector" in html
     assert "checkerboard 0.015 [0.012, 0.018] yes (75% of its visibility); colour shift 0.001 [-0.001, 0.003] no" in html
     assert "The detector&#x27;s maps by kind of artifact" in html or "The detector's maps by kind of artifact" in html

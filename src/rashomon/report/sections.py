@@ -198,6 +198,9 @@ def _detector_sentence(e: Metrics) -> str:
         return ""
     if e["finds_detector_cue"]:
         return f" Its map of the end-to-end detector beats the centred Gaussian on {', '.join(e['finds_detector_cue_on'])}."
+    if e["finds_detector_cue"] is False and any(e.get("finds_detector_cue_by_kind", {}).values()):
+        return (" Over all artifact images, its map of the end-to-end detector beats the centred Gaussian on no "
+                "architecture.")   # the by-kind sentence that follows says where it does
     if e["finds_detector_cue"] is False:
         return (" Its map of the end-to-end detector, a model trained only on the cue, beats the centred Gaussian on no "
                 "architecture: the method fails its strongest positive control.")
