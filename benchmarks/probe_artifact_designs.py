@@ -32,7 +32,8 @@ from rashomon.data.splits import subset_ids
 from rashomon.data.synthetic import ARTIFACTS, add_artifact, twin_path
 from rashomon.groundtruth.detector import fit_detector
 
-DESIGNS = ("checkerboard", "colour_shift", "repeated_patch", "colour_cast_edge", "posterize", "repeated_tile8_seam")
+DESIGNS = ("checkerboard", "colour_shift", "repeated_patch", "colour_cast_edge", "posterize", "repeated_tile8_seam",
+           "chroma_noise", "repeated_tile4_seam", "repeated_tile8_contrast")
 
 
 def candidate(kind: str, rng: np.random.Generator, img: np.ndarray, strength: float) -> np.ndarray:
@@ -52,6 +53,18 @@ def candidate(kind: str, rng: np.random.Generator, img: np.ndarray, strength: fl
         altered = np.round(region * 2) / 2
     elif kind == "repeated_tile8_seam":  # an 8 px tile of the region repeated, each tile with a darker seam
         tile = region[:8, :8].copy()
+        tile[-1], tile[:, -1] = tile[-1] * 0.5, tile[:, -1] * 0.5
+        altered = np.tile(tile, (side // 8 + 1, side // 8 + 1, 1))[:side, :side]
+    elif kind == "chroma_noise":         # per-pixel colour noise (luminance kept): blotchy colour inconsistency
+        noise = rng.normal(0, 0.25, (side, side, 3))
+        altered = region + noise - noise.mean(-1, keepdims=True)
+    elif kind == "repeated_tile4_seam":  # the simulator's 4 px tile, each tile with a darker seam
+        tile = region[:4, :4].copy()
+        tile[-1], tile[:, -1] = tile[-1] * 0.5, tile[:, -1] * 0.5
+        altered = np.tile(tile, (side // 4 + 1, side // 4 + 1, 1))[:side, :side]
+    elif kind == "repeated_tile8_contrast":   # an 8 px tile of the region, its contrast tripled, repeated with seams
+        tile = region[:8, :8].copy()
+        tile = tile.mean((0, 1)) + 3 * (tile - tile.mean((0, 1)))
         tile[-1], tile[:, -1] = tile[-1] * 0.5, tile[:, -1] * 0.5
         altered = np.tile(tile, (side // 8 + 1, side // 8 + 1, 1))[:side, :side]
     else:
