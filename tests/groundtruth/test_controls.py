@@ -91,6 +91,7 @@ def test_the_twins_tell_a_cue_only_model_from_a_cue_blind_one():
     assert ignored["relies_on_artifact"] is False and abs(ignored["artifact_effect_mean"]) < 0.01
     # per kind: the cue-only model's effect on each kind is that kind's mean visibility; a model
     # that sees checkerboards only uses them and not the colour shifts
+    assert set(used["artifact_effect_by_kind"]) == {"checkerboard", "colour_shift"}
     for kind, e in used["artifact_effect_by_kind"].items():
         assert e["value"] == pytest.approx(visibility[kinds == kind].mean()) == pytest.approx(e["mean_visibility"])
         assert e["uses_it"] is True and e["n"] == (kinds == kind).sum()

@@ -293,7 +293,12 @@ def test_controls_section_gives_the_detector_verdict_per_kind_of_artifact():
                     "not on colour shift; undefined on repeated patch (too few images).")
     nowhere = {**mixed, "finds_detector_cue_by_kind": {"checkerboard": False}}
     assert "fails its strongest positive control" in sections._detector_sentence(nowhere)
+    assert sections._by_kind_sentence(nowhere).endswith("beats the Gaussian on no kind; not on checkerboard.")
+    untested = {**mixed, "finds_detector_cue_by_kind": {"checkerboard": None, "colour_shift": None}}
+    assert sections._by_kind_sentence(untested) == (" By kind of artifact, its detector verdict is undefined on every "
+                                                    "kind (too few images).")
     assert "share of the artifact's visibility: checkerboard 75-75%, colour shift 5-5% (a detector" in html
     assert "checkerboard 0.015 [0.012, 0.018] yes (75% of its visibility); colour shift 0.001 [-0.001, 0.003] no" in html
     assert "The detector&#x27;s maps by kind of artifact" in html or "The detector's maps by kind of artifact" in html
     assert html.count("<td>checkerboard</td>") == 1 and html.count("<td>colour shift</td>") == 1
+    assert "<th>n (paired)</th>" in html and html.count("<td>12</td>") >= 2   # the detector-vs-Gaussian pairs

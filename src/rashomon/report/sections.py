@@ -213,6 +213,8 @@ def _by_kind_sentence(e: Metrics) -> str:
     if not found:
         return ""
     say = lambda want: ", ".join(k.replace("_", " ") for k, v in found.items() if v is want)   # noqa: E731
+    if not say(True) and not say(False):
+        return " By kind of artifact, its detector verdict is undefined on every kind (too few images)."
     parts = [f"on {say(True)}" if say(True) else "on no kind",
              *([f"not on {say(False)}"] if say(False) else []),
              *([f"undefined on {say(None)} (too few images)"] if say(None) else [])]
@@ -243,7 +245,7 @@ def _detector_uses(m: Metrics) -> str:
 
 def _kind_rows(m: Metrics) -> list[dict]:
     """Per method, architecture and kind of artifact: the cue-only, study-target and detector AUROC."""
-    return [{"method": method, "architecture": a, "kind of artifact": k.replace("_", " "), "n": v["cue_only"]["n"],
+    return [{"method": method, "architecture": a, "kind of artifact": k.replace("_", " "), "n (paired)": v["detector_minus_gaussian"]["n"],
              **{f"{c.replace('_', ' ')} AUROC [95% CI]": with_ci(v[c]["value"], v[c]["ci_low"], v[c]["ci_high"])
                 for c in ("cue_only", "study_target")},
              "detector AUROC [95% CI]": with_ci(v["detector"]["value"], v["detector"]["ci_low"], v["detector"]["ci_high"]),
