@@ -93,13 +93,14 @@ def main() -> None:
     cfg, result = params.inference, {"n_images": len(ids), "kinds": pd.Series(kinds).value_counts().to_dict(),
                                      "architectures": {}}
     target = control_targets(truth, manifest, params.data.target)[CUE_ONLY]
+    cues = CueMaps(paths.cue_maps)
     for name in names:
         spec = get_spec(name)
-        masks = CueMaps(paths.cue_maps).masks(ids, grid_of(spec))
+        masks = cues.masks(ids, grid_of(spec))
         images = load_images(manifest.loc[ids, "path"].tolist(), spec)
+        test_images = load_images(manifest.loc[test, "path"].tolist(), spec)   # every detector's test set
         start = time.perf_counter()
-        detector = control_detector(name, params, manifest, splits, target,
-                                    load_images(manifest.loc[test, "path"].tolist(), spec), paths, CPU)
+        detector = control_detector(name, params, manifest, splits, target, test_images, paths, CPU)
         variants = detector.variants
 
         def f(x: torch.Tensor) -> torch.Tensor:
@@ -124,7 +125,6 @@ def main() -> None:
         entry["single_kind_detectors"] = {}
         for kind in sorted(set(kinds)):     # can this kind be learnt at all, without the others in the target?
             only = target * (truth[KIND] == kind)
-            test_images = load_images(manifest.loc[test, "path"].tolist(), spec)
             alone = control_detector(name, params, manifest, splits, only, test_images, paths, CPU)
             on = (truth.loc[test, KIND] == kind).to_numpy()
             pred = predict_images(alone.variants, test_images)[:, 0]
