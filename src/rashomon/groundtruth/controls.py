@@ -34,7 +34,7 @@ from rashomon.heads.features import FeatureCache
 from rashomon.heads.training import fit_head
 from rashomon.inference import bootstrap_mean, paired_difference, verdict
 from rashomon.psychometrics.correlation import pearson
-from rashomon.variants.reliance import load_twins, predict_images, reliance
+from rashomon.variants.reliance import effects_table, load_twins, predict_images, reliance
 from rashomon.variants.variant_set import VariantSet
 
 log = logging.getLogger("rashomon.controls")
@@ -110,18 +110,17 @@ def control_reliance(pred: dict[str, np.ndarray], truth: pd.DataFrame, ids: list
 
 
 def effects_by_kind(pred: dict[str, np.ndarray], truth: pd.DataFrame, ids: list[str], inference) -> dict:
-    """Per kind of artifact: the twin effect of removing it (no-artifact twin minus image, the
-    variants' mean) over the images with that kind, its interval, and whether the models use it
-    (interval above 0; undefined below `inference.min_n` images)."""
-    effect = (pred["no_artifact"] - pred["image"]).mean(1)
-    part = truth.loc[ids]
-    has = (part["artifact_visibility"] > 0).to_numpy()   # the artifact images, as `reliance` counts them
+    """Per kind of artifact: the twin effect of removing it (the reliance stage's per-image
+    effect, no-artifact twin minus image, the variants' mean) over the images with that kind, its
+    interval, and whether the models use it (interval above 0; undefined below `inference.min_n` images)."""
+    per_image = effects_table("", ids, pred["image"], pred["no_artifact"], pred["no_degradation"], truth)
+    per_image[KIND] = truth.loc[ids, KIND].to_numpy()
     out = {}
-    for kind in sorted(part.loc[has, KIND].unique()):
-        on = has & (part[KIND] == kind).to_numpy()
-        est = bootstrap_mean(effect[on], inference.seed, inference.n_resamples)
+    with_artifact = per_image[per_image.artifact_visibility > 0]   # the artifact images, as `reliance` counts them
+    for kind, g in with_artifact.groupby(KIND):
+        est = bootstrap_mean(g.artifact_effect.to_numpy(), inference.seed, inference.n_resamples)
         out[kind] = {**est.as_dict(), "uses_it": verdict(est.ci_low, est.n, inference.min_n),
-                     "mean_visibility": float(part.loc[on, "artifact_visibility"].mean())}
+                     "mean_visibility": float(g.artifact_visibility.mean())}
     return out
 
 
@@ -247,9 +246,9 @@ def method_controls(table: pd.DataFrame, method: str, inference) -> dict:
         if len(detector):
             entry.update(detector_against_gaussian(detector, gauss, inference))
         entry["by_kind"] = {}
-        kinds = g[g.control == CUE_ONLY].set_index("image_id")[KIND] if KIND in g else pd.Series(dtype=str)
-        for kind in sorted(kinds.unique()):
-            on = kinds.index[kinds == kind]
+        kind_of = g[g.control == CUE_ONLY].set_index("image_id")[KIND] if KIND in g else pd.Series(dtype=str)
+        for kind in sorted(kind_of.unique()):
+            on = kind_of.index[kind_of == kind]
             part = {c: bootstrap_mean(a.reindex(on).to_numpy(), inference.seed, inference.n_resamples).as_dict()
                     for c, a in auroc.items()}
             if len(detector):
