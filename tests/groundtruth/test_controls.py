@@ -76,7 +76,7 @@ def test_the_twins_tell_a_cue_only_model_from_a_cue_blind_one():
     ids = [str(i) for i in range(n)]
     visibility = np.where(rng.random(n) < 0.75, rng.uniform(0.01, 0.1, n), 0.0)
     badness = rng.uniform(0, 1, n)
-    kinds = np.where(visibility > 0, np.where(np.arange(n) % 2, "checkerboard", "colour_shift"), "none")
+    kinds = np.where(visibility > 0, np.where(np.arange(n) % 2, "checkerboard", "colour_noise"), "none")
     truth = pd.DataFrame({"artifact_visibility": visibility, "global_badness": badness, "artifact": kinds,
                           "artifact_strength": visibility}, index=ids)
     col = lambda v: np.repeat(v[:, None], 2, axis=1)   # noqa: E731  two identical variants
@@ -90,16 +90,16 @@ def test_the_twins_tell_a_cue_only_model_from_a_cue_blind_one():
     ignored = control_reliance(cue_blind, truth, ids, INFERENCE)
     assert ignored["relies_on_artifact"] is False and abs(ignored["artifact_effect_mean"]) < 0.01
     # per kind: the cue-only model's effect on each kind is that kind's mean visibility; a model
-    # that sees checkerboards only uses them and not the colour shifts
-    assert set(used["artifact_effect_by_kind"]) == {"checkerboard", "colour_shift"}
+    # that sees checkerboards only uses them and not the colour noise
+    assert set(used["artifact_effect_by_kind"]) == {"checkerboard", "colour_noise"}
     for kind, e in used["artifact_effect_by_kind"].items():
         assert e["value"] == pytest.approx(visibility[kinds == kind].mean()) == pytest.approx(e["mean_visibility"])
         assert e["uses_it"] is True and e["n"] == (kinds == kind).sum()
     seen = np.where(kinds == "checkerboard", visibility, 0.0)
     one_kind = {"image": col(-seen), "no_artifact": col(rng.normal(0, 1e-4, n)), "no_degradation": col(-seen)}
     by_kind = control_reliance(one_kind, truth, ids, INFERENCE)["artifact_effect_by_kind"]
-    assert set(by_kind) == {"checkerboard", "colour_shift"}
-    assert by_kind["checkerboard"]["uses_it"] is True and by_kind["colour_shift"]["uses_it"] is False
+    assert set(by_kind) == {"checkerboard", "colour_noise"}
+    assert by_kind["checkerboard"]["uses_it"] is True and by_kind["colour_noise"]["uses_it"] is False
 
 
 def test_the_controls_images_are_balanced_over_kinds_in_the_explanation_sets_order():
@@ -119,11 +119,11 @@ def test_the_controls_images_are_balanced_over_kinds_in_the_explanation_sets_ord
 
 def test_the_detector_verdict_is_given_per_kind_of_artifact():
     """Known answer: a detector whose maps are the mask on checkerboards (AUROC 1) and the
-    Gaussian's on colour shifts beats the Gaussian on the first kind and not on the second;
+    Gaussian's on colour noise beats the Gaussian on the first kind and not on the second;
     overall, by the mean of both."""
     rng = np.random.default_rng(2)
     gauss = rng.uniform(0.4, 0.8, 24)
-    kinds = np.repeat(["checkerboard", "colour_shift"], 12)
+    kinds = np.repeat(["checkerboard", "colour_noise"], 12)
     detector = np.where(kinds == "checkerboard", 1.0, gauss - 0.02 + rng.normal(0, 0.01, 24))
     table = pd.concat([rows("m", c, gauss) for c in (CUE_ONLY, CUE_BLIND, STUDY)] +
                       [rows("reference", "gaussian", gauss), rows("m", DETECTOR, detector)])
@@ -133,11 +133,11 @@ def test_the_detector_verdict_is_given_per_kind_of_artifact():
     assert by_kind["checkerboard"]["detector"]["value"] == 1.0 and by_kind["checkerboard"]["detector"]["n"] == 12
     assert by_kind["checkerboard"]["detector_minus_gaussian"]["difference"] == pytest.approx(1 - gauss[:12].mean())
     assert by_kind["checkerboard"]["detector_beats_gaussian"] is True
-    assert by_kind["colour_shift"]["detector_beats_gaussian"] is False
-    assert by_kind["colour_shift"]["cue_only"]["value"] == pytest.approx(gauss[12:].mean())
+    assert by_kind["colour_noise"]["detector_beats_gaussian"] is False
+    assert by_kind["colour_noise"]["cue_only"]["value"] == pytest.approx(gauss[12:].mean())
     assert by_kind["checkerboard"]["study_target"]["value"] == pytest.approx(gauss[:12].mean())
-    assert out["finds_detector_cue_by_kind"] == {"checkerboard": True, "colour_shift": False}
+    assert out["finds_detector_cue_by_kind"] == {"checkerboard": True, "colour_noise": False}
     assert out["architectures"]["x"]["detector"]["value"] == pytest.approx(detector.mean())
     few = table[table.image_id.astype(int) % 12 < 6]   # 6 images per kind: undefined, never false
     assert method_controls(few, "m", INFERENCE)["finds_detector_cue_by_kind"] == {"checkerboard": None,
-                                                                                  "colour_shift": None}
+                                                                                  "colour_noise": None}

@@ -260,7 +260,7 @@ def test_controls_section_says_when_a_method_fails_its_detector_control():
 
 def test_controls_section_gives_the_detector_verdict_per_kind_of_artifact():
     """From method_controls on a known table: detector maps equal to the mask on checkerboards and
-    to the Gaussian's on colour shifts: found on the first kind, not on the second, in a sentence and a table."""
+    to the Gaussian's on colour noise: found on the first kind, not on the second, in a sentence and a table."""
     import pandas as pd
 
     from rashomon.core.config import InferenceConfig
@@ -271,7 +271,7 @@ def test_controls_section_gives_the_detector_verdict_per_kind_of_artifact():
     gauss = rng.uniform(0.4, 0.8, 24)
     detector = np.r_[np.ones(12), gauss[12:] - 0.05 + rng.normal(0, 0.01, 12)]
     rows = [pd.DataFrame({"image_id": [str(i) for i in range(24)], "auroc": a, "method": m, "control": c,
-                          "architecture": "x", "artifact": np.repeat(["checkerboard", "colour_shift"], 12)})
+                          "architecture": "x", "artifact": np.repeat(["checkerboard", "colour_noise"], 12)})
             for m, c, a in [("m", "cue_only", gauss), ("m", "cue_blind", gauss), ("m", "study_target", gauss),
                             ("m", "detector", detector), ("reference", "gaussian", gauss)]]
     entry = method_controls(pd.concat(rows), "m", InferenceConfig(n_resamples=500, min_n=10, seed=0))
@@ -279,26 +279,26 @@ def test_controls_section_gives_the_detector_verdict_per_kind_of_artifact():
                                       "mean_visibility": 0.02}
     twins = {"partial_r_artifact_given_degradation": -0.6, "artifact_effect_mean": 1.2, "artifact_effect_ci_low": 0.9,
              "artifact_effect_ci_high": 1.5, "relies_on_artifact": True, "artifact_effect_by_kind": {
-                 "checkerboard": effect(0.015, 0.012, 0.018, True), "colour_shift": effect(0.001, -0.001, 0.003, False)}}
+                 "checkerboard": effect(0.015, 0.012, 0.018, True), "colour_noise": effect(0.001, -0.001, 0.003, False)}}
     html = sections.controls({"n_images": 24, "methods": {"m": entry}, "architectures": {"x": {"cue_only_test_r": 0.8}},
                               "reliance": {"x": {"detector": twins}}})
-    assert "beats the Gaussian on checkerboard; not on colour shift." in html
+    assert "beats the Gaussian on checkerboard; not on colour noise." in html
     assert "fails its strongest positive control" not in html
     # overall no architecture, by kind one: it does not "fail its strongest positive control"
     mixed = {"finds_detector_cue": False, "finds_detector_cue_on": [],
-             "finds_detector_cue_by_kind": {"checkerboard": True, "colour_shift": False, "repeated_patch": None}}
+             "finds_detector_cue_by_kind": {"checkerboard": True, "colour_noise": False, "repeated_tile": None}}
     said = sections._detector_sentence(mixed) + sections._by_kind_sentence(mixed)
     assert said == (" Over all artifact images, its map of the end-to-end detector beats the centred Gaussian on no "
                     "architecture. By kind of artifact, its map of the detector beats the Gaussian on checkerboard; "
-                    "not on colour shift; undefined on repeated patch (too few images).")
+                    "not on colour noise; undefined on repeated tile (too few images).")
     nowhere = {**mixed, "finds_detector_cue_by_kind": {"checkerboard": False}}
     assert "fails its strongest positive control" in sections._detector_sentence(nowhere)
     assert sections._by_kind_sentence(nowhere).endswith("beats the Gaussian on no kind; not on checkerboard.")
-    untested = {**mixed, "finds_detector_cue_by_kind": {"checkerboard": None, "colour_shift": None}}
+    untested = {**mixed, "finds_detector_cue_by_kind": {"checkerboard": None, "colour_noise": None}}
     assert sections._by_kind_sentence(untested) == (" By kind of artifact, its detector verdict is undefined on every "
                                                     "kind (too few images).")
-    assert "share of the artifact's visibility: checkerboard 75-75%, colour shift 5-5% (a detector" in html
-    assert "checkerboard 0.015 [0.012, 0.018] yes (75% of its visibility); colour shift 0.001 [-0.001, 0.003] no" in html
+    assert "share of the artifact's visibility: checkerboard 75-75%, colour noise 5-5% (a detector" in html
+    assert "checkerboard 0.015 [0.012, 0.018] yes (75% of its visibility); colour noise 0.001 [-0.001, 0.003] no" in html
     assert "The detector&#x27;s maps by kind of artifact" in html or "The detector's maps by kind of artifact" in html
-    assert html.count("<td>checkerboard</td>") == 1 and html.count("<td>colour shift</td>") == 1
+    assert html.count("<td>checkerboard</td>") == 1 and html.count("<td>colour noise</td>") == 1
     assert "<th>n (paired)</th>" in html and html.count("<td>12</td>") >= 2   # the detector-vs-Gaussian pairs

@@ -2,10 +2,11 @@
 
 Procedural scenes (one object of a known class on a textured background) are degraded
 by a *global quality* factor (blur, noise, contrast) and carry a *local authenticity
-artifact* (checkerboard upsampling texture, repeated patch, colour inconsistency) in a
-region whose mask is saved. Raters respond to the artifact as far as it is *visible*: the
-mean absolute pixel change it makes (`artifact_visibility`), not its nominal strength, since
-a repeated flat patch or a colour shift of grey alters nothing a rater or a model could see.
+artifact* (checkerboard upsampling texture, a repeated tile with seams, blotchy colour noise)
+in a region whose mask is saved; each kind is visible in a single image, so a network can
+learn it (benchmarks/probe_artifact_designs.py). Raters respond to the artifact as far as it
+is *visible*: the mean absolute pixel change it makes (`artifact_visibility`), not its
+nominal strength, since the same strength changes a flat region and a textured one unequally.
 25 simulated raters (own bias, scale, noise, and a halo
 shared across dimensions) give Likert 1-5 ratings; MOS are per-rater z-scores rescaled
 to 0-100 as in AIGCIQA2023. Everything is written in the AIGCIQA2023 on-disk format so
@@ -39,7 +40,7 @@ COLOURS: dict[str, tuple[float, float, float]] = {
     "red": (0.85, 0.15, 0.15), "green": (0.15, 0.7, 0.25), "blue": (0.15, 0.3, 0.85),
     "yellow": (0.9, 0.8, 0.15), "purple": (0.6, 0.2, 0.7), "white": (0.92, 0.92, 0.92),
 }
-ARTIFACTS: tuple[str, ...] = ("checkerboard", "repeated_patch", "colour_shift")
+ARTIFACTS: tuple[str, ...] = ("checkerboard", "repeated_tile", "colour_noise")
 
 
 def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -141,11 +142,14 @@ def add_artifact(
         yy, xx = np.mgrid[0:side, 0:side]
         pattern = np.where((xx // 2 + yy // 2) % 2 == 0, 1.0, -1.0)[..., None]
         altered = region + 0.35 * pattern
-    elif kind == "repeated_patch":
-        tile = region[:4, :4]
-        altered = np.tile(tile, (side // 4 + 1, side // 4 + 1, 1))[:side, :side]
-    elif kind == "colour_shift":
-        altered = region[..., [2, 0, 1]] * 1.15
+    elif kind == "repeated_tile":       # an 8 px tile of the region, contrast tripled, repeated with dark seams
+        tile = region[:8, :8]
+        tile = tile.mean(axis=(0, 1)) + 3.0 * (tile - tile.mean(axis=(0, 1)))
+        tile[-1], tile[:, -1] = tile[-1] * 0.25, tile[:, -1] * 0.25
+        altered = np.tile(tile, (side // 8 + 1, side // 8 + 1, 1))[:side, :side]
+    elif kind == "colour_noise":        # blotchy colour inconsistency: per-pixel colour noise, channel mean kept
+        noise = rng.normal(0, 0.25, region.shape)
+        altered = region + noise - noise.mean(axis=-1, keepdims=True)
     else:
         raise ValueError(f"unknown artifact {kind}")
     out = img.copy()
