@@ -37,6 +37,12 @@ DESIGNS = ("checkerboard", "repeated_tile", "colour_noise", "colour_shift", "rep
            "posterize", "repeated_tile8_seam", "repeated_tile4_seam", "repeated_tile8_contrast",
            "repeated_tile8_darkseam", "repeated_tile6_contrast")
 
+# the tiling candidates: tile side (px), contrast gain, seam factor (None: no seam)
+TILINGS: dict[str, tuple[int, float, float | None]] = {
+    "repeated_patch": (4, 1.0, None), "repeated_tile8_seam": (8, 1.0, 0.5), "repeated_tile4_seam": (4, 1.0, 0.5),
+    "repeated_tile8_contrast": (8, 3.0, 0.5), "repeated_tile8_darkseam": (8, 1.0, 0.25),
+    "repeated_tile6_contrast": (6, 3.0, 0.5)}
+
 
 def _tiled(region: np.ndarray, side: int, t: int, gain: float, seam: float | None) -> np.ndarray:
     """A t px tile of `region`, its contrast times `gain`, its last row and column times `seam`, repeated."""
@@ -58,9 +64,6 @@ def candidate(kind: str, rng: np.random.Generator, img: np.ndarray, strength: fl
     side = int(rng.integers(size // 4, size // 2 + 1))
     x0, y0 = rng.integers(0, size - side + 1, 2)
     region = img[y0:y0 + side, x0:x0 + side]
-    tilings = {"repeated_patch": (4, 1.0, None), "repeated_tile8_seam": (8, 1.0, 0.5),
-               "repeated_tile4_seam": (4, 1.0, 0.5), "repeated_tile8_contrast": (8, 3.0, 0.5),
-               "repeated_tile8_darkseam": (8, 1.0, 0.25), "repeated_tile6_contrast": (6, 3.0, 0.5)}
     if kind == "colour_shift":
         altered = region[..., [2, 0, 1]] * 1.15
     elif kind == "colour_cast_edge":       # the old colour shift inside a one-pixel rim of inverted colour
@@ -69,8 +72,8 @@ def candidate(kind: str, rng: np.random.Generator, img: np.ndarray, strength: fl
         altered = region[..., [2, 0, 1]] * 1.15 * (1 - rim) + rim * (1 - region)
     elif kind == "posterize":            # colour banding: the region quantised to 3 levels per channel
         altered = np.round(region * 2) / 2
-    elif kind in tilings:
-        altered = _tiled(region, side, *tilings[kind])
+    elif kind in TILINGS:
+        altered = _tiled(region, side, *TILINGS[kind])
     else:
         raise ValueError(f"unknown design {kind}")
     out = img.copy()

@@ -19,7 +19,6 @@ import argparse
 import dataclasses
 import time
 
-import numpy as np
 import pandas as pd
 import torch
 
@@ -31,6 +30,7 @@ from rashomon.core.fitting import quiet_lightning
 from rashomon.core.io import write_json
 from rashomon.groundtruth.controls import CUE_ONLY, STUDY, control_targets, fit_control
 from rashomon.heads.pretraining import pretrain_backbone, pretraining_images
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
@@ -47,9 +47,10 @@ def main() -> None:
     ids = manifest["image_id"].tolist()
     targets = control_targets(truth, manifest.set_index("image_id"), params.data.target)
     result = {"n_images": len(ids), "head_seeds": params.controls.seeds, "pretrain_seeds": {}}
+    images = {name: load_images(manifest["path"].tolist(), get_spec(name)) for name in args.architectures}
+    size = get_spec(args.architectures[0]).input_size
     for seed in args.seeds:
         cfg = dataclasses.replace(params.pretrain, seed=seed)
-        size = get_spec(args.architectures[0]).input_size
         train = pretraining_images(cfg.n_images, size, cfg.seed + 1)
         val = pretraining_images(cfg.n_val_images, size, cfg.seed + 3)
         result["pretrain_seeds"][seed] = {}
@@ -59,12 +60,12 @@ def main() -> None:
             backbone = create_backbone(name)
             backbone.model.load_state_dict(state)
             backbone.eval()
-            images = load_images(manifest["path"].tolist(), backbone.spec)
+            x = images[name]
             with torch.no_grad():
-                embedding = torch.cat([backbone(images[i:i + 128]) for i in range(0, len(images), 128)]).numpy()
+                embedding = torch.cat([backbone(x[i:i + 128]) for i in range(0, len(x), 128)]).numpy()
             entry = {}
             for control in (CUE_ONLY, STUDY):
-                _, r = fit_control(embedding.astype(np.float32), ids, targets[control], splits, params,
+                _, r = fit_control(embedding, ids, targets[control], splits, params,
                                    backbone.spec.head, params.controls.seeds, CPU)
                 entry[f"{control}_test_r"] = r
             entry["seconds"] = time.perf_counter() - start
