@@ -255,7 +255,7 @@ class PretrainConfig:
     barlow_lambda: NonNegative
     barlow_batch_size: Annotated[int, Bounds(2, why="Barlow Twins standardises over the batch")]
     barlow_epochs: Count
-    tasks: Names[Literal["object", "material", "colour"]]  # supervised pretraining targets
+    tasks: Names[Literal["object", "material", "colour", "degradation"]]  # supervised pretraining targets
 
     def __post_init__(self) -> None:
         if "object" not in self.tasks:

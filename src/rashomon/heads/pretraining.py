@@ -25,18 +25,33 @@ from rashomon.data.synthetic import COLOURS, MATERIALS, OBJECT_CLASSES, degrade_
 from rashomon.core.fitting import fit, seed_everything
 
 CHANCE = 1 / len(OBJECT_CLASSES)  # linear-probe chance level: one of the simulator's object classes
-TASKS: dict[str, tuple[str, ...]] = {"object": OBJECT_CLASSES, "material": MATERIALS, "colour": tuple(COLOURS)}
+DEGRADATION_LEVELS: tuple[str, ...] = ("none", "mild", "moderate", "strong")  # global badness in quarters of [0, 0.5)
+TASKS: dict[str, tuple[str, ...]] = {"object": OBJECT_CLASSES, "material": MATERIALS, "colour": tuple(COLOURS),
+                                     "degradation": DEGRADATION_LEVELS}
+DRAWN_TASKS = ("object", "material", "colour")   # labels drawn before rendering; degradation follows from the scene
 assert sum(map(len, TASKS.values())) == N_PRETRAIN_OUTPUTS, "backbones.small must emit one logit per task class"
 
 
+def degradation_level(badness: float) -> int:
+    """Index in DEGRADATION_LEVELS of a global badness in [0, 0.5): its quarter of the range
+    (the pretraining scenes' draw), so the backbones learn to see blur, noise and contrast loss
+    as quality IQA networks do (DB-CNN's distortion-level pretraining), never the artifact."""
+    return min(int(badness / 0.5 * len(DEGRADATION_LEVELS)), len(DEGRADATION_LEVELS) - 1)
+
+
 def pretraining_images(n: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """`n` normalised scenes and their labels, one column per task in TASKS' order."""
+    """`n` normalised scenes and their labels, one column per task in TASKS' order; the
+    degradation label is the quarter of [0, 0.5) that the scene's global badness falls in."""
     rng = np.random.default_rng(seed)
     images = np.empty((n, size, size, 3), dtype=np.float32)
-    labels = np.stack([rng.integers(0, len(classes), n) for classes in TASKS.values()], axis=1)
-    for i, (obj, material, colour) in enumerate(labels):
+    drawn = np.stack([rng.integers(0, len(TASKS[t]), n) for t in DRAWN_TASKS], axis=1)
+    level = np.empty(n, dtype=drawn.dtype)
+    for i, (obj, material, colour) in enumerate(drawn):
         img = render_scene(rng, size, OBJECT_CLASSES[obj], TASKS["colour"][colour], MATERIALS[material])
-        images[i] = degrade_global(rng, img, rng.uniform(0, 0.5))
+        badness = rng.uniform(0, 0.5)
+        level[i] = degradation_level(badness)
+        images[i] = degrade_global(rng, img, badness)
+    labels = np.concatenate([drawn, level[:, None]], axis=1)
     return normalise(torch.from_numpy(images).permute(0, 3, 1, 2)), torch.from_numpy(labels)
 
 
