@@ -54,7 +54,8 @@ def test_degradation_label_is_the_level_of_the_badness_each_scene_was_degraded_w
         scene = render_scene(rng, 32, OBJECT_CLASSES[obj], list(COLOURS)[colour], MATERIALS[material])
         badness = rng.uniform(0, 0.5)
         assert int(y[i, 3]) == degradation_level(badness)
-        assert torch.equal(x[i], normalise(torch.from_numpy(degrade_global(rng, scene, badness)).permute(2, 0, 1)[None])[0])
+        replayed = torch.from_numpy(degrade_global(rng, scene, badness)).permute(2, 0, 1)
+        assert torch.equal(x[i], normalise(replayed[None])[0])
     assert len(set(y[:, 3].tolist())) == len(DEGRADATION_LEVELS)
 
 
