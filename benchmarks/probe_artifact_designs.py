@@ -30,7 +30,7 @@ from rashomon.core.config import load_params
 from rashomon.core.device import CPU
 from rashomon.core.io import write_json
 from rashomon.data.splits import subset_ids
-from rashomon.data.synthetic import ARTIFACTS, add_artifact, twin_path
+from rashomon.data.synthetic import ARTIFACTS, add_artifact, tiled, twin_path
 from rashomon.groundtruth.detector import fit_detector
 
 DESIGNS = ("checkerboard", "repeated_tile", "colour_noise", "colour_shift", "repeated_patch", "colour_cast_edge",
@@ -42,15 +42,6 @@ TILINGS: dict[str, tuple[int, float, float | None]] = {
     "repeated_patch": (4, 1.0, None), "repeated_tile8_seam": (8, 1.0, 0.5), "repeated_tile4_seam": (4, 1.0, 0.5),
     "repeated_tile8_contrast": (8, 3.0, 0.5), "repeated_tile8_darkseam": (8, 1.0, 0.25),
     "repeated_tile6_contrast": (6, 3.0, 0.5)}
-
-
-def _tiled(region: np.ndarray, side: int, t: int, gain: float, seam: float | None) -> np.ndarray:
-    """A t px tile of `region`, its contrast times `gain`, its last row and column times `seam`, repeated."""
-    tile = region[:t, :t]
-    tile = tile.mean((0, 1)) + gain * (tile - tile.mean((0, 1)))
-    if seam is not None:
-        tile[-1], tile[:, -1] = tile[-1] * seam, tile[:, -1] * seam
-    return np.tile(tile, (side // t + 1, side // t + 1, 1))[:side, :side]
 
 
 def candidate(kind: str, rng: np.random.Generator, img: np.ndarray, strength: float) -> np.ndarray:
@@ -73,7 +64,7 @@ def candidate(kind: str, rng: np.random.Generator, img: np.ndarray, strength: fl
     elif kind == "posterize":            # colour banding: the region quantised to 3 levels per channel
         altered = np.round(region * 2) / 2
     elif kind in TILINGS:
-        altered = _tiled(region, side, *TILINGS[kind])
+        altered = tiled(region, side, *TILINGS[kind])
     else:
         raise ValueError(f"unknown design {kind}")
     out = img.copy()

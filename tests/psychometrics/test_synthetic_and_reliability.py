@@ -5,7 +5,7 @@ import pytest
 from rashomon.data.aigciqa import load_aigciqa2023
 from rashomon.data.filtering import apply_exclusion
 from rashomon.data.ratings import validate_ratings_long
-from rashomon.data.synthetic import generate, mos_from_ratings
+from rashomon.data.synthetic import generate, mos_from_ratings, tiled
 from rashomon.core.errors import InputError
 from rashomon.core.io import atomic_path, write_json
 from rashomon.psychometrics.reliability import ratings_matrix
@@ -41,6 +41,19 @@ def test_artifact_masks_mark_the_changed_pixels(synthetic):
     mask = load_mask(row["mask_path"])
     assert 0 < mask.mean() < 0.5
     assert load_mask(truth[truth.artifact == "none"].iloc[0]["mask_path"]).max() == 0
+
+
+def test_a_tile_is_repeated_with_its_contrast_and_seams_as_computed_by_hand():
+    region = np.zeros((10, 10, 3))
+    region[:4, :4, 0] = [[0.2, 0.4, 0.2, 0.4]] * 4      # red alternates 0.2/0.4 (mean 0.3); green, blue 0
+    out = tiled(region, 10, 4, gain=3.0, seam=0.5)
+    assert out.shape == (10, 10, 3) and np.all(out[..., 1:] == 0)
+    row = [0.0, 0.6, 0.0, 0.3]            # 0.3 + 3 (x - 0.3); the last column halved
+    last = [0.0, 0.3, 0.0, 0.3]           # the last row halved (the corner once, from its own value)
+    expected = np.array([row, row, row, last])
+    assert np.allclose(out[:4, :4, 0], expected) and np.allclose(out[4:8, 4:8, 0], expected)
+    assert np.allclose(out[8:, 8:, 0], expected[:2, :2])      # cut at the side, not stretched
+    assert np.allclose(tiled(region, 10, 4, gain=1.0, seam=None), np.tile(region[:4, :4], (3, 3, 1))[:10, :10])
 
 
 def test_reliability_recovers_simulated_noise_ceiling(synthetic):

@@ -11,7 +11,7 @@ from torchvision.models.resnet import BasicBlock
 
 from rashomon.backbones.registry import BackboneSpec, register
 
-N_PRETRAIN_OUTPUTS = 23  # logits of the multi-task pretraining: 8 objects + 5 materials + 6 colours + 4 degradation levels
+N_PRETRAIN_OUTPUTS = 23  # multi-task pretraining logits: 8 objects + 5 materials + 6 colours + 4 degradation levels
 
 
 class SmallVGG(nn.Module):

@@ -128,6 +128,16 @@ def degrade_global(rng: np.random.Generator, img: np.ndarray, badness: float) ->
     return np.clip(out, 0, 1).astype(np.float32)
 
 
+def tiled(region: np.ndarray, side: int, t: int, gain: float, seam: float | None) -> np.ndarray:
+    """A `t` px tile of `region`, its contrast times `gain`, its last row and column times `seam`
+    (none: no seams), repeated to `side` px (the repeated-tile artifact and its candidate designs)."""
+    tile = region[:t, :t]
+    tile = tile.mean(axis=(0, 1)) + gain * (tile - tile.mean(axis=(0, 1)))
+    if seam is not None:
+        tile[-1], tile[:, -1] = tile[-1] * seam, tile[:, -1] * seam
+    return np.tile(tile, (side // t + 1, side // t + 1, 1))[:side, :side]
+
+
 def add_artifact(
     rng: np.random.Generator, img: np.ndarray, strength: float, kind: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -143,10 +153,7 @@ def add_artifact(
         pattern = np.where((xx // 2 + yy // 2) % 2 == 0, 1.0, -1.0)[..., None]
         altered = region + 0.35 * pattern
     elif kind == "repeated_tile":       # an 8 px tile of the region, contrast tripled, repeated with dark seams
-        tile = region[:8, :8]
-        tile = tile.mean(axis=(0, 1)) + 3.0 * (tile - tile.mean(axis=(0, 1)))
-        tile[-1], tile[:, -1] = tile[-1] * 0.25, tile[:, -1] * 0.25
-        altered = np.tile(tile, (side // 8 + 1, side // 8 + 1, 1))[:side, :side]
+        altered = tiled(region, side, 8, gain=3.0, seam=0.25)
     elif kind == "colour_noise":        # blotchy colour inconsistency: per-pixel colour noise, channel mean kept
         noise = rng.normal(0, 0.25, region.shape)
         altered = region + noise - noise.mean(axis=-1, keepdims=True)

@@ -25,7 +25,8 @@ from rashomon.data.synthetic import COLOURS, MATERIALS, OBJECT_CLASSES, degrade_
 from rashomon.core.fitting import fit, seed_everything
 
 CHANCE = 1 / len(OBJECT_CLASSES)  # linear-probe chance level: one of the simulator's object classes
-DEGRADATION_LEVELS: tuple[str, ...] = ("none", "mild", "moderate", "strong")  # global badness in quarters of [0, 0.5)
+BADNESS_MAX = 0.5   # a pretraining scene's global badness (blur, noise, contrast loss) is drawn from [0, 0.5)
+DEGRADATION_LEVELS: tuple[str, ...] = ("none", "mild", "moderate", "strong")  # quarters of [0, BADNESS_MAX)
 TASKS: dict[str, tuple[str, ...]] = {"object": OBJECT_CLASSES, "material": MATERIALS, "colour": tuple(COLOURS),
                                      "degradation": DEGRADATION_LEVELS}
 DRAWN_TASKS = ("object", "material", "colour")   # labels drawn before rendering; degradation follows from the scene
@@ -33,22 +34,22 @@ assert sum(map(len, TASKS.values())) == N_PRETRAIN_OUTPUTS, "backbones.small mus
 
 
 def degradation_level(badness: float) -> int:
-    """Index in DEGRADATION_LEVELS of a global badness in [0, 0.5): its quarter of the range
+    """Index in DEGRADATION_LEVELS of a global badness in [0, BADNESS_MAX): its quarter of the range
     (the pretraining scenes' draw), so the backbones learn to see blur, noise and contrast loss
     as quality IQA networks do (DB-CNN's distortion-level pretraining), never the artifact."""
-    return min(int(badness / 0.5 * len(DEGRADATION_LEVELS)), len(DEGRADATION_LEVELS) - 1)
+    return min(int(badness / BADNESS_MAX * len(DEGRADATION_LEVELS)), len(DEGRADATION_LEVELS) - 1)
 
 
 def pretraining_images(n: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """`n` normalised scenes and their labels, one column per task in TASKS' order; the
-    degradation label is the quarter of [0, 0.5) that the scene's global badness falls in."""
+    degradation label is the quarter of [0, BADNESS_MAX) that the scene's global badness falls in."""
     rng = np.random.default_rng(seed)
     images = np.empty((n, size, size, 3), dtype=np.float32)
     drawn = np.stack([rng.integers(0, len(TASKS[t]), n) for t in DRAWN_TASKS], axis=1)
     level = np.empty(n, dtype=drawn.dtype)
     for i, (obj, material, colour) in enumerate(drawn):
         img = render_scene(rng, size, OBJECT_CLASSES[obj], TASKS["colour"][colour], MATERIALS[material])
-        badness = rng.uniform(0, 0.5)
+        badness = rng.uniform(0, BADNESS_MAX)
         level[i] = degradation_level(badness)
         images[i] = degrade_global(rng, img, badness)
     labels = np.concatenate([drawn, level[:, None]], axis=1)
