@@ -36,7 +36,7 @@ def run(params, args):
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
     check_image_hashes(manifest, args.images)
     splits = pd.read_csv(args.splits, dtype={"image_id": str})
-    paths = ControlsInputs(Path(args.features), Path(args.pretrained), Path(args.cue_maps), Path(args.dataset))
+    paths = ControlsInputs(Path(args.features), Path(args.pretrained), Path(args.cue_maps), Path(params.data.root))
     result = run_controls(params, manifest, splits, truth, paths, resolve_device(params.compute))
     with atomic_path(args.plots, is_dir=True) as tmp:
         write_csv(tmp / "localisation.csv", result.localisation)
@@ -44,7 +44,7 @@ def run(params, args):
 
 
 main = stage(run, "--manifest", "--images", "--truth", "--cue-maps", "--splits", "--features", "--pretrained",
-             "--dataset", "--metrics", "--plots")
+             "--metrics", "--plots")
 
 if __name__ == "__main__":
     main()

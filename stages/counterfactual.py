@@ -27,7 +27,7 @@ def run(params, args):
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range).set_index("image_id")
     ids = explanation_ids(pd.read_csv(args.splits, dtype={"image_id": str}), params.train.scheme, cfg.n_images)
     check_image_hashes(manifest.loc[ids].reset_index(), args.images)
-    paths = CounterfactualInputs(Path(args.generator), Path(args.dataset), Path(args.pretrained), Path(args.heads),
+    paths = CounterfactualInputs(Path(args.generator), Path(params.data.root), Path(args.pretrained), Path(args.heads),
                                  Path(args.pruning), Path(args.ensemble), tuple(Path(c) for c in args.compare or []))
     with atomic_path(args.out, is_dir=True) as tmp:
         result = explain_counterfactuals(params, manifest, ids, read_truth(args.truth), paths, tmp,
@@ -43,7 +43,7 @@ def run(params, args):
     write_metrics(args.metrics, result.report, CounterfactualMetrics)
 
 
-main = stage(run, "--manifest", "--images", "--splits", "--truth", "--dataset", "--generator", "--pretrained",
+main = stage(run, "--manifest", "--images", "--splits", "--truth", "--generator", "--pretrained",
              "--heads", "--pruning", "--ensemble",
              ("--compare", {"action": "append", "required": True,
                             "help": "a method's map folder to compare with (repeatable)"}),

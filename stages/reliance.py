@@ -39,7 +39,7 @@ def run(params, args):
     frames = []
     device = resolve_device(params.compute)
     for name in params.backbones.names:
-        result = measure_reliance(name, params, manifest, ids, truth, Path(args.dataset), Path(args.pretrained),
+        result = measure_reliance(name, params, manifest, ids, truth, Path(params.data.root), Path(args.pretrained),
                                   Path(args.heads), device)
         entry = result.entry
         report["architectures"][name] = entry
@@ -53,7 +53,7 @@ def run(params, args):
     write_metrics(args.metrics, report, RelianceMetrics)
 
 
-main = stage(run, "--manifest", "--splits", "--truth", "--dataset", "--pretrained", "--heads", "--metrics",
+main = stage(run, "--manifest", "--splits", "--truth", "--pretrained", "--heads", "--metrics",
              "--plots")
 
 if __name__ == "__main__":

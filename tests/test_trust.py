@@ -54,8 +54,30 @@ def test_a_crafted_head_file_is_refused_without_running_code(head_file, tmp_path
     assert not marker.exists()
     with pytest.raises(InputError) as exc:
         load_head(head_file)
-    assert str(head_file) in one_line(exc)
-    assert not marker.exists()
+    message = one_line(exc)
+    assert message == (f"{head_file}: cannot read it as a head saved by rashomon (it holds Python objects other "
+                       "than tensors, and rashomon loads tensors only)")
+    assert "weights_only" not in message and not marker.exists()   # never the advice that would run the payload
+
+
+@pytest.mark.parametrize("loader", ["backbone weights", "generator", "cifar weights", "fine-tuned idsds"])
+def test_every_weights_loader_refuses_a_payload_without_pytorchs_advice(tmp_path, loader):
+    from rashomon.backbones.registry import get_spec
+    from rashomon.backbones.weights import load_weights
+    from rashomon.generative.store import load_generator
+    from rashomon.idsds.models import load_cifar_weights, load_finetuned
+
+    marker, path = tmp_path / "pwned", tmp_path / "resnet20_finetuned.pt"
+    torch.save({"conv.weight": torch.zeros(1), "x": Payload(marker)}, path)
+    calls = {"backbone weights": lambda: load_weights(torch.nn.Linear(1, 1), get_spec("resnet_small"), path),
+             "generator": lambda: load_generator(path, None, 32),
+             "cifar weights": lambda: load_cifar_weights(torch.nn.Linear(1, 1), path),
+             "fine-tuned idsds": lambda: load_finetuned(tmp_path, "resnet20", 100, 1.0)}
+    with pytest.raises(InputError) as exc:
+        calls[loader]()
+    message = one_line(exc)
+    assert message.startswith(str(path)) and "rashomon loads tensors only" in message
+    assert "weights_only" not in message and not marker.exists()
 
 
 def test_a_head_without_its_metadata_is_one_line(head_file):

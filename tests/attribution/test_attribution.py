@@ -225,3 +225,16 @@ def test_gradcam_constant_share():
     np.testing.assert_allclose(constant_share(np.concatenate([const[:, :2, :2], zero_mean, half])), [1, 0, 0.8])
     assert np.isnan(constant_share(np.zeros((1, 3, 3)))[0])
     assert single_signed(np.concatenate([half, zero_mean])).tolist() == [True, False]
+
+
+def test_a_per_image_error_names_the_image_id_not_its_position():
+    """LIME needs two superpixels; an image with one is named by its id (was 'image 0')."""
+    from rashomon.attribution.method import Inputs
+
+    lime = METHODS.get("lime").from_kwargs(n_samples=8)
+    images = torch.zeros(2, 3, 16, 16)
+    segments = [np.arange(256).reshape(16, 16) % 2, np.zeros((16, 16), dtype=int)]
+    with pytest.raises(InputError, match=r"^lime: image 'gen2_p7_r1' has 1 superpixel; at least 2 are needed$"):
+        lime.attribute(Inputs(images, segments=segments, ids=["gen0_p1_r0", "gen2_p7_r1"]), model=None)
+    with pytest.raises(InputError, match=r"^lime: image 1 of the batch has 1 superpixel"):
+        lime.attribute(Inputs(images, segments=segments), model=None)

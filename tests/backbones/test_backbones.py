@@ -84,7 +84,7 @@ def test_missing_or_corrupt_weights_say_where_to_put_them(tmp_path, monkeypatch)
     (tmp_path / "hub/checkpoints/vgg16-397923af.pth").write_bytes(b"x")
     assert resolve_weights(get_spec("vgg16"), None).name == "vgg16-397923af.pth"
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(InputError, match="cannot read weights file"):
+    with pytest.raises(InputError, match=r"junk.pt: cannot read it as resnet_small weights \(a state dict of tensors\) \(its bytes are not a file of tensors torch.save wrote\)$"):
         load_weights(create_backbone("resnet_small").model, get_spec("resnet_small"), tmp_path / "junk.pt")
 
 

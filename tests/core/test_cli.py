@@ -107,7 +107,7 @@ def test_an_unwritable_output_folder_is_named(tmp_path, monkeypatch):
         raise PermissionError(13, "Permission denied", str(dir))
 
     monkeypatch.setattr(io.tempfile, "mkdtemp", refuse)
-    with pytest.raises(io.InputError, match=r"out/x.json: cannot write the output here \(Permission denied: .*out\)"):
+    with pytest.raises(io.OutputError, match=r"out/x.json: cannot write the output here: .*out: permission denied"):
         write_json(tmp_path / "out/x.json", {})
 
 
@@ -119,3 +119,126 @@ def test_a_stage_runs_with_pinned_kernels_in_portable_mode(tmp_path):
     assert proc.returncode == 0, proc.stderr
     if has_avx2():
         assert proc.stdout.split() == ["AVX2", "2", "Haswell", "True", "True"]
+
+
+# ---- I/O failures are one line naming the path, exit 2, nothing published ----
+
+@pytest.mark.parametrize("code, words", [(28, "no space left on the device (No space left on device)"),
+                                         (30, "read-only file system (Read-only file system)"),
+                                         (122, "disk quota exceeded (Disk quota exceeded)")])
+def test_a_failed_write_is_one_line_naming_the_output_and_nothing_is_published(tmp_path, code, words):
+    """write() on a full disk raises an OSError that names no file: the output it was for is named."""
+    body = ("    from rashomon.core.io import atomic_path, write_json\n"
+            "    write_json('out/first.json', {'ok': 1})\n"
+            "    with atomic_path(args.out) as tmp:\n"
+            f"        raise OSError({code}, os.strerror({code}))\n")
+    proc = run_stage(tmp_path, body, imports="import os\n")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines() == [f"error: out/x.json: cannot write the output: out/x.json: {words}; "
+                                                "no output was written"]
+    assert not (tmp_path / "out/first.json").exists() and os.listdir(tmp_path / "out") == []
+
+
+def test_an_os_error_outside_an_output_is_one_line_too(tmp_path):
+    proc = run_stage(tmp_path, "    open('data/missing.csv')")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines() == ["error: data/missing.csv: no such file or directory; "
+                                                "no output was written"]
+
+
+def test_a_read_only_output_folder_is_named(tmp_path, monkeypatch):
+    """The refusal as a read-only mount gives it, where the temp path is made."""
+    from rashomon.core import io
+
+    def refuse(*_, dir=None, **__):
+        raise OSError(30, "Read-only file system", str(dir))
+
+    monkeypatch.setattr(io.tempfile, "mkdtemp", refuse)
+    with pytest.raises(io.OutputError, match=r"^.*out/x.json: cannot write the output here: .*out: read-only file "
+                                             r"system \(Read-only file system\)$"):
+        write_json(tmp_path / "out/x.json", {})
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 1 MiB tmpfs (root only: skipped where mounting is not allowed)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_torch_save_on_a_full_disk_is_an_os_error_naming_the_output(full_disk):
+    import torch
+
+    from rashomon.core.io import save_torch
+
+    with pytest.raises(cli.OutputError) as exc:
+        save_torch(full_disk / "heads/v0.pt", {"w": torch.zeros(1024, 1024)})   # 4 MiB on a 1 MiB disk
+    assert str(exc.value) == (f"{full_disk}/heads/v0.pt: cannot write the output: {full_disk}/heads/v0.pt: "
+                              "no space left on the device (No space left on device)")
+    assert os.listdir(full_disk / "heads") == []
+
+
+def test_torch_save_bytes_depend_on_the_content_only(tmp_path):
+    """Saved through a file object, the archive inside is named 'archive' whatever the file's
+    name (a path-based torch.save names it after the file), so equal weights are equal bytes."""
+    import torch
+
+    from rashomon.core.io import load_tensors, save_torch
+
+    state = {"w": torch.arange(12.0).reshape(3, 4), "b": torch.ones(2, dtype=torch.float16)}
+    save_torch(tmp_path / "a.pt", state)
+    save_torch(tmp_path / "other_name.pt", state)
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "other_name.pt").read_bytes()
+    loaded = load_tensors(tmp_path / "a.pt", "state dict")
+    assert loaded.keys() == state.keys() and all(torch.equal(loaded[k], state[k]) for k in state)
+
+
+# ---- temp debris and compile caches ----
+
+def test_a_killed_runs_debris_anywhere_in_the_project_goes_at_the_next_stage(tmp_path, monkeypatch):
+    """DVC may restore the killed stage from its run cache (it does not run, so it cannot clean
+    up); the next stage that runs sweeps every output folder of the project."""
+    monkeypatch.chdir(tmp_path)
+    pid = dead_pid()
+    debris = [tmp_path / f".stage.{pid}.ab.tmp", tmp_path / "models" / f".heads.{pid}.cd.tmp",
+              tmp_path / "data/explanations" / f".mpm.{pid}.ef.tmp", tmp_path / f".stage.{pid}.inductor.tmp"]
+    for path in debris:
+        path.mkdir(parents=True)
+    kept = tmp_path / "data/explanations" / f".lime.{os.getpid()}.gh.tmp"   # a live writer's
+    kept.mkdir()
+    args = type("Args", (), {})()
+    args.out = "metrics/report.json"          # a stage unrelated to the killed one
+    with cli.stage_scratch(args):
+        pass
+    assert [p for p in debris if p.exists()] == [] and kept.exists()
+
+
+def test_a_stage_leaves_no_compile_cache_in_tmpdir(tmp_path):
+    """Importing Lightning makes torch's compile cache folder; a stage keeps it in its own temp path."""
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    script = tmp_path / "stage.py"
+    script.write_text("import rashomon.core.pin_kernels\nimport lightning\nfrom rashomon.core.cli import stage\n"
+                      "def run(params, args):\n    import os; print(os.environ['TORCHINDUCTOR_CACHE_DIR'])\n"
+                      "stage(run, '--out')()\n")
+    env = {**os.environ, "TMPDIR": str(tmpdir)}
+    env.pop("TORCHINDUCTOR_CACHE_DIR", None)
+    proc = subprocess.run([sys.executable, str(script), "--params", str(REPO / "params.yaml"), "--out", "o.json"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    cache = Path(proc.stdout.strip())
+    assert cache.parent == tmp_path and cache.name.startswith(".stage.") and not cache.exists()
+    assert os.listdir(tmpdir) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["stage.py", "tmpdir"]
+
+
+def test_a_matrix_item_comes_from_dvcs_stage_name(monkeypatch):
+    monkeypatch.setenv("DVC_STAGE", "explain@lime")
+    assert cli.dvc_matrix_item("explain") == "lime" and cli.dvc_matrix_item("sanity") is None
+    monkeypatch.setenv("DVC_STAGE", "sub/dvc.yaml:explain@mpm")
+    assert cli.dvc_matrix_item("explain") == "mpm"
+    monkeypatch.delenv("DVC_STAGE")
+    assert cli.dvc_matrix_item("explain") is None

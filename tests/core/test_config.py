@@ -63,7 +63,8 @@ def test_repository_params_parse_into_typed_sections():
     (lambda p: p["train"].update(scheme="exp9"), r"train.scheme = 'exp9' is not one of \['exp1', 'exp3'\]"),
     (lambda p: p["data"].update(rating_range=[100, 0]), r"data.rating_range must be \[low, high\]"),
     (lambda p: p["synthetic"]["noise_sd"].pop("quality"), r"synthetic.noise_sd needs exactly the keys"),
-    (lambda p: p["explain"].update(shap={}), r"unknown key explain.shap: no attribution method 'shap' \(registered: "),
+    (lambda p: p["explain"].update(shap={}), r"unknown key explain.shap: neither a setting of explain nor an "
+                                             r"attribution method \(methods: counterfactual, gradcam, lime, mpm\)"),
     (lambda p: p["explain"]["mpm"].pop("fill"), r"missing key explain.mpm.fill"),
     (lambda p: p["explain"].pop("lime"), r"missing section explain.lime"),
     (lambda p: p["explain"].update(methods=["gradcam", "counterfactual"]), r"'counterfactual' runs in a stage of its"),
@@ -74,6 +75,41 @@ def test_bad_params_are_one_line_errors_naming_the_key(tmp_path, edit, message):
     with pytest.raises(InputError, match=message) as info:
         checked(write(tmp_path, edit))
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda p: p["explain"].update(methods=["gradcam", "shap"], shap={}),
+     r"explain.methods: unknown attribution method 'shap' \(known: counterfactual, gradcam, lime, mpm\)"),
+    (lambda p: p["controls"].update(methods=["mpm", "occlusion"]), r"controls.methods: unknown attribution method "
+                                                                   r"'occlusion' \(known: "),
+    (lambda p: p["sanity"].update(methods=["gradcm"]), r"sanity.methods: unknown attribution method 'gradcm'"),
+    (lambda p: p["sanity"].update(options={"lim": {}}), r"sanity.options: unknown attribution method 'lim'"),
+])
+def test_method_names_are_checked_by_every_stage_before_any_work(tmp_path, edit, message):
+    """The plain loader every stage calls (no torch, no registry import) refuses them, so the
+    first stage `dvc repro` runs stops with one line, not explain@shap with argparse's usage."""
+    with pytest.raises(InputError, match=message) as info:
+        load_params(write(tmp_path, edit))
+    assert "\n" not in str(info.value)
+
+
+def test_the_config_knows_the_registered_method_names_without_importing_them():
+    import subprocess
+    import sys
+
+    code = ("import sys; from rashomon.core.config import attribution_method_names as n; "
+            "print(n(), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    from rashomon.attribution import METHODS
+    assert out.strip() == f"{sorted(METHODS.names())} False"
+
+
+def test_a_method_module_must_be_named_as_its_method():
+    from rashomon.attribution.method import AttributionMethod, register_method
+
+    misnamed = type("Misnamed", (AttributionMethod,), {"name": "shap", "__module__": "rashomon.attribution.methods.lime"})
+    with pytest.raises(ValueError, match=r"'shap' must live in attribution/methods/shap.py"):
+        register_method(misnamed)
 
 
 def test_misspelled_weights_key_is_an_error():

@@ -16,6 +16,7 @@ from rashomon.backbones.preprocess import ImageFiles, load_images, preprocess
 from rashomon.backbones.registry import BackboneSpec
 from rashomon.data.images import check_image_files, load_rgb, load_rgb_array
 from rashomon.core.errors import InputError
+from rashomon.data.manifest import MAX_IMAGE_PIXELS
 
 H, W = 5, 7
 SPEC = BackboneSpec("tiny", "resnet", lambda: None, "layer", 8, 8)
@@ -234,7 +235,7 @@ def test_any_image_decodes_correctly_or_is_one_line_naming_it(mode, fmt_pick, h,
         if cut is not None:
             path.write_bytes(path.read_bytes()[: int(cut * path.stat().st_size)])
         try:
-            check_image_files([str(path)], "manifest.csv", MIN_SIDE)
+            check_image_files([str(path)], "manifest.csv", MIN_SIDE, MAX_IMAGE_PIXELS)
             rgb = load_rgb_array(path)
             model_input = ImageFiles([str(path)], SPEC)[0]
         except InputError as exc:

@@ -5,6 +5,7 @@ followed), images below data.min_image_side, score files of the wrong length."""
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 from pathlib import Path
 
@@ -94,7 +95,17 @@ def test_safe_filename_keeps_every_id_inside_its_folder(tmp_path):
             file.write_bytes(b"written")
     assert len(set(names)) == len(ids)                       # distinct ids, distinct files
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plots"]
-    assert [safe_filename(i) for i in ("17", "img 7", "a..b")] == ["17", "img 7", "a..b"]   # names unchanged
+    assert [safe_filename(i) for i in ("17", "a..b", "img_7.v2")] == ["17", "a..b", "img_7.v2"]   # names unchanged
+
+
+@pytest.mark.parametrize("image_id", ['x20"><img src=x onerror=alert(20)>', "img 7", "Img7", "café", "a:b", "a*b?",
+                                      "CON", "nul.txt", "trailing.", "it's"])
+def test_ids_outside_the_plain_set_get_a_stable_escaped_name(image_id):
+    """Quotes, markup, spaces, upper case (folded by case-insensitive systems), non-ASCII,
+    Windows-reserved characters and device names: a plain stem plus a hash of the whole id."""
+    name = safe_filename(image_id)
+    assert re.fullmatch(r"[A-Za-z0-9_-]*-[0-9a-f]{16}", name), name
+    assert name == safe_filename(image_id) and name.lower() != safe_filename(image_id.swapcase()).lower()
 
 
 def test_twin_paths_stay_in_their_folder(tmp_path):
@@ -181,6 +192,36 @@ def test_an_image_below_the_minimum_side_is_refused_naming_it(aigciqa_folder):
 def test_the_minimum_side_is_the_param(aigciqa_folder):
     assert len(ingest(release_data(aigciqa_folder)).manifest) == 24     # the fixture's 32 px: allowed
     assert "is 32x32 px" in refusal(release_data(aigciqa_folder, min_image_side=33))
+
+
+def png_header_only(path: Path, width: int, height: int) -> None:
+    """A PNG whose header says width x height and whose pixel data is missing: only a check
+    made before decoding can name its size (decoding it would report a corrupt file)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)))
+
+
+def test_an_image_over_the_pixel_budget_is_refused_before_decoding(aigciqa_folder):
+    """A 12000 x 12000 image (144 Mpx, 432 MB as RGB; under PIL's own 179 Mpx bomb limit) is
+    refused from its header, naming it, before a pixel is decoded."""
+    image = aigciqa_folder / "Image/allimg/7.png"
+    png_header_only(image, 12000, 12000)
+    message = refusal(release_data(aigciqa_folder))
+    assert f"image file {image} is 12000x12000 px (144.0 Mpx)" in message
+    assert "more than data.max_image_pixels (50 Mpx)" in message
+    assert "corrupt" in refusal(release_data(aigciqa_folder, max_image_pixels=200_000_000))   # then it is decoded
+
+
+def test_the_pixel_budget_is_the_param(aigciqa_folder):
+    assert "is 32x32 px (0.0 Mpx): more than data.max_image_pixels (0.001 Mpx)" in \
+        refusal(release_data(aigciqa_folder, max_image_pixels=1000))
+    assert len(ingest(release_data(aigciqa_folder, max_image_pixels=1024)).manifest) == 24
 
 
 # ---- 5. score files and images of different lengths ----

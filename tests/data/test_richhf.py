@@ -35,7 +35,7 @@ def data_config(root: Path, **overrides):
 
 
 def load(root: Path, sink=lambda *_: None, heatmap: str = "artifact_map"):
-    return load_richhf18k(root, RECORDS, "images", heatmap, (0.0, 1.0), 32, sink)
+    return load_richhf18k(root, RECORDS, "images", heatmap, (0.0, 1.0), 32, 50_000_000, sink)
 
 
 def test_our_reader_gives_every_feature_the_tfrecord_package_reads(folder):

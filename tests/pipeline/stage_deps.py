@@ -83,10 +83,12 @@ def uncovered_inputs(stage: dict) -> list[str]:
     """Path arguments on a stage's command line that are neither deps nor outputs."""
     deps = [str(d) for d in stage.get("deps", [])]
     outputs = _paths(stage.get("outs", [])) + _paths(stage.get("metrics", [])) + _paths(stage.get("plots", []))
+    # a matrix stage names the folder of its per-item outputs (the item comes from DVC_STAGE, not the command)
+    outputs += [str(Path(o).parent) for o in outputs if "${item." in o]
     tokens = shlex.split(stage["cmd"])
     missing = []
     for flag, value in zip(tokens, tokens[1:]):
-        if flag.startswith("--") and flag != "--method" and not value.startswith("--"):
+        if flag.startswith("--") and not value.startswith("--"):
             if not covered(Path(value), outputs) and not covered(Path(value), deps):
                 missing.append(f"{flag} {value}")
     return missing

@@ -65,3 +65,34 @@ def test_the_sync_check_fails_on_a_stale_or_missing_source_dep():
     assert stale != text and missing != text
     assert synced_dvc_yaml(REPO, stale) == text
     assert synced_dvc_yaml(REPO, missing) == text
+
+
+@pytest.mark.parametrize("name", sorted(stages()))
+def test_no_params_value_is_written_into_a_command(name):
+    """DVC writes ${...} into the line its shell runs, so a value there is shell input (a
+    data.root of `ds;touch X` ran touch). Stages read params themselves; explain's method
+    comes from DVC_STAGE."""
+    assert "${" not in stages()[name]["cmd"]
+
+
+def test_the_explain_stage_takes_its_method_from_dvcs_stage_name(tmp_path):
+    """Under DVC (DVC_STAGE=explain@<method>) no --method is needed; an unknown one is one line."""
+    import os
+    import subprocess
+    import sys
+
+    def explain(**env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(REPO / "stages/explain.py"), "--params", str(REPO / "params.yaml"),
+                               *[f"--{f}={tmp_path / f}" for f in ("manifest", "images", "splits", "features",
+                                                                    "pretrained", "heads", "pruning", "out",
+                                                                    "metrics")]],
+                              cwd=tmp_path, capture_output=True, text=True, env={**os.environ, **env})
+
+    unknown = explain(DVC_STAGE="explain@x';touch MARKER;'")
+    assert unknown.returncode == 2 and unknown.stderr.strip().splitlines() == [
+        "error: explain: unknown attribution method \"x';touch MARKER;'\"; explain runs: gradcam, lime, mpm"]
+    missing = explain(DVC_STAGE="")
+    assert missing.returncode == 2 and "give --method <name>" in missing.stderr
+    known = explain(DVC_STAGE="explain@gradcam")   # gets past the method: fails on the missing manifest
+    assert known.returncode == 2 and "manifest" in known.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "MARKER").exists()

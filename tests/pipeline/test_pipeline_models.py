@@ -129,8 +129,8 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
     params = yaml.safe_load((proj / "params.yaml").read_text())
     params["explain"]["scoring"] = {"accelerator": "cpu", "devices": 2, "num_nodes": 1, "strategy": "ddp"}
     (proj / "params_ddp.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    proc = subprocess.run([*stage_command(proj, "explain", method="mpm"), "--params", "params_ddp.yaml",
-                           "--out", "ddp/mpm", "--metrics", "ddp/mpm.json"], cwd=proj,
+    proc = subprocess.run([*stage_command(proj, "explain"), "--method", "mpm", "--params", "params_ddp.yaml",
+                           "--out", "ddp", "--metrics", "ddp"], cwd=proj,
                           env={**env(), "PYTHONPATH": str(proj / "src")}, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "mpm resnet_small: 1 images (perturbation batches per process: [2, 2])" in proc.stderr
@@ -139,7 +139,7 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
         assert list(spread["image_ids"]) == list(single["image_ids"])
         np.testing.assert_allclose(spread["maps"].astype(np.float32), single["maps"].astype(np.float32), rtol=2e-3,
                                    atol=1e-3 * float(np.abs(single["maps"]).max()))
-    assert json.loads((proj / "ddp/mpm.json").read_text())["n_images"] == 1
+    assert json.loads((proj / "ddp/explain_mpm.json").read_text())["n_images"] == 1
     assert not list(proj.rglob(".*.tmp")), "temp debris left behind"
     shutil.rmtree(proj / "ddp")
     (proj / "params_ddp.yaml").unlink()

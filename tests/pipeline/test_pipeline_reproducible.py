@@ -229,3 +229,20 @@ def test_sigterm_fails_the_stage_and_leaves_nothing(small_project, tmp_path):
     assert "stopped by signal 15; no output was written" in err
     assert not (proj / "models/pretrained").exists() and not (proj / "metrics/pretrain.json").exists()
     assert not list(proj.rglob(".*.tmp"))
+
+
+@pytest.mark.slow
+def test_a_hostile_data_root_never_reaches_a_shell(tmp_path, tmp_path_factory):
+    """data.root with `;`, a space, quotes and a command substitution (a folder of that name
+    holds the dataset): the stages that read the dataset folder run on it as on `dataset`, and
+    no command in the value runs."""
+    proj = copy_project(shared_pipeline(tmp_path_factory)[0], tmp_path / "p")
+    before = json.loads((proj / "metrics/reliance.json").read_text())
+    hostile = "ds;touch MARKER_semi;x y'q\"$(touch MARKER_sub)"
+    shutil.copytree(proj / "dataset", proj / hostile)   # the manifest's image paths still name `dataset`,
+    shutil.rmtree(proj / "dataset/twins")                # the twins are read from data.root alone
+    set_param(proj, "data", "root", hostile)
+    out = run(["dvc", "repro", "--single-item", "reliance"], proj)
+    assert stages_run(out) == ["reliance"]
+    assert not list(proj.rglob("MARKER*")) and not list(tmp_path.rglob("MARKER*"))
+    assert json.loads((proj / "metrics/reliance.json").read_text()) == before

@@ -27,12 +27,18 @@ class Attribution:
 @dataclass(frozen=True)
 class Inputs:
     """What a method attributes: normalised images (N, 3, H, W) and/or the frozen stem's
-    outputs for them (the feature cache), the map size, and optional precomputed segments."""
+    outputs for them (the feature cache), the map size, optional precomputed segments, and
+    the images' ids (so a method's error names the image, not its position)."""
 
     images: torch.Tensor | None = None
     stem_outputs: Sequence[torch.Tensor] | None = None
     size: tuple[int, int] | None = None
     segments: Sequence[np.ndarray] | None = None
+    ids: Sequence[str] | None = None
+
+    def image_label(self, i: int) -> str:
+        """How a message names the i-th image: its id when known, else its position."""
+        return f"image {self.ids[i]!r}" if self.ids is not None else f"image {i} of the batch"
 
 
 class AttributionMethod(ABC):
@@ -76,7 +82,13 @@ METHODS: Registry[type[AttributionMethod]] = Registry("attribution method")
 
 
 def register_method(cls: type[AttributionMethod]) -> type[AttributionMethod]:
-    """Class decorator: make `cls` available under `cls.name` (params, CLI, every stage)."""
+    """Class decorator: make `cls` available under `cls.name` (params, CLI, every stage). A
+    method of the package lives in a module named as it, so the typed config knows the names
+    that params may use without importing torch."""
+    package, _, module = cls.__module__.rpartition(".")
+    if package == "rashomon.attribution.methods" and module != cls.name:
+        raise ValueError(f"attribution method {cls.name!r} must live in attribution/methods/{cls.name}.py "
+                         f"(found in {cls.__module__})")
     return METHODS.register(cls.name)(cls)
 
 

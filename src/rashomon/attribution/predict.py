@@ -75,7 +75,8 @@ class GatherScores(BasePredictionWriter):
         self.counts = [counts for _, counts in ranks]
         if trainer.global_rank == 0:
             tmp = self.path.with_suffix(".tmp")
-            torch.save({"scores": self.gathered, "counts": self.counts}, tmp)
+            with open(tmp, "wb") as file:   # a Python file: a full disk is an OSError naming no C++ stream
+                torch.save({"scores": self.gathered, "counts": self.counts}, file)
             os.replace(tmp, self.path)
 
 

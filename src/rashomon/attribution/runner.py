@@ -73,7 +73,7 @@ def explain_architecture(method: AttributionMethod, backbone: Backbone, variants
         size = (backbone.spec.input_size,) * 2
         return method.attribute(Inputs(stem_outputs=cache.stem_outputs(ids), size=size), variants)
     images = load_images(manifest.loc[list(ids), "path"].tolist(), backbone.spec)
-    return method.attribute(Inputs(images), variants)
+    return method.attribute(Inputs(images, ids=list(ids)), variants)
 
 
 def within_consistency(maps: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from rashomon.backbones.family import FAMILIES, Family
 from rashomon.backbones.registry import BackboneSpec, get_spec, list_backbones
 from rashomon.core.config import BackbonesConfig
 from rashomon.core.errors import InputError
+from rashomon.core.io import load_tensors
 
 
 def hub_cache_path(spec: BackboneSpec) -> Path | None:
@@ -48,10 +49,10 @@ def load_weights(model: nn.Module, spec: BackboneSpec, path: Path) -> None:
     if not path.is_file():
         raise InputError(f"{spec.name}: weights file {path} does not exist")
     family = FAMILIES.get(spec.family)
-    try:
-        state = _clean(torch.load(path, map_location="cpu", weights_only=True), family)
-    except Exception as exc:  # pickle/zip errors come in several types
-        raise InputError(f"{spec.name}: cannot read weights file {path} ({exc})") from exc
+    state = load_tensors(path, f"{spec.name} weights (a state dict of tensors)")
+    if not isinstance(state, dict):
+        raise InputError(f"{spec.name}: weights file {path} holds a {type(state).__name__}, not a state dict")
+    state = _clean(state, family)
     own = model.state_dict()
     mismatched = [f"{k}: file {tuple(v.shape)} vs model {tuple(own[k].shape)}"
                   for k, v in state.items() if k in own and tuple(v.shape) != tuple(own[k].shape)]

@@ -18,8 +18,8 @@ from typing import Any, Callable, Iterator
 
 from rashomon.core.config import Params, load_params
 from rashomon.core.determinism import apply_in_torch, check_torch_applied
-from rashomon.core.errors import InputError, StageInterrupted
-from rashomon.core.io import publish_together, remove_stale_temps
+from rashomon.core.errors import InputError, OutputError, StageInterrupted, os_error_line
+from rashomon.core.io import publish_together, remove_stale_temps, remove_stale_temps_below
 
 log = logging.getLogger("rashomon")
 
@@ -33,17 +33,28 @@ def _path_arguments(args: argparse.Namespace) -> list[Path]:
     return [Path(v) for v in vars(args).values() if isinstance(v, str) and "/" in v]
 
 
+def dvc_matrix_item(stage_name: str) -> str | None:
+    """The item this process runs as, when DVC runs matrix stage `stage_name@<item>` (DVC sets
+    DVC_STAGE, prefixed with `path/dvc.yaml:` outside the project root); None otherwise. A
+    matrix item read here never passes through a shell, as one written into `cmd` would."""
+    running = os.environ.get("DVC_STAGE", "").rsplit(":", 1)[-1]
+    prefix = f"{stage_name}@"
+    return running[len(prefix):] if running.startswith(prefix) else None
+
+
 @contextlib.contextmanager
 def stage_scratch(args: argparse.Namespace) -> Iterator[Path]:
     """A private temp folder in the project for this process (every tempfile goes there, the
     predict loop's too), removed at exit; killed runs' debris beside the stage's inputs and
     outputs and in the project is removed first."""
-    folders = {Path.cwd()}
+    folders = set()
     for path in _path_arguments(args):
         folders.update({path.parent, path} if path.is_dir() else {path.parent})
+    stale = remove_stale_temps_below(Path.cwd())
     for folder in sorted(folders):
-        for removed in remove_stale_temps(folder):
-            log.info("removed a killed run's temp path %s", removed)
+        stale += remove_stale_temps(folder)
+    for removed in stale:
+        log.info("removed a killed run's temp path %s", removed)
     scratch = Path(tempfile.mkdtemp(prefix=f".stage.{os.getpid()}.", suffix=".tmp", dir=Path.cwd()))
     previous = tempfile.tempdir, os.environ.get("TMPDIR")
     tempfile.tempdir, os.environ["TMPDIR"] = str(scratch), str(scratch)
@@ -56,6 +67,9 @@ def stage_scratch(args: argparse.Namespace) -> Iterator[Path]:
         else:
             os.environ["TMPDIR"] = previous[1]
         shutil.rmtree(scratch, ignore_errors=True)
+        cache = sys.modules.get("rashomon.core.pin_kernels")
+        if cache is not None and cache.COMPILE_CACHE is not None:
+            shutil.rmtree(cache.COMPILE_CACHE, ignore_errors=True)
 
 
 def stage(fn: Callable[[Params, argparse.Namespace], None],
@@ -84,11 +98,14 @@ def stage(fn: Callable[[Params, argparse.Namespace], None],
             with stage_scratch(args), publish_together():
                 fn(params, args)
                 check_torch_applied(torch_loaded)
+        except OutputError as exc:
+            print(f"error: {exc}; no output was written", file=sys.stderr)
+            sys.exit(2)
         except InputError as exc:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
-        except PermissionError as exc:
-            print(f"error: {exc.filename}: permission denied ({exc.strerror}); no output was written", file=sys.stderr)
+        except OSError as exc:   # a read or write the stage's own checks did not name (full disk, read-only, ...)
+            print(f"error: {os_error_line(exc)}; no output was written", file=sys.stderr)
             sys.exit(2)
         except StageInterrupted as exc:
             print(f"error: stopped by signal {exc.signum}; no output was written", file=sys.stderr)

@@ -157,6 +157,7 @@ class DataConfig:
     likert_range: list[float]
     target: Target                 # the judgment models learn (overall: RichHF-18K only)
     min_image_side: Count          # ingest refuses an image whose shorter side is below this (px)
+    max_image_pixels: Count        # ingest refuses an image with more pixels than this, before decoding it
     richhf18k: RichHF18KConfig     # file names of the RichHF-18K release (data.source: richhf18k)
 
     def __post_init__(self) -> None:
@@ -297,6 +298,25 @@ class ComputeConfig:
     accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"]   # auto: cuda if available, else cpu
 
 
+ATTRIBUTION_METHODS_FOLDER = Path(__file__).resolve().parents[1] / "attribution" / "methods"
+
+
+def attribution_method_names() -> list[str]:
+    """The attribution methods' names, read without importing them (torch) so that every stage
+    checks them: one module per method in attribution/methods, named as its method
+    (`register_method` refuses any other name)."""
+    return sorted(p.stem for p in ATTRIBUTION_METHODS_FOLDER.glob("*.py") if not p.stem.startswith("_"))
+
+
+def check_method_names(key: str, names: list[str]) -> None:
+    """Every name in params key `key` an attribution method: one line listing the known ones."""
+    known = attribution_method_names()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InputError(f"params.yaml: {key}: unknown attribution method {_show(unknown[0])} "
+                         f"(known: {', '.join(known)})")
+
+
 @dataclass(frozen=True)
 class ExplainConfig:
     methods: Names[Text]
@@ -306,6 +326,13 @@ class ExplainConfig:
     sections: dict[str, dict[str, Any]]   # every other key: one method's options (explain.<method>), typed by the method
 
     EXTRA: typing.ClassVar[str] = "sections"   # parse_section puts the keys it does not know here
+
+    def __post_init__(self) -> None:
+        check_method_names("explain.methods", self.methods)
+        for name in self.sections:
+            if name not in attribution_method_names():
+                raise InputError(f"params.yaml: unknown key explain.{_key(name)}: neither a setting of explain nor "
+                                 f"an attribution method (methods: {', '.join(attribution_method_names())})")
 
 
 @dataclass(frozen=True)
@@ -398,6 +425,9 @@ class ControlsConfig:
     detector_epochs: NonNegativeInt  # end-to-end cue detector per family: fine-tuning epochs (0: none)
     detector_lr: Positive
 
+    def __post_init__(self) -> None:
+        check_method_names("controls.methods", self.methods)
+
 
 @dataclass(frozen=True)
 class GroundtruthConfig:
@@ -434,6 +464,10 @@ class SanityConfig:
     options: dict[str, dict[str, Any]]   # per method, options that differ from explain.<method> here
     pass_below: Annotated[float, Bounds(-1, 1, why="a Spearman correlation")]   # passes if Spearman(|map|) is below
     seed: Seed
+
+    def __post_init__(self) -> None:
+        check_method_names("sanity.methods", self.methods)
+        check_method_names("sanity.options", list(self.options))
 
 
 @dataclass(frozen=True)

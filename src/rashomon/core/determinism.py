@@ -75,6 +75,17 @@ def pin_environment(mode: str) -> bool:
     return True
 
 
+def private_compile_cache(folder: Path) -> Path | None:
+    """Point torch's compile cache (which importing Lightning creates, in /tmp by default) at a
+    temp path of this process in `folder`, removed with the stage's scratch (and by the next
+    stage if this one is killed); None when the user chose a cache folder."""
+    if "TORCHINDUCTOR_CACHE_DIR" in os.environ:
+        return None
+    path = folder / f".stage.{os.getpid()}.inductor.tmp"
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(path)
+    return path
+
+
 def is_pinned() -> bool:
     """Whether this process runs with the portable kernel environment."""
     return all(os.environ.get(k) == v for k, v in PORTABLE_ENV.items())

@@ -1,12 +1,38 @@
-"""Exception types stages report without a traceback."""
+"""Exception types stages report without a traceback, and the one line an OSError becomes."""
 
 from __future__ import annotations
 
+import errno
+import os
 import signal
+
+# What a user should read for the errors a write meets on a real disk (strerror follows in brackets).
+OS_ERROR_CAUSES = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EFBIG: "file too large for this file system",
+    errno.ENAMETOOLONG: "file name too long for this file system",
+    errno.EIO: "input/output error (a failing disk or a lost network mount)",
+}
 
 
 class InputError(ValueError):
     """Bad user input (file, row, parameter); the message names where and what."""
+
+
+class OutputError(InputError):
+    """An output cannot be written (full or read-only disk, no permission); names the output."""
+
+
+def os_error_line(exc: OSError, path: str | os.PathLike | None = None) -> str:
+    """One line for an OSError: the file it names (else `path`), what happened, the system's words."""
+    where = exc.filename if exc.filename is not None else path
+    cause = OS_ERROR_CAUSES.get(exc.errno or 0, (exc.strerror or str(exc)).lower())
+    text = f"{cause} ({exc.strerror})" if exc.strerror and exc.errno in OS_ERROR_CAUSES else cause
+    return f"{where}: {text}" if where is not None else text
 
 
 class StageInterrupted(BaseException):

@@ -18,6 +18,7 @@ import contextlib
 import io
 import json
 import os
+import pickle
 import re
 import shutil
 import sys
@@ -29,7 +30,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 import pandas as pd
 
-from rashomon.core.errors import InputError
+from rashomon.core.errors import InputError, OutputError, os_error_line
 
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -63,6 +64,18 @@ def remove_stale_temps(folder: Path) -> list[Path]:
         if match and not _pid_alive(int(match.group(1))):
             _remove(entry)
             removed.append(entry)
+    return removed
+
+
+def remove_stale_temps_below(root: Path, depth: int = 3) -> list[Path]:
+    """`remove_stale_temps` in `root` and its visible folders down to `depth` levels (every
+    output's folder in this project): a killed stage's debris goes at the next stage run, also
+    when DVC restored the killed stage from its run cache instead of running it. Links are not followed."""
+    removed = remove_stale_temps(root)
+    if depth > 1 and root.is_dir():
+        for entry in sorted(root.iterdir()):
+            if not entry.name.startswith(".") and entry.is_dir() and not entry.is_symlink():
+                removed += remove_stale_temps_below(entry, depth - 1)
     return removed
 
 
@@ -134,12 +147,17 @@ def atomic_path(path: str | os.PathLike, is_dir: bool = False) -> Iterator[Path]
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_orphans(path)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent))
-    except PermissionError as exc:
-        raise InputError(f"{path}: cannot write the output here ({exc.strerror}: {exc.filename})") from exc
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write the output here: {os_error_line(exc)}") from exc
     target = tmp if is_dir else tmp / path.name
     deferred = False
     try:
-        yield target
+        try:
+            yield target
+        except OSError as exc:
+            if _names_inside(exc, tmp):   # the write itself failed (full disk, ...): name the output
+                raise OutputError(f"{path}: cannot write the output: {os_error_line(exc, path)}") from exc
+            raise
         if _PENDING:
             _PENDING[-1].append((target, path, tmp))
             deferred = True
@@ -148,6 +166,11 @@ def atomic_path(path: str | os.PathLike, is_dir: bool = False) -> Iterator[Path]
     finally:
         if not deferred and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _names_inside(exc: OSError, folder: Path) -> bool:
+    """Whether an OSError is about a write into `folder` (it names a path there, or none: write()'s)."""
+    return exc.filename is None or Path(os.fsdecode(exc.filename)).resolve().is_relative_to(folder.resolve())
 
 
 def _default(obj: Any) -> Any:
@@ -196,7 +219,7 @@ def read_table(path: str | os.PathLike, what: str, dtype: Mapping[str, Any] | No
     """A CSV or Parquet table; a missing, empty or unparsable file is one clear error."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: {what} does not exist")
+        raise InputError(f"{path}: no such file (expected {what})")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: {what} is an empty file (0 bytes)")
     try:
@@ -259,8 +282,36 @@ def write_mat(path: str | os.PathLike, variables: Mapping[str, np.ndarray]) -> N
 
 
 def save_torch(path: str | os.PathLike, obj: Any) -> None:
-    """torch.save atomically."""
+    """torch.save atomically, through a Python file, so a full disk is the OSError it is (torch's
+    writer then fails closing the archive and raises a RuntimeError over it: that is unwrapped)."""
     import torch
 
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as file:
+        try:
+            torch.save(obj, file)
+        except RuntimeError as exc:
+            if isinstance(exc.__context__, OSError):
+                raise exc.__context__ from None
+            raise
+
+
+def load_tensors(path: str | os.PathLike, what: str) -> Any:
+    """A file saved with torch.save, read with weights_only=True (tensors and plain containers,
+    never code); anything else is one InputError saying what rashomon expected (`what`, e.g.
+    "a head saved by rashomon"), never PyTorch's advice to switch the check off."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: {what} does not exist")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:   # PyTorch's refusal advises switching the check off: never quoted
+        if re.search(r"GLOBAL|Unsupported global", str(exc)):   # the pickle names Python code
+            raise InputError(f"{path}: cannot read it as {what} (it holds Python objects other than tensors, "
+                             "and rashomon loads tensors only)") from exc
+        raise InputError(f"{path}: cannot read it as {what} (its bytes are not a file of tensors torch.save "
+                         "wrote)") from exc
+    except Exception as exc:  # zip, EOF and format errors come in several types
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path}: cannot read it as {what} ({type(exc).__name__}: {reason[:200]})") from exc

@@ -82,7 +82,7 @@ def explain_counterfactuals(params: Params, manifest: pd.DataFrame, ids: list[st
             labels = [f"v{k}" for k in variant_ids[:-1]] + ["mean"]
         method = Counterfactual(options, generator=generator, variant_ids=variant_ids, desc=f"counterfactual {name}",
                                 device=device)
-        result = method.attribute(Inputs(images), model)
+        result = method.attribute(Inputs(images, ids=list(ids)), model)
         info = result.info
         # an architecture's maps on its own input grid (as its other methods' maps); the ensemble's on the canvas
         maps = result.maps if name == "ensemble" else resample_maps(result.maps, canvas, grids[name])

@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.io
 
 from rashomon.core.config import DIMENSIONS
-from rashomon.data.manifest import MIN_IMAGE_SIDE, validate_manifest
+from rashomon.data.manifest import MAX_IMAGE_PIXELS, MIN_IMAGE_SIDE, validate_manifest
 from rashomon.core.errors import InputError
 
 GENERATORS: tuple[str, ...] = (
@@ -130,9 +130,10 @@ def load_aigciqa2023(
     rating_range: Sequence[float] = (0.0, 100.0),
     check_images: bool = True,
     min_image_side: int = MIN_IMAGE_SIDE,
+    max_image_pixels: int = MAX_IMAGE_PIXELS,
 ) -> pd.DataFrame:
     """Build the manifest of an AIGCIQA2023-format folder (every image inside it, at least
-    `min_image_side` px on its shorter side)."""
+    `min_image_side` px on its shorter side, at most `max_image_pixels` pixels)."""
     root = Path(root)
     if not root.is_dir():
         raise InputError(f"{root}: dataset folder does not exist")
@@ -164,4 +165,4 @@ def load_aigciqa2023(
         **columns,
     })
     return validate_manifest(frame, str(root), rating_range=rating_range, check_images=check_images,
-                             image_root=root, min_image_side=min_image_side)
+                             image_root=root, min_image_side=min_image_side, max_image_pixels=max_image_pixels)

@@ -73,27 +73,35 @@ def load_rgb_array(path: str | Path) -> np.ndarray:
     return np.asarray(load_rgb(path), dtype=np.float32) / 255.0
 
 
-def _verify(path: Path, min_side: int) -> None:
-    """PIL's integrity check (header and chunk checksums), then the shorter side against the minimum."""
-    with _decoding(path):
-        with Image.open(path) as im:
-            im.verify()
-        with Image.open(path) as im:
-            width, height = im.size
+def _check_size(path: Path, min_side: int, max_pixels: int) -> None:
+    """The header's width x height against the bounds, before any pixel is decoded (a huge
+    image is refused before it takes memory: decoding needs at least 3 bytes a pixel)."""
+    with _decoding(path), Image.open(path) as im:   # reads the header only
+        width, height = im.size
     if min(width, height) < min_side:
         raise InputError(f"image file {path} is {width}x{height} px: its shorter side is below "
                          f"data.min_image_side ({min_side} px); small images are refused, never upscaled")
+    if width * height > max_pixels:
+        raise InputError(f"image file {path} is {width}x{height} px ({width * height / 1e6:.1f} Mpx): more than "
+                         f"data.max_image_pixels ({max_pixels / 1e6:g} Mpx); downscale it or raise the limit")
 
 
-def check_image_files(paths: Sequence[str], source: str, min_side: int) -> None:
-    """Fail on the first missing, corrupt, too small or undecodable image, naming it: the
-    file is verified, its size checked and it is decoded as training will decode it."""
+def _verify(path: Path) -> None:
+    """PIL's integrity check (header and chunk checksums)."""
+    with _decoding(path), Image.open(path) as im:
+        im.verify()
+
+
+def check_image_files(paths: Sequence[str], source: str, min_side: int, max_pixels: int) -> None:
+    """Fail on the first missing, too small, too large, corrupt or undecodable image, naming
+    it: the size is read from the header, then the file verified and decoded as training will."""
     for p in paths:
         path = Path(p)
         if not path.is_file():
             raise InputError(f"{source}: image file {path} does not exist")
         try:
-            _verify(path, min_side)
+            _check_size(path, min_side, max_pixels)
+            _verify(path)
             load_rgb(path)
         except InputError as exc:
             raise InputError(f"{source}: {exc}") from exc

@@ -30,6 +30,7 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 )
 MAX_ID_LENGTH = 200
 MIN_IMAGE_SIDE = 32   # params.data.min_image_side's default
+MAX_IMAGE_PIXELS = 50_000_000   # params.data.max_image_pixels's default: 150 MB as 8-bit RGB
 
 
 def sorted_ids(ids) -> list[str]:
@@ -53,12 +54,18 @@ def image_id_problem(image_id: str) -> str | None:
     return None
 
 
+PLAIN_FILENAME = re.compile(r"[a-z0-9_-][a-z0-9._-]{0,119}")   # the same file on every common file system
+WINDOWS_DEVICES = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)(\..*)?")   # names Windows keeps for devices
+
+
 def safe_filename(image_id: str) -> str:
-    """A file name for `image_id` that cannot leave its folder: a valid id as it is (the
-    names outputs always had), anything else as its letters, digits, '_' and '-' plus a hash
-    of the whole id (so two ids never share a name)."""
+    """A file name for `image_id` that is one plain file on every common file system: an id of
+    lower-case letters, digits, '.', '_' and '-' (not starting with '.', not a Windows device
+    name) as it is (the names outputs always had); any other (upper case, which case-insensitive
+    systems fold, quotes, markup, spaces, non-ASCII) as those characters of it plus a hash of
+    the whole id, so two ids never share a name."""
     text = str(image_id)
-    if image_id_problem(text) is None and len(text.encode("utf-8", "surrogatepass")) <= MAX_ID_LENGTH:
+    if PLAIN_FILENAME.fullmatch(text) and not WINDOWS_DEVICES.fullmatch(text) and not text.endswith("."):
         return text
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", text)[:64]
     return f"{stem}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
@@ -131,11 +138,12 @@ def validate_manifest(
     check_images: bool = True,
     image_root: str | os.PathLike | None = None,
     min_image_side: int = MIN_IMAGE_SIDE,
+    max_image_pixels: int = MAX_IMAGE_PIXELS,
 ) -> pd.DataFrame:
     """Check a manifest and return it with canonical dtypes; raise InputError naming
     `source`, the row and the problem (no rows, missing column, an id that looks like a
     path, duplicate id, blank prompt index, NaN or out-of-range rating; with `image_root`,
-    a path outside it; with `check_images`, a missing, unreadable or too small image)."""
+    a path outside it; with `check_images`, a missing, unreadable, too small or too large image)."""
     if frame.empty:
         raise InputError(f"{source}: the manifest has no rows (no images)")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -172,7 +180,7 @@ def validate_manifest(
     if check_images:
         from rashomon.data.images import check_image_files
 
-        check_image_files(frame["path"].tolist(), source, min_image_side)
+        check_image_files(frame["path"].tolist(), source, min_image_side, max_image_pixels)
     return frame.reset_index(drop=True)
 
 

@@ -87,7 +87,7 @@ def read_split(path: Path, images: Path, split: str, heatmap_key: str) -> Iterat
 
 
 def load_richhf18k(folder: Path, records: dict[str, str], images: str, heatmap: str,
-                   rating_range: tuple[float, float], min_image_side: int,
+                   rating_range: tuple[float, float], min_image_side: int, max_image_pixels: int,
                    sink: Callable[[str, str, np.ndarray], None]) -> pd.DataFrame:
     """The manifest of every record of the three files, each heatmap handed to `sink` as it
     is read (memory stays at one heatmap); a missing feature, non-finite score, undecodable or
@@ -116,4 +116,4 @@ def load_richhf18k(folder: Path, records: dict[str, str], images: str, heatmap: 
     frame.insert(4, "challenge", "Pick-a-Pic")
     frame.insert(5, "category", "Pick-a-Pic")
     return validate_manifest(frame, str(folder), rating_range=rating_range, image_root=folder,
-                             min_image_side=min_image_side)
+                             min_image_side=min_image_side, max_image_pixels=max_image_pixels)

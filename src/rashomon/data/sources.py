@@ -42,7 +42,8 @@ def find_manifest(root: Path) -> Path:
     return found[0]
 
 
-def load_manifest_file(path: Path, rating_range: tuple[float, float], min_image_side: int) -> pd.DataFrame:
+def load_manifest_file(path: Path, rating_range: tuple[float, float], min_image_side: int,
+                       max_image_pixels: int) -> pd.DataFrame:
     """A CSV/Parquet manifest; relative image paths are taken from its folder, and every path
     must resolve inside that folder."""
     frame = read_table(path, "manifest", dtype={"image_id": str})
@@ -50,7 +51,7 @@ def load_manifest_file(path: Path, rating_range: tuple[float, float], min_image_
         frame["path"] = [p if pd.isna(p) or Path(str(p)).is_absolute() else str(path.parent / str(p))
                          for p in frame["path"]]
     return validate_manifest(frame, str(path), rating_range=rating_range, image_root=path.parent,
-                             min_image_side=min_image_side)
+                             min_image_side=min_image_side, max_image_pixels=max_image_pixels)
 
 
 def dataset_folder(cfg: DataConfig) -> Path:
@@ -78,12 +79,14 @@ def ingest(cfg: DataConfig, cue_maps: CueMapWriter | None = None) -> Ingested:
     if cfg.source == "richhf18k":
         r = cfg.richhf18k
         sink = cue_maps.add if cue_maps is not None else (lambda *_: None)
-        manifest = load_richhf18k(folder, r.records, r.images, r.heatmap, rating_range, cfg.min_image_side, sink)
+        manifest = load_richhf18k(folder, r.records, r.images, r.heatmap, rating_range, cfg.min_image_side,
+                                  cfg.max_image_pixels, sink)
     elif cfg.source == "aigciqa2023":
         manifest = load_aigciqa2023(folder, reps=cfg.reps, generators=cfg.generators or GENERATORS,
-                                    rating_range=rating_range, min_image_side=cfg.min_image_side)
+                                    rating_range=rating_range, min_image_side=cfg.min_image_side,
+                                    max_image_pixels=cfg.max_image_pixels)
     else:
-        manifest = load_manifest_file(find_manifest(folder), rating_range, cfg.min_image_side)
+        manifest = load_manifest_file(find_manifest(folder), rating_range, cfg.min_image_side, cfg.max_image_pixels)
     ids = manifest["image_id"].tolist()
     ratings = empty_ratings()
     if cfg.ratings_long:

@@ -90,7 +90,7 @@ def assess_ensembles(params: Params, manifest: pd.DataFrame, splits: pd.DataFram
     maps = {}
     for name in (m for m in params.explain.methods if METHODS.get(m).supports_ensemble):
         method = build_method(params.explain, name)
-        maps[name] = method.attribute(Inputs(images), ensemble)
+        maps[name] = method.attribute(Inputs(images, ids=list(ens_ids)), ensemble)
         save_maps(out_dir / f"{name}.npz", ens_ids, maps[name].maps, maps[name].info)
         attribution.update(method.summary(maps[name]))
     for a, b in itertools.combinations(maps, 2):   # do two methods' maps of the ensemble agree?

@@ -17,7 +17,7 @@ from rashomon.backbones.geometry import canvas_of
 from rashomon.backbones.preprocess import load_images, unnormalise
 from rashomon.core.config import Params
 from rashomon.core.errors import InputError
-from rashomon.core.io import atomic_path
+from rashomon.core.io import save_torch
 from rashomon.data.manifest import check_image_hashes, sorted_ids
 from rashomon.generative import load_generator, save_generator
 from rashomon.generative.training import train_generator
@@ -59,9 +59,7 @@ def fit_generator(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, 
     history = pd.DataFrame()
     if cfg.plugin:
         model = load_generator(None, cfg.plugin, canvas.input_size)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(out) as tmp:   # a marker: the plug-in is loaded by the counterfactual stage
-            torch.save({"plugin": cfg.plugin}, tmp)
+        save_torch(out, {"plugin": cfg.plugin})   # a marker: the plug-in is loaded by the counterfactual stage
     else:
         data = rgb(train_ids)
         model, result = train_generator(data[:-cfg.n_val_images], data[-cfg.n_val_images:], cfg, device=device)

@@ -11,7 +11,7 @@ from torch import nn
 
 from rashomon.core.errors import InputError
 from rashomon.generative.autoencoder import ConvAutoencoder
-from rashomon.core.io import save_torch
+from rashomon.core.io import load_tensors, save_torch
 
 
 @runtime_checkable
@@ -41,7 +41,9 @@ def load_generator(path: Path | None, plugin: str | None = None, size: int | Non
     else:
         if path is None or not Path(path).is_file():
             raise InputError(f"{path}: no trained generator here (run the generator stage)")
-        stored = torch.load(path, map_location="cpu", weights_only=True)
+        stored = load_tensors(path, "a generator saved by rashomon")
+        if not isinstance(stored, dict) or not {"config", "state_dict"} <= set(stored):
+            raise InputError(f"{path}: not a generator saved by rashomon (no config and state_dict)")
         model = ConvAutoencoder(**stored["config"])
         model.load_state_dict(stored["state_dict"])
     if not isinstance(model, Generator):

@@ -170,7 +170,7 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
         refs = reference_table(denormalise(images), masks, ids, params.groundtruth.gaussian_sigma,
                                params.groundtruth.seed)
         frames.append(refs.rename(columns={"reference": "control"}).assign(architecture=name, method="reference"))
-        inputs = {"pixels": Inputs(images),
+        inputs = {"pixels": Inputs(images, ids=list(ids)),
                   "stem": Inputs(stem_outputs=cache.stem_outputs(ids), size=(spec.input_size,) * 2)}
         report["architectures"][name], fitted = {}, {}
         for control, y in targets.items():
@@ -198,7 +198,7 @@ def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, t
             report["architectures"][name][f"{DETECTOR}_test_r"] = detector.test_r
             report["reliance"][name][DETECTOR] = control_reliance(twin_predictions(detector.variants, twins, device),
                                                                   truth, test, inference)
-            tuned = {"pixels": Inputs(images),
+            tuned = {"pixels": Inputs(images, ids=list(ids)),
                      "stem": Inputs(stem_outputs=stem_outputs(detector.variants.backbone, images),
                                     size=(spec.input_size,) * 2)}
             for method in methods:

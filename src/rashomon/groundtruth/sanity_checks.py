@@ -71,7 +71,7 @@ def run_sanity_checks(params: Params, manifest: pd.DataFrame, splits: pd.DataFra
                                                      seed=cfg.seed, device=device))
         for method in cfg.methods:
             def explain(v, built=methods[method]):
-                return built.attribute(Inputs(images), v).maps[:, 0]
+                return built.attribute(Inputs(images, ids=list(ids)), v).maps[:, 0]
 
             steps = cascade(variants, explain, cfg.stem_steps, cfg.seed)
             original = steps[0][1]

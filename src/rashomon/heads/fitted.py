@@ -17,7 +17,7 @@ from torch import nn
 from rashomon.core.device import module_device
 from rashomon.heads.head import make_head
 from rashomon.core.errors import InputError
-from rashomon.core.io import read_json, save_torch, write_json
+from rashomon.core.io import load_tensors, read_json, save_torch, write_json
 
 
 def to_rating_units(z: torch.Tensor, mean: torch.Tensor | float, sd: torch.Tensor | float) -> torch.Tensor:
@@ -69,13 +69,14 @@ def save_head(fitted: FittedHead, path: Path, meta: dict[str, Any]) -> None:
 def load_head(path: Path) -> FittedHead:
     """A saved head, ready to predict from embeddings; never unpickles code."""
     path = Path(path)
+    if not path.is_file() or not sidecar(path).is_file():
+        missing = path if not path.is_file() else sidecar(path)
+        raise InputError(f"{missing}: head file missing (rerun the train stage)")
+    weights = load_tensors(path, "a head saved by rashomon")
     try:
-        weights = torch.load(path, map_location="cpu", weights_only=True)
         meta = read_json(sidecar(path))
-    except FileNotFoundError as exc:
-        raise InputError(f"{exc.filename}: head file missing (rerun the train stage)") from exc
-    except Exception as exc:  # weights_only refusals, zip and JSON errors come in several types
-        raise InputError(f"{path}: not a head saved by rashomon ({str(exc).splitlines()[0]})") from exc
+    except (ValueError, OSError) as exc:
+        raise InputError(f"{sidecar(path)}: not a head's metadata saved by rashomon ({str(exc).splitlines()[0]})") from exc
     missing = [k for k in HEAD_KEYS if k not in meta]
     if not isinstance(weights, dict) or "0.weight" not in weights or missing:
         raise InputError(f"{path}: not a head saved by rashomon (missing {missing or ['0.weight']})")

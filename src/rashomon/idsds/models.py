@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from rashomon.core.errors import InputError
+from rashomon.core.io import load_tensors
 
 
 class BasicBlock(nn.Module):
@@ -105,8 +106,10 @@ def load_cifar_weights(model: nn.Module, path: str | Path) -> None:
     if not path.is_file():
         raise InputError(f"{path}: CIFAR model weights not found (nothing is downloaded; "
                          "put the chenyaofo/pytorch-cifar-models .pt file there)")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    state = state.get("state_dict", state)
+    state = load_tensors(path, "CIFAR model weights (a state dict of tensors)")
+    state = state.get("state_dict", state) if isinstance(state, dict) else state
+    if not isinstance(state, dict):
+        raise InputError(f"{path}: holds a {type(state).__name__}, not a state dict")
     result = model.load_state_dict(state, strict=False)
     if result.missing_keys or result.unexpected_keys:
         raise InputError(f"{path}: weights do not fit: missing {result.missing_keys[:5]}, "
@@ -124,5 +127,5 @@ def check_model_names(names: list[str], weights: dict[str, str]) -> None:
 def load_finetuned(folder: str | Path, name: str, num_classes: int, width: float) -> nn.Module:
     """The idsds_finetune stage's fine-tuned `name` (tensors only, weights_only), in eval mode."""
     model = create_cifar_model(name, num_classes, width)
-    model.load_state_dict(torch.load(Path(folder) / f"{name}_finetuned.pt", weights_only=True))
+    model.load_state_dict(load_tensors(Path(folder) / f"{name}_finetuned.pt", "a fine-tuned IDSDS model saved by rashomon"))
     return model.eval()

@@ -76,7 +76,7 @@ class Lime(AttributionMethod):
             seg = superpixels(rgb[i], o.n_segments, o.compactness) if segments is None else np.asarray(segments[i])
             n_sp = int(seg.max()) + 1
             if n_sp < 2:
-                raise InputError(f"lime: image {i} has {n_sp} superpixel; at least 2 are needed")
+                raise InputError(f"lime: {inputs.image_label(i)} has {n_sp} superpixel; at least 2 are needed")
             z = rng.random((o.n_samples, n_sp)) < o.keep_prob
             z[0] = True
             seg_t, z_t = torch.from_numpy(seg), torch.from_numpy(z)
