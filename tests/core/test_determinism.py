@@ -5,7 +5,9 @@ in `fast` mode, which shows the emulation bites)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +77,34 @@ def test_the_mode_comes_from_the_stage_params(tmp_path):
     assert requested_mode(["stage.py", "--params", str(tmp_path / "p.yaml")]) == "fast"
     assert requested_mode(["stage.py", f"--params={tmp_path / 'p.yaml'}"]) == "fast"
     assert requested_mode(["stage.py", "--params", str(tmp_path / "missing.yaml")]) == "portable"
+
+
+def fingerprint_here() -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in PORTABLE_ENV}
+    out = subprocess.run([sys.executable, "-m", "rashomon.core.fingerprint", "--json"], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+@pytest.mark.skipif(not has_avx2(), reason="portable mode pins AVX2 kernels: needs an x86-64 CPU with AVX2")
+def test_this_machine_computes_what_every_recorded_machine_computed():
+    """The README's promise as a test: the portable toy training (oneDNN convolutions, MKL
+    matmuls, Adam) hashes as on every machine recorded by benchmarks/bench_kernel_paths.py,
+    of whatever vendor. Under MKL's AVX2 branch an AMD and an Intel CPU disagree (MKL runs a
+    named branch on Intel only); on a machine of a vendor not yet recorded this is the check."""
+    here = fingerprint_here()
+    assert here["pinned"] and here["settings"] == PORTABLE_ENV
+    records = sorted((REPO / "benchmarks/results").glob("bench_kernel_paths_*.json"))
+    assert records, "no machine recorded: run benchmarks/bench_kernel_paths.py"
+    for record in records:
+        recorded = json.loads(record.read_text())["portable_as_shipped"]
+        assert recorded["settings"] == PORTABLE_ENV, f"{record.name} was recorded under other settings: rerun it"
+        assert (here["toy_training_sha256"], here["numpy_matmul_sha256"]) == \
+            (recorded["toy_training_sha256"], recorded["numpy_matmul_sha256"]), \
+            f"{here['cpu']} computes other bytes than the machine of {record.name}"
+
+
+def test_the_fingerprint_is_the_same_in_two_processes():
+    first, second = fingerprint_here(), fingerprint_here()
+    assert first["toy_training_sha256"] == second["toy_training_sha256"]
+    assert re.fullmatch(r"[0-9a-f]{64}", first["toy_training_sha256"]) and first["cpu"]["vendor"]

@@ -1,11 +1,15 @@
 """Portable reproducibility: pin every CPU kernel library's instruction set and thread
 count before numpy or torch load them, so two x86-64 machines with AVX2 (with or
-without AVX-512) compute the same bytes.
+without AVX-512, Intel or AMD) compute the same bytes.
 
-Measured on a toy training (20 Adam steps of a small conv net): ATen's capability,
-oneDNN's ISA, MKL's code path and the intra-op thread count each change the trained
-weights; numpy's OpenBLAS picks a different GEMM kernel on AVX-512 (SkylakeX) than on
-AVX2 (Haswell). `portable` pins all five; `fast` leaves the machine's choices alone.
+Measured on a toy training (20 Adam steps of a small conv net, `rashomon.core.fingerprint`):
+ATen's capability, oneDNN's ISA, MKL's code path and the intra-op thread count each change
+the trained weights; numpy's OpenBLAS picks a different GEMM kernel on AVX-512 (SkylakeX)
+than on AVX2 (Haswell). MKL honours a named branch (MKL_CBWR=AVX2) on Intel CPUs only and
+runs its own choice elsewhere (on AMD EPYC, AVX2, SSE4_2 and AUTO give one hash, another
+than Intel's), so only its COMPATIBLE branch is the same on both vendors: it costs fp32
+matmuls about 2-3x (benchmarks/bench_kernel_paths.py), and convolutions run in oneDNN,
+unaffected. `portable` pins all five; `fast` leaves the machine's choices alone.
 This module imports only the standard library and PyYAML: it must run before numpy.
 """
 
@@ -22,7 +26,7 @@ PORTABLE_THREADS = 2   # intra-op threads in portable mode: a fixed count, whate
 PORTABLE_ENV: dict[str, str] = {
     "ATEN_CPU_CAPABILITY": "avx2",        # PyTorch's vectorised kernels
     "ONEDNN_MAX_CPU_ISA": "AVX2",         # oneDNN (convolutions)
-    "MKL_CBWR": "AVX2",                   # MKL (matmul): conditional numerical reproducibility
+    "MKL_CBWR": "COMPATIBLE",             # MKL (matmul): the one branch MKL runs alike on Intel and AMD
     "OPENBLAS_CORETYPE": "Haswell",       # numpy's OpenBLAS GEMM kernels
     "OMP_NUM_THREADS": str(PORTABLE_THREADS),
     "MKL_NUM_THREADS": str(PORTABLE_THREADS),
