@@ -86,7 +86,8 @@ def main() -> None:
         "what": "kernel settings that decide the bytes (a fresh process per setting, the other portable settings "
                 "fixed) and the cost of MKL's vendor-neutral COMPATIBLE branch against its AVX2 branch",
         "cpu": cpu, "torch_threads": int(PORTABLE_ENV["OMP_NUM_THREADS"]),
-        "portable_as_shipped": {k: shipped[k] for k in ("settings", "toy_training_sha256", "numpy_matmul_sha256")},
+        "portable_as_shipped": {k: shipped[k] for k in ("settings", "torch", "numpy", "toy_training_sha256",
+                                                        "numpy_matmul_sha256")},
         "fingerprints_by_mkl_branch": fingerprints,
         "seconds_median": median, "repeats": args.repeats,
         "compatible_over_avx2": {k: median["COMPATIBLE"][k] / median["AVX2"][k] for k in median["AVX2"]},

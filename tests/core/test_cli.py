@@ -242,3 +242,55 @@ def test_a_matrix_item_comes_from_dvcs_stage_name(monkeypatch):
     assert cli.dvc_matrix_item("explain") == "mpm"
     monkeypatch.delenv("DVC_STAGE")
     assert cli.dvc_matrix_item("explain") is None
+
+
+def test_the_sweep_passes_over_folders_it_may_not_list(tmp_path, monkeypatch):
+    """A folder the user may not read (lost+found, a container's volume) must not stop every stage."""
+    from rashomon.core import io
+
+    locked, debris = tmp_path / "locked", tmp_path / "models" / f".heads.{dead_pid()}.x.tmp"
+    locked.mkdir()
+    debris.mkdir(parents=True)
+    real_iterdir = Path.iterdir
+
+    def iterdir(self):
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    assert io.remove_stale_temps_below(tmp_path) == [debris]
+
+
+def test_only_the_publishing_rank_sweeps(tmp_path, monkeypatch):
+    """Another node's ranks see this node's live writers as dead processes: they never sweep."""
+    monkeypatch.chdir(tmp_path)
+    debris = tmp_path / "models" / f".heads.{dead_pid()}.x.tmp"
+    debris.mkdir(parents=True)
+    args = type("Args", (), {"out": "metrics/report.json"})()
+    monkeypatch.setattr(cli, "is_publishing_rank", lambda: False)
+    with cli.stage_scratch(args):
+        pass
+    assert debris.exists()
+    monkeypatch.setattr(cli, "is_publishing_rank", lambda: True)
+    with cli.stage_scratch(args):
+        pass
+    assert not debris.exists()
+
+
+def test_an_os_error_line_keeps_the_paths_case():
+    from rashomon.core.errors import os_error_line
+
+    assert os_error_line(FileNotFoundError(2, "No such file or directory", "/Data/IMG_01.PNG")) == \
+        "/Data/IMG_01.PNG: no such file or directory"
+    assert os_error_line(OSError("cannot identify image file '/Data/IMG_01.PNG'")) == \
+        "cannot identify image file '/Data/IMG_01.PNG'"
+
+
+def test_a_nameless_error_that_no_write_meets_is_not_blamed_on_the_output(tmp_path):
+    from rashomon.core.io import atomic_path
+
+    with pytest.raises(OSError) as exc:
+        with atomic_path(tmp_path / "out.json"):
+            raise OSError(12, "Cannot allocate memory")   # a DataLoader worker's fork, say
+    assert type(exc.value) is OSError and exc.value.errno == 12

@@ -96,12 +96,18 @@ def test_this_machine_computes_what_every_recorded_machine_computed():
     assert here["pinned"] and here["settings"] == PORTABLE_ENV
     records = sorted((REPO / "benchmarks/results").glob("bench_kernel_paths_*.json"))
     assert records, "no machine recorded: run benchmarks/bench_kernel_paths.py"
+    compared = 0
     for record in records:
         recorded = json.loads(record.read_text())["portable_as_shipped"]
         assert recorded["settings"] == PORTABLE_ENV, f"{record.name} was recorded under other settings: rerun it"
+        if (recorded["torch"], recorded["numpy"]) != (here["torch"], here["numpy"]):
+            continue   # other library versions compute other bytes: not a machine difference
+        compared += 1
         assert (here["toy_training_sha256"], here["numpy_matmul_sha256"]) == \
             (recorded["toy_training_sha256"], recorded["numpy_matmul_sha256"]), \
             f"{here['cpu']} computes other bytes than the machine of {record.name}"
+    if not compared:
+        pytest.skip(f"no machine recorded with torch {here['torch']} and numpy {here['numpy']}")
 
 
 def test_the_fingerprint_is_the_same_in_two_processes():

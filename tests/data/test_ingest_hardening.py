@@ -253,3 +253,17 @@ def test_more_or_fewer_images_than_scores_names_both_counts(aigciqa_folder):
     (folder / "9.png").unlink()
     message = refusal(release_data(aigciqa_folder))
     assert "9.png missing" in message and "23 numbered images" in message
+
+
+def test_an_image_over_pils_own_limit_is_named_as_too_large(aigciqa_folder):
+    image = aigciqa_folder / "Image/allimg/3.png"
+    png_header_only(image, 20000, 20000)   # 400 Mpx: PIL refuses to open it at all
+    message = refusal(release_data(aigciqa_folder))
+    assert f"image file {image} has more pixels than PIL opens" in message and "data.max_image_pixels" in message
+
+
+def test_an_id_shaped_like_an_escaped_name_is_escaped_too():
+    """'a b' becomes 'a_b-<hash>'; an id that literally is that name must not get the same file."""
+    escaped = safe_filename("a b")
+    assert safe_filename(escaped) != escaped and re.fullmatch(r"a_b-[0-9a-f]{16}", escaped)
+    assert safe_filename("IMG 7").startswith("img_7-") and safe_filename("IMG 7") != safe_filename("img 7")

@@ -189,3 +189,18 @@ def test_the_release_file_names_are_params(folder, tmp_path):
         ingest(cfg)
     richhf = dataclasses.replace(cfg.richhf18k, records={**RECORDS, "train": "richhf_train.tfrecord"})
     assert len(ingest(dataclasses.replace(cfg, richhf18k=richhf)).manifest) == 11
+
+
+def test_an_image_over_the_pixel_budget_is_refused_before_its_cue_map_is_made(tmp_path):
+    """The heatmap is resized to its image's size when stored: a huge image must be refused first."""
+    from tests.data.test_ingest_hardening import png_header_only
+
+    root = tmp_path / "RichHF"
+    written = make_richhf_folder(root)
+    png_header_only(root / "images" / written["dev"][1]["filename"], 12000, 12000)
+    stored = []
+    with pytest.raises(InputError) as exc:
+        load(root, sink=lambda image_id, path, heat: stored.append(image_id))
+    message = str(exc.value)
+    assert message.startswith(f"{root / 'dev.tfrecord'}: record 1: image file ") and "12000x12000 px" in message
+    assert "\n" not in message and len(stored) == len(written["train"]) + 1   # nothing stored for the huge image

@@ -17,7 +17,8 @@ from tests.conftest import REPO
 
 # Another machine as the kernel libraries see it: an AVX2-only x86-64 with one core.
 AVX2_MACHINE = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
-                "OPENBLAS_CORETYPE": "Haswell", "OMP_NUM_THREADS": "1"}
+                "OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+                "OMP_NUM_THREADS": "1"}
 
 # Small enough to run in seconds; same code paths as the default.
 TINY_PARAMS = {

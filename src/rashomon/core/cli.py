@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 from rashomon.core.config import Params, load_params
 from rashomon.core.determinism import apply_in_torch, check_torch_applied
 from rashomon.core.errors import InputError, OutputError, StageInterrupted, os_error_line
-from rashomon.core.io import publish_together, remove_stale_temps, remove_stale_temps_below
+from rashomon.core.io import is_publishing_rank, publish_together, remove_stale_temps, remove_stale_temps_below
 
 log = logging.getLogger("rashomon")
 
@@ -50,9 +50,11 @@ def stage_scratch(args: argparse.Namespace) -> Iterator[Path]:
     folders = set()
     for path in _path_arguments(args):
         folders.update({path.parent, path} if path.is_dir() else {path.parent})
-    stale = remove_stale_temps_below(Path.cwd())
-    for folder in sorted(folders):
-        stale += remove_stale_temps(folder)
+    stale = []
+    if is_publishing_rank():   # another node's ranks would take this node's live writers for dead ones
+        stale = remove_stale_temps_below(Path(os.environ.get("DVC_ROOT", Path.cwd())))
+        for folder in sorted(folders):
+            stale += remove_stale_temps(folder)
     for removed in stale:
         log.info("removed a killed run's temp path %s", removed)
     scratch = Path(tempfile.mkdtemp(prefix=f".stage.{os.getpid()}.", suffix=".tmp", dir=Path.cwd()))

@@ -157,7 +157,8 @@ class DataConfig:
     likert_range: list[float]
     target: Target                 # the judgment models learn (overall: RichHF-18K only)
     min_image_side: Count          # ingest refuses an image whose shorter side is below this (px)
-    max_image_pixels: Count        # ingest refuses an image with more pixels than this, before decoding it
+    max_image_pixels: Annotated[int, Bounds(1, 178_956_970, why="PIL refuses larger images outright")]   # ingest
+                                   # refuses an image with more pixels than this, before decoding it
     richhf18k: RichHF18KConfig     # file names of the RichHF-18K release (data.source: richhf18k)
 
     def __post_init__(self) -> None:

@@ -5,11 +5,13 @@ without AVX-512, Intel or AMD) compute the same bytes.
 Measured on a toy training (20 Adam steps of a small conv net, `rashomon.core.fingerprint`):
 ATen's capability, oneDNN's ISA, MKL's code path and the intra-op thread count each change
 the trained weights; numpy's OpenBLAS picks a different GEMM kernel on AVX-512 (SkylakeX)
-than on AVX2 (Haswell). MKL honours a named branch (MKL_CBWR=AVX2) on Intel CPUs only and
+than on AVX2 (Haswell), and numpy's own ufuncs (exp, log) run AVX-512 loops where the CPU
+has them (a psychometrics stage without torch differed at 1e-12 between the AVX-512 Intel
+machine of the earlier outputs and an AVX2 AMD EPYC). MKL honours a named branch (MKL_CBWR=AVX2) on Intel CPUs only and
 runs its own choice elsewhere (on AMD EPYC, AVX2, SSE4_2 and AUTO give one hash, another
 than Intel's), so only its COMPATIBLE branch is the same on both vendors: it costs fp32
-matmuls about 2-3x (benchmarks/bench_kernel_paths.py), and convolutions run in oneDNN,
-unaffected. `portable` pins all five; `fast` leaves the machine's choices alone.
+matmul-bound fits 1.7-2.6x (benchmarks/bench_kernel_paths.py); convolutions run in oneDNN.
+`portable` pins all six; `fast` leaves the machine's choices alone.
 This module imports only the standard library and PyYAML: it must run before numpy.
 """
 
@@ -28,6 +30,7 @@ PORTABLE_ENV: dict[str, str] = {
     "ONEDNN_MAX_CPU_ISA": "AVX2",         # oneDNN (convolutions)
     "MKL_CBWR": "COMPATIBLE",             # MKL (matmul): the one branch MKL runs alike on Intel and AMD
     "OPENBLAS_CORETYPE": "Haswell",       # numpy's OpenBLAS GEMM kernels
+    "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",   # numpy's own AVX-512 ufunc loops (exp, log...)
     "OMP_NUM_THREADS": str(PORTABLE_THREADS),
     "MKL_NUM_THREADS": str(PORTABLE_THREADS),
     "OPENBLAS_NUM_THREADS": str(PORTABLE_THREADS),

@@ -30,8 +30,12 @@ class OutputError(InputError):
 def os_error_line(exc: OSError, path: str | os.PathLike | None = None) -> str:
     """One line for an OSError: the file it names (else `path`), what happened, the system's words."""
     where = exc.filename if exc.filename is not None else path
-    cause = OS_ERROR_CAUSES.get(exc.errno or 0, (exc.strerror or str(exc)).lower())
-    text = f"{cause} ({exc.strerror})" if exc.strerror and exc.errno in OS_ERROR_CAUSES else cause
+    if exc.errno in OS_ERROR_CAUSES:
+        text = f"{OS_ERROR_CAUSES[exc.errno]} ({exc.strerror})" if exc.strerror else OS_ERROR_CAUSES[exc.errno]
+    elif exc.strerror:
+        text = exc.strerror[:1].lower() + exc.strerror[1:]   # "No such file or directory" -> "no such ..."
+    else:
+        text = str(exc) or type(exc).__name__
     return f"{where}: {text}" if where is not None else text
 
 

@@ -29,7 +29,8 @@ def cpu_identity() -> dict[str, Any]:
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
-        return {"vendor": "unknown", "model": platform.processor() or platform.machine(), "flags": []}
+        return {"vendor": "unknown", "model": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                "flags": []}
     fields: dict[str, str] = {}
     for line in text.split("\n\n", 1)[0].splitlines():
         key, _, value = line.partition(":")
@@ -73,6 +74,12 @@ def numpy_matmul_hash() -> str:
     return hashlib.sha256(np.ascontiguousarray(a @ b).tobytes()).hexdigest()
 
 
+def _numpy_version() -> str:
+    import numpy
+
+    return numpy.__version__
+
+
 def fingerprint(mode: str) -> dict[str, Any]:
     """Everything the comparison needs; call in a fresh process (the kernels are pinned at import)."""
     pinned = pin_environment(mode)
@@ -84,7 +91,7 @@ def fingerprint(mode: str) -> dict[str, Any]:
         apply_in_torch(mode)
     return {"cpu": cpu_identity(), "mode": mode, "pinned": pinned,
             "settings": {k: os.environ.get(k) for k in PORTABLE_ENV},
-            "torch": torch.__version__, "aten_capability": torch.backends.cpu.get_cpu_capability(),
+            "torch": torch.__version__, "numpy": _numpy_version(), "aten_capability": torch.backends.cpu.get_cpu_capability(),
             "threads": torch.get_num_threads(), "toy_training_sha256": toy_training_hash(),
             "numpy_matmul_sha256": numpy_matmul_hash()}
 

@@ -15,6 +15,7 @@ written with fixed timestamps, so two runs give identical bytes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import os
@@ -54,12 +55,18 @@ def _remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True) if path.is_dir() and not path.is_symlink() else path.unlink(missing_ok=True)
 
 
+def _entries(folder: Path) -> list[Path]:
+    """A folder's entries, none where it cannot be listed (no permission, gone meanwhile)."""
+    try:
+        return sorted(folder.iterdir()) if folder.is_dir() else []
+    except OSError:
+        return []
+
+
 def remove_stale_temps(folder: Path) -> list[Path]:
     """Delete the temp paths in `folder` whose writing process is gone (a killed stage's debris)."""
     removed = []
-    if not folder.is_dir():
-        return removed
-    for entry in folder.iterdir():
+    for entry in _entries(folder):
         match = TEMP_PATTERN.match(entry.name)
         if match and not _pid_alive(int(match.group(1))):
             _remove(entry)
@@ -70,11 +77,12 @@ def remove_stale_temps(folder: Path) -> list[Path]:
 def remove_stale_temps_below(root: Path, depth: int = 3) -> list[Path]:
     """`remove_stale_temps` in `root` and its visible folders down to `depth` levels (every
     output's folder in this project): a killed stage's debris goes at the next stage run, also
-    when DVC restored the killed stage from its run cache instead of running it. Links are not followed."""
+    when DVC restored the killed stage from its run cache instead of running it. Links, mount
+    points and folders it may not list are passed over."""
     removed = remove_stale_temps(root)
-    if depth > 1 and root.is_dir():
-        for entry in sorted(root.iterdir()):
-            if not entry.name.startswith(".") and entry.is_dir() and not entry.is_symlink():
+    if depth > 1:
+        for entry in _entries(root):
+            if not entry.name.startswith(".") and entry.is_dir() and not entry.is_symlink() and not entry.is_mount():
                 removed += remove_stale_temps_below(entry, depth - 1)
     return removed
 
@@ -168,9 +176,15 @@ def atomic_path(path: str | os.PathLike, is_dir: bool = False) -> Iterator[Path]
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO, errno.EACCES, errno.EPERM)
+
+
 def _names_inside(exc: OSError, folder: Path) -> bool:
-    """Whether an OSError is about a write into `folder` (it names a path there, or none: write()'s)."""
-    return exc.filename is None or Path(os.fsdecode(exc.filename)).resolve().is_relative_to(folder.resolve())
+    """Whether an OSError is about a write into `folder`: it names a path there, or none (as
+    write() on a full disk does) with an errno a write meets."""
+    if exc.filename is None:
+        return exc.errno in WRITE_ERRNOS
+    return Path(os.fsdecode(exc.filename)).resolve().is_relative_to(folder.resolve())
 
 
 def _default(obj: Any) -> Any:
@@ -219,7 +233,7 @@ def read_table(path: str | os.PathLike, what: str, dtype: Mapping[str, Any] | No
     """A CSV or Parquet table; a missing, empty or unparsable file is one clear error."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: no such file (expected {what})")
+        raise InputError(f"{path}: {what} does not exist")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: {what} is an empty file (0 bytes)")
     try:
@@ -303,7 +317,7 @@ def load_tensors(path: str | os.PathLike, what: str) -> Any:
 
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: {what} does not exist")
+        raise InputError(f"{path}: no such file (expected {what})")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:   # PyTorch's refusal advises switching the check off: never quoted

@@ -73,11 +73,17 @@ def load_rgb_array(path: str | Path) -> np.ndarray:
     return np.asarray(load_rgb(path), dtype=np.float32) / 255.0
 
 
-def _check_size(path: Path, min_side: int, max_pixels: int) -> None:
+def check_image_size(path: str | Path, min_side: int, max_pixels: int) -> None:
     """The header's width x height against the bounds, before any pixel is decoded (a huge
     image is refused before it takes memory: decoding needs at least 3 bytes a pixel)."""
-    with _decoding(path), Image.open(path) as im:   # reads the header only
-        width, height = im.size
+    try:
+        with _decoding(path), Image.open(path) as im:   # reads the header only
+            width, height = im.size
+    except InputError as exc:
+        if isinstance(exc.__cause__, Image.DecompressionBombError):   # over PIL's own limit (179 Mpx)
+            raise InputError(f"image file {path} has more pixels than PIL opens ({exc.__cause__}): more than "
+                             f"data.max_image_pixels ({max_pixels / 1e6:g} Mpx)") from exc
+        raise
     if min(width, height) < min_side:
         raise InputError(f"image file {path} is {width}x{height} px: its shorter side is below "
                          f"data.min_image_side ({min_side} px); small images are refused, never upscaled")
@@ -100,7 +106,7 @@ def check_image_files(paths: Sequence[str], source: str, min_side: int, max_pixe
         if not path.is_file():
             raise InputError(f"{source}: image file {path} does not exist")
         try:
-            _check_size(path, min_side, max_pixels)
+            check_image_size(path, min_side, max_pixels)
             _verify(path)
             load_rgb(path)
         except InputError as exc:

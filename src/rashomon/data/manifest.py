@@ -55,19 +55,21 @@ def image_id_problem(image_id: str) -> str | None:
 
 
 PLAIN_FILENAME = re.compile(r"[a-z0-9_-][a-z0-9._-]{0,119}")   # the same file on every common file system
+ESCAPED_FILENAME = re.compile(r".*-[0-9a-f]{16}")   # what safe_filename makes of an id it escapes
 WINDOWS_DEVICES = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)(\..*)?")   # names Windows keeps for devices
 
 
 def safe_filename(image_id: str) -> str:
     """A file name for `image_id` that is one plain file on every common file system: an id of
     lower-case letters, digits, '.', '_' and '-' (not starting with '.', not a Windows device
-    name) as it is (the names outputs always had); any other (upper case, which case-insensitive
-    systems fold, quotes, markup, spaces, non-ASCII) as those characters of it plus a hash of
-    the whole id, so two ids never share a name."""
+    name, not shaped like an escaped name) as it is (the names outputs always had); any other
+    (upper case, which case-insensitive systems fold, quotes, markup, spaces, non-ASCII) as its
+    lower-cased plain characters plus a hash of the whole id, so two ids never share a name."""
     text = str(image_id)
-    if PLAIN_FILENAME.fullmatch(text) and not WINDOWS_DEVICES.fullmatch(text) and not text.endswith("."):
+    if (PLAIN_FILENAME.fullmatch(text) and not WINDOWS_DEVICES.fullmatch(text) and not text.endswith(".")
+            and not ESCAPED_FILENAME.fullmatch(text)):   # an id shaped like an escaped name is escaped too
         return text
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", text)[:64]
+    stem = re.sub(r"[^a-z0-9_-]+", "_", text.lower())[:64]
     return f"{stem}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
 
 

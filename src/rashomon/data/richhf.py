@@ -92,6 +92,8 @@ def load_richhf18k(folder: Path, records: dict[str, str], images: str, heatmap: 
     """The manifest of every record of the three files, each heatmap handed to `sink` as it
     is read (memory stays at one heatmap); a missing feature, non-finite score, undecodable or
     wrong-size heatmap, missing image or duplicated filename is refused in one line."""
+    from rashomon.data.images import check_image_size
+
     image_folder = folder / images
     if not image_folder.is_dir():
         raise InputError(f"{image_folder}: no image folder (data.richhf18k.images) in data.root")
@@ -107,6 +109,10 @@ def load_richhf18k(folder: Path, records: dict[str, str], images: str, heatmap: 
                                  f"{row['image_id']!r} duplicates {seen[row['image_id']]}")
             seen[row["image_id"]] = row["record"]
             rows.append(row)
+            try:   # before the cue map is resized to the image: a huge image is refused first
+                check_image_size(row["path"], min_image_side, max_image_pixels)
+            except InputError as exc:
+                raise InputError(f"{path}: record {row['record'].rsplit(':', 1)[1]}: {exc}") from exc
             sink(row["image_id"], row["path"], heat)
     if not rows:
         raise InputError(f"{folder}: the record files hold no records")
