@@ -26,7 +26,7 @@ from rashomon.backbones import create_backbone
 from rashomon.attribution.runner import explanation_ids
 from rashomon.heads.features import FeatureCache
 from rashomon.core.io import write_json
-from rashomon.core.config import load_params
+from rashomon.params import load_all_params
 from rashomon.psychometrics.correlation import pearson
 from rashomon.variants.variant_set import load_variants
 
@@ -76,7 +76,7 @@ def main() -> None:
     from captum.attr._core.lime import get_exp_kernel_similarity_function
     from captum._utils.models.linear_model import SkLearnRidge
 
-    params = load_params()
+    params = load_all_params()
     backbone = create_backbone(args.arch, f"models/pretrained/{args.arch}.pt")
     masks = np.load(f"data/pruning/{args.arch}.npz")["masks"]
     variants = load_variants(backbone, Path("models/heads"), None, masks)

@@ -19,7 +19,7 @@ from rashomon.idsds.deletion import Deletion, delete_cells, single_deletion_drop
 from rashomon.idsds.finetune import to_tensor
 from rashomon.idsds.models import create_cifar_model
 from rashomon.core.io import write_json
-from rashomon.core.config import load_params
+from rashomon.params import load_all_params
 
 
 @torch.no_grad()
@@ -39,7 +39,7 @@ def main() -> None:
     ap.add_argument("--images", type=int, default=64)
     ap.add_argument("--out", default="benchmarks/results/bench_idsds.json")
     args = ap.parse_args()
-    cfg = load_params().idsds
+    cfg = load_all_params().idsds
     images, labels = load_split(cfg.data, "test")
     x, y = to_tensor(images[: args.images]), torch.from_numpy(labels[: args.images])
     model = create_cifar_model(args.model, len(load_label_names(cfg.data)), cfg.vgg_width)

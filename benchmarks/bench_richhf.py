@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO))     # the fixture writer lives with the tests
 from rashomon.backbones.geometry import Grid  # noqa: E402
-from rashomon.core.config import load_params  # noqa: E402
+from rashomon.params import load_all_params  # noqa: E402
 from rashomon.core.io import write_json  # noqa: E402
 from rashomon.data.cue_maps import CueMapWriter  # noqa: E402
 from rashomon.data.sources import ingest  # noqa: E402
@@ -50,7 +50,7 @@ def ingest_seconds(root: Path, records: int) -> tuple[float, Path]:
     """Wall seconds to load, validate and store `records` records with 512 px images."""
     per_split = {"train": records - 2 * (records // 4), "dev": records // 4, "test": records // 4}
     make_richhf_folder(root / "richhf", size=512, split_sizes=per_split)
-    cfg = dataclasses.replace(load_params(REPO / "params.yaml").data, source="richhf18k", root=str(root / "richhf"),
+    cfg = dataclasses.replace(load_all_params(REPO / "params.yaml").data, source="richhf18k", root=str(root / "richhf"),
                               rating_range=[0.0, 1.0], ratings_long=None)
     writer = CueMapWriter(root / "cue_maps")
     start = time.perf_counter()
@@ -61,7 +61,7 @@ def ingest_seconds(root: Path, records: int) -> tuple[float, Path]:
 
 def groundtruth_seconds(cue_maps: Path, side: int = 224) -> tuple[float, float, int]:
     """Wall seconds per image: the cue map on the grid + one map's scores; and the references' scores."""
-    params = load_params(REPO / "params.yaml").groundtruth
+    params = load_all_params(REPO / "params.yaml").groundtruth
     how = HeatmapScoring(params.heat_threshold, params.top_fraction)
     cues = CueMaps(cue_maps)
     ids = list(cues.store.index.index)

@@ -26,11 +26,12 @@ from rashomon.attribution.runner import explanation_ids
 from rashomon.backbones import create_backbone
 from rashomon.backbones.preprocess import normalise
 from rashomon.backbones.weights import weights_for
-from rashomon.core.config import load_params
+from rashomon.params import load_all_params
 from rashomon.core.device import CPU
 from rashomon.core.io import write_json
 from rashomon.data.splits import subset_ids
-from rashomon.data.synthetic import ARTIFACTS, add_artifact, tiled, twin_path
+from rashomon.data.synthetic import ARTIFACTS, add_artifact, tiled
+from rashomon.data.twins import twin_path
 from rashomon.groundtruth.detector import fit_detector
 
 DESIGNS = ("checkerboard", "repeated_tile", "colour_noise", "colour_shift", "repeated_patch", "colour_cast_edge",
@@ -78,7 +79,7 @@ def main() -> None:
     ap.add_argument("--designs", nargs="+", default=list(DESIGNS))
     ap.add_argument("--out", default="benchmarks/results/probe_artifact_designs.json")
     args = ap.parse_args()
-    params = load_params()
+    params = load_all_params()
     truth = pd.read_csv("data/truth.csv", dtype={"image_id": str}).set_index("image_id")
     splits = pd.read_csv("data/splits.csv", dtype={"image_id": str})
     root = Path(params.data.root)

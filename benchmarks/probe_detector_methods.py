@@ -32,7 +32,7 @@ from rashomon.attribution.runner import explanation_ids
 from rashomon.backbones import get_spec
 from rashomon.backbones.geometry import grid_of
 from rashomon.backbones.preprocess import load_images
-from rashomon.core.config import load_params
+from rashomon.params import load_all_params
 from rashomon.core.device import CPU
 from rashomon.core.io import write_json
 from rashomon.data.manifest import read_manifest
@@ -79,7 +79,7 @@ def main() -> None:
     ap.add_argument("--architectures", nargs="+", default=None, help="default: the first of each family")
     ap.add_argument("--out", default="benchmarks/results/probe_detector_methods.json")
     args = ap.parse_args()
-    params = load_params()
+    params = load_all_params()
     manifest = read_manifest("data/manifest_kept.csv", rating_range=params.data.rating_range).set_index("image_id")
     truth = read_truth("data/truth.csv")
     splits = pd.read_csv("data/splits.csv", dtype={"image_id": str})

@@ -29,7 +29,7 @@ import torch
 
 from rashomon.backbones import create_backbone, get_spec
 from rashomon.backbones.preprocess import load_images
-from rashomon.core.config import load_params
+from rashomon.params import load_all_params
 from rashomon.core.device import CPU
 from rashomon.core.fitting import quiet_lightning
 from rashomon.core.io import write_json
@@ -46,7 +46,7 @@ def main() -> None:
     ap.add_argument("--out", default="benchmarks/results/probe_pretraining_seeds.json")
     args = ap.parse_args()
     quiet_lightning()
-    params = load_params()
+    params = load_all_params()
     manifest = pd.read_csv("data/manifest_kept.csv", dtype={"image_id": str})
     truth = pd.read_csv("data/truth.csv", dtype={"image_id": str}).set_index("image_id")
     splits = pd.read_csv("data/splits.csv", dtype={"image_id": str})

@@ -9,13 +9,14 @@ import pandas as pd
 from rashomon.attribution.method import stored_methods
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.consistency.assess import ConsistencyInputs, assess_consistency
+from rashomon.consistency.consistency_params import ConsistencyParams
+from rashomon.consistency.consistency_schema import ConsistencyMetrics
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
 from rashomon.core.io import atomic_path, write_csv
+from rashomon.core.metrics import write_metrics
 from rashomon.core.plotting import heatmaps
 from rashomon.data.manifest import read_manifest
-from rashomon.core.metric_schemas import ConsistencyMetrics
-from rashomon.core.metrics import write_metrics
 
 
 def run(params, args):
@@ -42,7 +43,7 @@ def run(params, args):
 
 
 main = stage(run, "--manifest", "--splits", "--predictions", "--explanations", "--ensemble", "--features",
-             "--pretrained", "--heads", "--pruning", "--metrics", "--plots")
+             "--pretrained", "--heads", "--pruning", "--metrics", "--plots", params=ConsistencyParams)
 
 if __name__ == "__main__":
     main()

@@ -13,11 +13,12 @@ from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
 from rashomon.core.io import atomic_path, write_csv
-from rashomon.core.metric_schemas import ControlsMetrics
 from rashomon.core.metrics import write_metrics
 from rashomon.data.manifest import check_image_hashes, read_manifest
 from rashomon.data.truth import read_truth
 from rashomon.groundtruth.controls import ControlsInputs, run_controls
+from rashomon.groundtruth.controls_params import ControlsParams
+from rashomon.groundtruth.controls_schema import ControlsMetrics
 
 log = logging.getLogger("rashomon.controls")
 
@@ -44,7 +45,7 @@ def run(params, args):
 
 
 main = stage(run, "--manifest", "--images", "--truth", "--cue-maps", "--splits", "--features", "--pretrained",
-             "--metrics", "--plots")
+             "--metrics", "--plots", params=ControlsParams)
 
 if __name__ == "__main__":
     main()

@@ -11,12 +11,13 @@ from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
 from rashomon.core.io import atomic_path, write_csv
+from rashomon.core.metrics import write_metrics
+from rashomon.counterfactual.counterfactual_params import CounterfactualParams
+from rashomon.counterfactual.counterfactual_schema import CounterfactualMetrics
 from rashomon.counterfactual.explain import CounterfactualInputs, explain_counterfactuals
 from rashomon.counterfactual.figures import counterfactual_figure
 from rashomon.data.manifest import check_image_hashes, read_manifest, safe_filename
 from rashomon.data.truth import read_truth
-from rashomon.core.metric_schemas import CounterfactualMetrics
-from rashomon.core.metrics import write_metrics
 
 
 def run(params, args):
@@ -47,7 +48,7 @@ main = stage(run, "--manifest", "--images", "--splits", "--truth", "--generator"
              "--heads", "--pruning", "--ensemble",
              ("--compare", {"action": "append", "required": True,
                             "help": "a method's map folder to compare with (repeatable)"}),
-             "--out", "--metrics", "--plots")
+             "--out", "--metrics", "--plots", params=CounterfactualParams)
 
 if __name__ == "__main__":
     main()

@@ -11,10 +11,11 @@ from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
 from rashomon.core.io import atomic_path, write_csv
+from rashomon.core.metrics import write_metrics
 from rashomon.data.manifest import read_manifest
 from rashomon.ensemble.assess import EnsembleInputs, assess_ensembles
-from rashomon.core.metric_schemas import EnsembleMetrics
-from rashomon.core.metrics import write_metrics
+from rashomon.ensemble.ensemble_params import EnsembleParams
+from rashomon.ensemble.ensemble_schema import EnsembleMetrics
 
 
 def run(params, args):
@@ -31,7 +32,7 @@ def run(params, args):
 
 
 main = stage(run, "--manifest", "--images", "--splits", "--features", "--pretrained", "--heads", "--out",
-             "--metrics", "--plots")
+             "--metrics", "--plots", params=EnsembleParams)
 
 if __name__ == "__main__":
     main()

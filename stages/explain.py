@@ -8,17 +8,18 @@ from pathlib import Path
 import pandas as pd
 
 from rashomon.attribution import METHODS, build_method
+from rashomon.attribution.explain_params import ExplainParams
+from rashomon.attribution.explain_schema import ExplainMetrics
 from rashomon.attribution.method import check_explain_config
 from rashomon.attribution.runner import explain_architecture, explained_variants, explanation_ids, map_summary, save_maps
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import dvc_matrix_item, stage
-from rashomon.core.errors import InputError
 from rashomon.core.device import resolve_device
+from rashomon.core.errors import InputError
+from rashomon.core.io import atomic_path
+from rashomon.core.metrics import write_metrics
 from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
 from rashomon.heads.features import FeatureCache
-from rashomon.core.io import atomic_path
-from rashomon.core.metric_schemas import ExplainMetrics
-from rashomon.core.metrics import write_metrics
 
 log = logging.getLogger("rashomon.explain")
 
@@ -65,7 +66,7 @@ def run(params, args):
 
 main = stage(run, ("--method", {"default": None}), "--manifest",
              "--images", "--splits", "--features", "--pretrained", "--heads", "--pruning", "--out",
-             "--metrics")
+             "--metrics", params=ExplainParams)
 
 if __name__ == "__main__":
     main()

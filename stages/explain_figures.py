@@ -6,15 +6,16 @@ from pathlib import Path
 
 import numpy as np
 
+from rashomon.attribution.explain_params import ExplainFiguresParams
 from rashomon.attribution.figures import figure, prototype
 from rashomon.attribution.runner import load_maps
 from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import common_of, mask_on_grid, resample_maps
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.core.cli import stage
+from rashomon.core.io import atomic_path
 from rashomon.data.cue_maps import CueMapStore
 from rashomon.data.manifest import check_image_hashes, read_manifest, safe_filename, sorted_ids
-from rashomon.core.io import atomic_path
 
 
 def run(params, args):
@@ -42,7 +43,7 @@ def run(params, args):
             figure(rgb, protos, title, tmp / f"{safe_filename(image_id)}.png", mask)
 
 
-main = stage(run, "--manifest", "--images", "--cue-maps", "--explanations", "--out")
+main = stage(run, "--manifest", "--images", "--cue-maps", "--explanations", "--out", params=ExplainFiguresParams)
 
 if __name__ == "__main__":
     main()

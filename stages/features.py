@@ -8,11 +8,12 @@ from rashomon.backbones import create_backbone
 from rashomon.backbones.weights import check_backbone_names, weights_for
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
+from rashomon.core.io import atomic_path
+from rashomon.core.metrics import write_metrics
 from rashomon.data.manifest import check_image_hashes, manifest_hash, read_manifest
 from rashomon.heads.features import extract_features
-from rashomon.core.io import atomic_path
-from rashomon.core.metric_schemas import FeaturesMetrics
-from rashomon.core.metrics import write_metrics
+from rashomon.heads.features_params import FeaturesParams
+from rashomon.heads.features_schema import FeaturesMetrics
 
 
 def run(params, args):
@@ -34,7 +35,7 @@ def run(params, args):
     write_metrics(args.metrics, report, FeaturesMetrics)
 
 
-main = stage(run, "--manifest", "--images", "--pretrained", "--out", "--metrics")
+main = stage(run, "--manifest", "--images", "--pretrained", "--out", "--metrics", params=FeaturesParams)
 
 if __name__ == "__main__":
     main()

@@ -5,12 +5,13 @@ import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before n
 import logging
 
 from rashomon.core.cli import stage
+from rashomon.core.io import write_csv
+from rashomon.core.metrics import write_metrics
+from rashomon.data.filter_params import FilterParams
+from rashomon.data.filter_schema import FilterMetrics
 from rashomon.data.filtering import apply_exclusion, removed_vs_kept_per_rater
 from rashomon.data.manifest import read_manifest
 from rashomon.data.ratings import read_ratings_long
-from rashomon.core.io import write_csv
-from rashomon.core.metric_schemas import FilterMetrics
-from rashomon.core.metrics import write_metrics
 
 log = logging.getLogger("rashomon.filter")
 
@@ -36,7 +37,7 @@ def run(params, args):
     log.info("kept %d of %d images", metrics["kept"], metrics["n_images"])
 
 
-main = stage(run, "--manifest", "--ratings", "--out", "--metrics")
+main = stage(run, "--manifest", "--ratings", "--out", "--metrics", params=FilterParams)
 
 if __name__ == "__main__":
     main()

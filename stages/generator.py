@@ -10,11 +10,12 @@ from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
 from rashomon.core.io import atomic_path, write_csv
+from rashomon.core.metrics import write_metrics
+from rashomon.counterfactual.counterfactual_params import GeneratorParams
 from rashomon.data.manifest import read_manifest
 from rashomon.generative.figures import reconstruction_figure
 from rashomon.generative.fit import fit_generator
-from rashomon.core.metric_schemas import GeneratorMetrics
-from rashomon.core.metrics import write_metrics
+from rashomon.generative.generator_schema import GeneratorMetrics
 
 
 def run(params, args):
@@ -36,7 +37,7 @@ def run(params, args):
     write_metrics(args.metrics, result.report, GeneratorMetrics)
 
 
-main = stage(run, "--manifest", "--images", "--splits", "--out", "--metrics", "--plots")
+main = stage(run, "--manifest", "--images", "--splits", "--out", "--metrics", "--plots", params=GeneratorParams)
 
 if __name__ == "__main__":
     main()

@@ -12,13 +12,14 @@ from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
 from rashomon.core.io import atomic_path, write_csv
+from rashomon.core.metrics import write_metrics
 from rashomon.data.manifest import read_manifest
 from rashomon.data.truth import read_truth
-from rashomon.groundtruth.cues import CueMaps
 from rashomon.groundtruth.assess import GroundTruthInputs, assess_ground_truth, write_plots
+from rashomon.groundtruth.cues import CueMaps
+from rashomon.groundtruth.groundtruth_params import GroundtruthParams
+from rashomon.groundtruth.groundtruth_schema import GroundtruthMetrics
 from rashomon.groundtruth.human import NO_GROUND_TRUTH, assess_human_ground_truth, write_outputs
-from rashomon.core.metric_schemas import GroundtruthMetrics
-from rashomon.core.metrics import write_metrics
 
 log = logging.getLogger("rashomon.groundtruth")
 
@@ -52,7 +53,7 @@ def run(params, args):
 
 
 main = stage(run, "--manifest", "--images", "--truth", "--cue-maps", "--explanations", "--effects", "--ensemble",
-             "--pretrained", "--heads", "--pruning", "--metrics", "--plots")
+             "--pretrained", "--heads", "--pruning", "--metrics", "--plots", params=GroundtruthParams)
 
 if __name__ == "__main__":
     main()

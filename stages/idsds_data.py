@@ -4,6 +4,7 @@ import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before n
 
 from rashomon.core.cli import stage
 from rashomon.idsds.cifar import make_synthetic_cifar
+from rashomon.idsds.idsds_params import IdsdsParams
 
 
 def run(params, args):
@@ -12,7 +13,7 @@ def run(params, args):
     make_synthetic_cifar(args.out, cfg.n_train, cfg.n_test, cfg.seed)
 
 
-main = stage(run, "--out")
+main = stage(run, "--out", params=IdsdsParams)
 
 if __name__ == "__main__":
     main()

@@ -10,13 +10,14 @@ import pandas as pd
 
 from rashomon.core.cli import stage
 from rashomon.core.fitting import quiet_lightning
+from rashomon.core.io import atomic_path, save_torch, write_csv
+from rashomon.core.metrics import write_metrics
 from rashomon.idsds.cifar import SYNTHETIC_CIFAR_LABEL, is_synthetic_cifar
 from rashomon.idsds.deletion import Deletion
+from rashomon.idsds.idsds_finetune_schema import IdsdsFinetuneMetrics
+from rashomon.idsds.idsds_params import IdsdsParams
 from rashomon.idsds.models import check_model_names
 from rashomon.idsds.protocol import finetune_data, finetune_model
-from rashomon.core.io import atomic_path, save_torch, write_csv
-from rashomon.core.metric_schemas import IdsdsFinetuneMetrics
-from rashomon.core.metrics import write_metrics
 
 log = logging.getLogger("rashomon.idsds")
 
@@ -45,7 +46,7 @@ def run(params, args):
     write_metrics(args.metrics, report, IdsdsFinetuneMetrics)
 
 
-main = stage(run, "--out", "--metrics", "--plots")
+main = stage(run, "--out", "--metrics", "--plots", params=IdsdsParams)
 
 if __name__ == "__main__":
     main()

@@ -10,13 +10,14 @@ import pandas as pd
 from rashomon.core import plotting
 from rashomon.core.cli import stage
 from rashomon.core.io import atomic_path, write_csv
+from rashomon.core.metrics import write_metrics
 from rashomon.idsds.cifar import SYNTHETIC_CIFAR_LABEL, is_synthetic_cifar
 from rashomon.idsds.deletion import Deletion
-from rashomon.idsds.models import check_model_names, load_finetuned
 from rashomon.idsds.evaluation import accuracy, score_data
+from rashomon.idsds.idsds_params import IdsdsParams
+from rashomon.idsds.idsds_score_schema import IdsdsMetrics
+from rashomon.idsds.models import check_model_names, load_finetuned
 from rashomon.idsds.scoring import check_method_names, classifies, headline, score_model, unranked
-from rashomon.core.metric_schemas import IdsdsMetrics
-from rashomon.core.metrics import write_metrics
 
 log = logging.getLogger("rashomon.idsds")
 
@@ -54,7 +55,7 @@ def run(params, args):
     write_metrics(args.metrics, report, IdsdsMetrics)
 
 
-main = stage(run, "--models", "--metrics", "--plots")
+main = stage(run, "--models", "--metrics", "--plots", params=IdsdsParams)
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,7 @@ import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before n
 from rashomon.core.cli import stage
 from rashomon.core.io import atomic_path, write_csv
 from rashomon.data.cue_maps import CueMapWriter
+from rashomon.data.ingest_params import IngestParams
 from rashomon.data.sources import ingest
 
 
@@ -24,7 +25,7 @@ def run(params, args):
     write_csv(args.out, dataset.manifest)
 
 
-main = stage(run, "--out", "--images", "--ratings", "--truth", "--cue-maps")
+main = stage(run, "--out", "--images", "--ratings", "--truth", "--cue-maps", params=IngestParams)
 
 if __name__ == "__main__":
     main()

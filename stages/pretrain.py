@@ -12,10 +12,11 @@ from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
 from rashomon.core.fitting import quiet_lightning
-from rashomon.heads.pretraining import CHANCE, class_probe_accuracy, pretrain_backbone, pretraining_images
 from rashomon.core.io import atomic_path, save_torch, write_csv
-from rashomon.core.metric_schemas import PretrainMetrics
 from rashomon.core.metrics import write_metrics
+from rashomon.heads.pretrain_params import PretrainParams
+from rashomon.heads.pretrain_schema import PretrainMetrics
+from rashomon.heads.pretraining import CHANCE, class_probe_accuracy, pretrain_backbone, pretraining_images
 
 log = logging.getLogger("rashomon.pretrain")
 NOTHING_PRETRAINED = "NONE.txt"
@@ -53,7 +54,7 @@ def run(params, args):
     write_metrics(args.metrics, report, PretrainMetrics)
 
 
-main = stage(run, "--out", "--metrics", "--plots")
+main = stage(run, "--out", "--metrics", "--plots", params=PretrainParams)
 
 if __name__ == "__main__":
     main()

@@ -12,13 +12,14 @@ import pandas as pd
 from rashomon.backbones import create_backbone
 from rashomon.backbones.weights import check_backbone_names, weights_for
 from rashomon.core.cli import stage
-from rashomon.data.manifest import manifest_hash, read_manifest
 from rashomon.core.device import resolve_device
-from rashomon.heads.features import FeatureCache
 from rashomon.core.io import atomic_path, write_csv, write_npz
-from rashomon.variants.pruning import effect_rows, masks_archive, prune_variants, pruning_report
-from rashomon.core.metric_schemas import PruneMetrics
 from rashomon.core.metrics import write_metrics
+from rashomon.data.manifest import manifest_hash, read_manifest
+from rashomon.heads.features import FeatureCache
+from rashomon.variants.prune_params import PruneParams
+from rashomon.variants.prune_schema import PruneMetrics
+from rashomon.variants.pruning import effect_rows, masks_archive, prune_variants, pruning_report
 
 log = logging.getLogger("rashomon.prune")
 
@@ -53,7 +54,7 @@ def run(params, args):
 
 
 main = stage(run, "--manifest", "--splits", "--features", "--pretrained", "--heads", "--out", "--metrics",
-             "--plots")
+             "--plots", params=PruneParams)
 
 if __name__ == "__main__":
     main()

@@ -5,13 +5,14 @@ import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before n
 from rashomon.core import plotting
 from rashomon.core.cli import stage
 from rashomon.core.config import DIMENSIONS
+from rashomon.core.io import atomic_path, write_csv
+from rashomon.core.metrics import write_metrics
 from rashomon.data.manifest import read_manifest
 from rashomon.data.ratings import read_ratings_long
 from rashomon.data.truth import SYNTHETIC_LABEL, read_truth
-from rashomon.core.io import atomic_path, write_csv
+from rashomon.psychometrics.reliability_params import ReliabilityParams
+from rashomon.psychometrics.reliability_schema import ReliabilityMetrics
 from rashomon.psychometrics.report import compare_with_truth, reliability_report
-from rashomon.core.metric_schemas import ReliabilityMetrics
-from rashomon.core.metrics import write_metrics
 
 
 def run(params, args):
@@ -36,7 +37,7 @@ def run(params, args):
     write_metrics(args.metrics, report, ReliabilityMetrics)
 
 
-main = stage(run, "--manifest", "--ratings", "--truth", "--metrics", "--plots")
+main = stage(run, "--manifest", "--ratings", "--truth", "--metrics", "--plots", params=ReliabilityParams)
 
 if __name__ == "__main__":
     main()

@@ -10,13 +10,14 @@ import pandas as pd
 from rashomon.attribution.runner import explanation_ids
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
-from rashomon.data.manifest import read_manifest
-from rashomon.data.truth import SYNTHETIC_LABEL, read_truth
 from rashomon.core.device import resolve_device
 from rashomon.core.io import write_csv
-from rashomon.variants.reliance_run import measure_reliance
-from rashomon.core.metric_schemas import RelianceMetrics
 from rashomon.core.metrics import write_metrics
+from rashomon.data.manifest import read_manifest
+from rashomon.data.truth import SYNTHETIC_LABEL, read_truth
+from rashomon.variants.reliance_params import RelianceParams
+from rashomon.variants.reliance_run import measure_reliance
+from rashomon.variants.reliance_schema import RelianceMetrics
 
 log = logging.getLogger("rashomon.reliance")
 
@@ -54,7 +55,7 @@ def run(params, args):
 
 
 main = stage(run, "--manifest", "--splits", "--truth", "--pretrained", "--heads", "--metrics",
-             "--plots")
+             "--plots", params=RelianceParams)
 
 if __name__ == "__main__":
     main()

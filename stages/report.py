@@ -7,6 +7,7 @@ from pathlib import Path
 from rashomon.core.cli import stage
 from rashomon.core.io import atomic_path
 from rashomon.report.build import DataSource, build_page, load_metrics
+from rashomon.report.report_params import ReportParams
 
 
 def run(params, args):
@@ -17,7 +18,7 @@ def run(params, args):
         tmp.write_text(html, encoding="utf-8")
 
 
-main = stage(run, "--metrics", "--plots", "--out")
+main = stage(run, "--metrics", "--plots", "--out", params=ReportParams)
 
 if __name__ == "__main__":
     main()

@@ -10,10 +10,11 @@ from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
 from rashomon.core.io import atomic_path, write_csv
+from rashomon.core.metrics import write_metrics
 from rashomon.data.manifest import read_manifest
 from rashomon.groundtruth.sanity_checks import SanityInputs, plot_cascade, run_sanity_checks
-from rashomon.core.metric_schemas import SanityMetrics
-from rashomon.core.metrics import write_metrics
+from rashomon.groundtruth.sanity_params import SanityParams
+from rashomon.groundtruth.sanity_schema import SanityMetrics
 
 
 def run(params, args):
@@ -31,7 +32,7 @@ def run(params, args):
 
 
 main = stage(run, "--manifest", "--images", "--splits", "--features", "--pretrained", "--heads", "--pruning",
-             "--metrics", "--plots")
+             "--metrics", "--plots", params=SanityParams)
 
 if __name__ == "__main__":
     main()

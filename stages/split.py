@@ -3,11 +3,12 @@
 import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before numpy/torch load (docs/reproducibility.md)
 
 from rashomon.core.cli import stage
-from rashomon.data.manifest import read_manifest
-from rashomon.data.splits import make_splits
 from rashomon.core.io import write_csv
-from rashomon.core.metric_schemas import SplitMetrics
 from rashomon.core.metrics import write_metrics
+from rashomon.data.manifest import read_manifest
+from rashomon.data.split_params import SplitParams
+from rashomon.data.split_schema import SplitMetrics
+from rashomon.data.splits import make_splits
 
 
 def run(params, args):
@@ -19,7 +20,7 @@ def run(params, args):
     write_metrics(args.metrics, {f"{s}/{sub}": float(n) for (s, sub), n in sizes.items()}, SplitMetrics)
 
 
-main = stage(run, "--manifest", "--out", "--metrics")
+main = stage(run, "--manifest", "--out", "--metrics", params=SplitParams)
 
 if __name__ == "__main__":
     main()

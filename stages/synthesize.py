@@ -4,6 +4,7 @@ import rashomon.core.pin_kernels  # noqa: F401  first: pins CPU kernels before n
 
 from rashomon.core.cli import stage
 from rashomon.data.synthetic import generate
+from rashomon.params import Params
 
 
 def run(params, args):
@@ -11,7 +12,7 @@ def run(params, args):
     generate(args.out, params.synthetic)
 
 
-main = stage(run, "--out")
+main = stage(run, "--out", params=Params)
 
 if __name__ == "__main__":
     main()

@@ -7,20 +7,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from rashomon.core import plotting
 from rashomon.backbones import get_spec
 from rashomon.backbones.weights import check_backbone_names
+from rashomon.core import plotting
 from rashomon.core.cli import stage
-from rashomon.data.manifest import manifest_hash, read_manifest
-from rashomon.data.truth import read_truth
 from rashomon.core.device import resolve_device
 from rashomon.core.fitting import quiet_lightning
+from rashomon.core.io import atomic_path, read_json, write_csv
+from rashomon.core.metrics import write_metrics
+from rashomon.data.manifest import manifest_hash, read_manifest
+from rashomon.data.truth import read_truth
 from rashomon.heads.evaluation import train_report
 from rashomon.heads.features import FeatureCache
+from rashomon.heads.train_params import TrainParams
+from rashomon.heads.train_schema import TrainMetrics
 from rashomon.heads.training import train_variants
-from rashomon.core.io import atomic_path, read_json, write_csv
-from rashomon.core.metric_schemas import TrainMetrics
-from rashomon.core.metrics import write_metrics
 
 log = logging.getLogger("rashomon.train")
 
@@ -56,7 +57,7 @@ def run(params, args):
 
 
 main = stage(run, "--manifest", "--splits", "--features", "--reliability", "--truth", "--out",
-             "--predictions", "--metrics", "--plots", "--dvclive")
+             "--predictions", "--metrics", "--plots", "--dvclive", params=TrainParams)
 
 if __name__ == "__main__":
     main()

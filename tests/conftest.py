@@ -56,9 +56,9 @@ def aigciqa_folder(tmp_path: Path) -> Path:
 
 def repo_params():
     """The repository's params.yaml as typed config (the values the default runs with)."""
-    from rashomon.core.config import load_params
+    from rashomon.params import load_all_params
 
-    return load_params(REPO / "params.yaml")
+    return load_all_params(REPO / "params.yaml")
 
 
 def config(section: str, **overrides):

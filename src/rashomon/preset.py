@@ -18,8 +18,8 @@ from typing import Any, Iterator
 import yaml
 
 from rashomon.attribution.method import check_explain_config
-from rashomon.core.config import Params, load_params
 from rashomon.core.errors import InputError
+from rashomon.params import Params, load_all_params
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def check(params_file: Path, preset_file: Path) -> Params:
         path = Path(tmp) / "params.yaml"
         path.write_text(yaml.safe_dump(combined, sort_keys=False))
         try:
-            params = load_params(path)
+            params = load_all_params(path)
             check_explain_config(params.explain)   # the method sections, typed by their methods
             return params
         except InputError as exc:

@@ -71,8 +71,9 @@ def run_stage(tmp_path: Path, body: str, flags: tuple[str, ...] = ("--out", "out
               imports: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     script = tmp_path / "stage.py"
     script.write_text(f"import rashomon.core.pin_kernels\n{imports}from rashomon.core.cli import stage\n"
+                      "from rashomon.data.ingest_params import IngestParams\n"
                       f"def run(params, args):\n{body}\n"
-                      "stage(run, '--out')()\n")
+                      "stage(run, '--out', params=IngestParams)()\n")
     return subprocess.run([sys.executable, str(script), "--params", str(REPO / "params.yaml"), *flags], cwd=tmp_path,
                           capture_output=True, text=True, env=env)
 

@@ -8,7 +8,7 @@ import yaml
 
 from rashomon.attribution.method import check_explain_config, method_options
 from rashomon.backbones.weights import check_backbone_names
-from rashomon.core.config import Params, load_params
+from rashomon.params import Params, load_all_params
 from rashomon.core.errors import InputError
 from rashomon.idsds.models import check_model_names
 from tests.conftest import REPO, config
@@ -16,7 +16,7 @@ from tests.conftest import REPO, config
 
 def checked(path):
     """params.yaml as a stage sees it: loaded, and the method sections checked by their methods."""
-    params = load_params(path)
+    params = load_all_params(path)
     check_explain_config(params.explain)
     return params
 
@@ -41,7 +41,7 @@ def write(tmp_path, edit):
 
 
 def test_repository_params_parse_into_typed_sections():
-    params = load_params(REPO / "params.yaml")
+    params = load_all_params(REPO / "params.yaml")
     assert isinstance(params, Params)
     assert params.train.dropout == 0.5 and isinstance(params.train.lr, float)
     assert params.idsds.finetune.momentum == 0.9 and params.idsds.finetune.gamma == 0.1
@@ -89,7 +89,7 @@ def test_method_names_are_checked_by_every_stage_before_any_work(tmp_path, edit,
     """The plain loader every stage calls (no torch, no registry import) refuses them, so the
     first stage `dvc repro` runs stops with one line, not explain@shap with argparse's usage."""
     with pytest.raises(InputError, match=message) as info:
-        load_params(write(tmp_path, edit))
+        load_all_params(write(tmp_path, edit))
     assert "\n" not in str(info.value)
 
 
@@ -124,7 +124,7 @@ def test_yaml_errors_name_the_file(tmp_path):
     bad = tmp_path / "params.yaml"
     bad.write_text("train: [unclosed\n")
     with pytest.raises(InputError, match="params.yaml: not valid YAML"):
-        load_params(bad)
+        load_all_params(bad)
 
 
 def set_key(params, dotted, value):
@@ -229,11 +229,11 @@ def test_valid_edge_values_are_accepted(tmp_path, key, value, expected):
 def test_messages_stay_one_short_line_for_junk_values(tmp_path):
     junk = {"a": [1, {"b": "x\ny" * 50}], "c": None}
     with pytest.raises(InputError) as info:
-        load_params(write(tmp_path, lambda p: set_key(p, "train.seeds", junk)))
+        load_all_params(write(tmp_path, lambda p: set_key(p, "train.seeds", junk)))
     assert str(info.value).startswith("params.yaml: train.seeds must be int") and "\n" not in str(info.value)
     assert len(str(info.value)) < 200
     with pytest.raises(InputError, match=r"unknown key backbones.'a\\nb'") as info:
-        load_params(write(tmp_path, lambda p: set_key(p, "backbones.a\nb", 1)))
+        load_all_params(write(tmp_path, lambda p: set_key(p, "backbones.a\nb", 1)))
     assert "\n" not in str(info.value)
 
 
@@ -241,11 +241,11 @@ def test_an_exponent_float_without_a_dot_is_a_number(tmp_path):
     """PyYAML reads `1e-3` as text where DVC reads a number: both must agree it is 0.001."""
     import yaml
 
-    from rashomon.core.config import load_params
+    from rashomon.params import load_all_params
     text = (REPO / "params.yaml").read_text().replace("  lr: 0.001\n", "  lr: 1e-3\n", 1)
     assert yaml.safe_load(text)["train"]["lr"] == "1e-3"
     (tmp_path / "p.yaml").write_text(text)
-    assert load_params(tmp_path / "p.yaml").train.lr == 0.001
+    assert load_all_params(tmp_path / "p.yaml").train.lr == 0.001
     (tmp_path / "p.yaml").write_text(text.replace("lr: 1e-3", "lr: 1e-3x"))
     with pytest.raises(InputError, match="train.lr must be float"):
-        load_params(tmp_path / "p.yaml")
+        load_all_params(tmp_path / "p.yaml")

@@ -7,7 +7,8 @@ from typing import NotRequired, TypedDict
 import pytest
 
 from rashomon.core.errors import InputError
-from rashomon.core.metric_schemas import SCHEMAS, GroundtruthMetrics, schema_for
+from rashomon.report.schemas import SCHEMAS, schema_for
+from rashomon.groundtruth.groundtruth_schema import GroundtruthMetrics
 from rashomon.core.metrics import read_metrics, schema_errors, write_metrics
 from tests.conftest import REPO
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rashomon.backbones.weights import check_backbone_names
-from rashomon.core.config import load_params
+from rashomon.params import load_all_params
 from rashomon.core.errors import InputError
 from rashomon.idsds.models import check_model_names
 from rashomon.idsds.scoring import check_method_names
@@ -122,7 +122,7 @@ def params_file(tmp_path_factory):
 
 
 def test_the_repository_params_pass_every_check():
-    registry_checks(load_params(REPO / "params.yaml"))
+    registry_checks(load_all_params(REPO / "params.yaml"))
 
 
 @settings(max_examples=300, derandomize=True, deadline=None, database=None,
@@ -132,7 +132,7 @@ def test_one_mutation_ends_in_a_config_or_one_line_error_naming_the_key(params_f
     params, path = mutate(data)
     params_file.write_text(yaml.safe_dump(params, sort_keys=False))
     try:
-        registry_checks(load_params(params_file))
+        registry_checks(load_all_params(params_file))
     except InputError as exc:
         message = str(exc)
         assert "\n" not in message and len(message) < 600, message

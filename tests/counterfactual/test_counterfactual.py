@@ -10,10 +10,11 @@ from rashomon.attribution import attribute
 from rashomon.attribution.methods.counterfactual import counterfactual_edits, difference_map, item_predictions
 from rashomon.variants.scored_model import MEAN
 from rashomon.backbones.preprocess import normalise
-from rashomon.core.config import GeneratorConfig
+from rashomon.generative.generator_params import GeneratorConfig
 from rashomon.counterfactual.evaluate import cosine, edit_table, map_agreement, summary, twin_cosine
 from rashomon.core.errors import InputError
-from rashomon.generative import ConvAutoencoder, load_generator, save_generator
+from rashomon.generative.autoencoder import ConvAutoencoder
+from rashomon.generative.store import load_generator, save_generator
 from rashomon.generative.training import train_generator
 from rashomon.generative.quality import reconstruction_quality
 from tests.attribution.test_attribution import real_variants

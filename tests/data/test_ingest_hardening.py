@@ -18,7 +18,7 @@ from PIL import Image
 from rashomon.data.aigciqa import load_aigciqa2023
 from rashomon.data.manifest import safe_filename
 from rashomon.data.sources import ingest
-from rashomon.data.synthetic import twin_path
+from rashomon.data.twins import twin_path
 from rashomon.core.errors import InputError
 from tests.conftest import REPO, config
 

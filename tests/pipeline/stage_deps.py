@@ -95,15 +95,31 @@ def uncovered_inputs(stage: dict) -> list[str]:
 
 
 def source_deps(repo: Path, stage: dict) -> list[str]:
-    """The source deps a stage needs: its scripts, the package folders (one level below the
-    package) holding any module it imports, and top-level package files it imports."""
+    """The source deps a stage needs: its scripts, then each project file its import closure
+    holds, named by its package folder where the closure holds every file of that folder (and
+    of its sub-folders), else file by file, so that editing a module reruns only the stages
+    that can execute it."""
     scripts = [t for t in shlex.split(stage["cmd"]) if t.endswith(".py")]
-    deps: set[str] = set()
+    files: set[Path] = set()
     for script in scripts:
-        for f in import_closure(repo, repo / script):
-            parts = f.parts
-            deps.add(str(Path(*parts[:3])))   # src/rashomon/<folder> or src/rashomon/<module>.py
+        files |= import_closure(repo, repo / script)
+    deps: set[str] = set()
+    for f in files:
+        folder = _widest_covered_folder(repo, f, files)
+        deps.add(str(folder if folder is not None else f))
     return scripts + sorted(deps)
+
+
+def _widest_covered_folder(repo: Path, path: Path, files: set[Path]) -> Path | None:
+    """The largest package folder above `path` (below src/rashomon) all of whose source files are in `files`."""
+    best = None
+    for depth in range(len(path.parts) - 1, 2, -1):   # src/rashomon/<folder>[/...]
+        folder = Path(*path.parts[:depth])
+        if all(f.relative_to(repo) in files for f in (repo / folder).rglob("*.py")):
+            best = folder
+        else:
+            break
+    return best
 
 
 def synced_dvc_yaml(repo: Path, text: str) -> str:

@@ -51,6 +51,28 @@ def test_pixels_rerun_exactly_their_dependents(tmp_path, tmp_path_factory):
     assert rerun_closure(lock, pixels, {"ingest"}) == PIXEL_STAGES
 
 
+@pytest.mark.slow
+def test_an_edit_reruns_only_the_stages_that_run_it(tmp_path, tmp_path_factory):
+    """Editing one stage's module, its metrics schema or its params section puts exactly that
+    stage (and the stages that can execute or read what changed) out of date, nothing else."""
+    proj = copy_project(shared_pipeline(tmp_path_factory)[0], tmp_path / "proj")
+    assert up_to_date(proj)
+    lock = yaml.safe_load((proj / "dvc.lock").read_text())["stages"]
+    controls_outs = {o["path"] for o in lock["controls"]["outs"]} | {"metrics/controls.json", "plots/controls"}
+    edits = [("src/rashomon/groundtruth/controls.py", {"controls"}),          # the controls' logic
+             ("src/rashomon/groundtruth/controls_schema.py", {"controls", "report"}),   # the report reads it
+             ("src/rashomon/groundtruth/sanity_checks.py", {"sanity"})]
+    for path, expected in edits:
+        with open(proj / path, "a") as f:
+            f.write("# an edit\n")
+        assert changed_stages(run(["dvc", "status"], proj)) == expected, path
+        run(["git", "checkout", "--", path], proj)
+    # if the controls' outputs then changed, only the report would follow
+    assert rerun_closure(lock, controls_outs, {"controls"}) == {"controls", "report"}
+    set_param(proj, "consistency", "topk_fraction", 0.2)
+    assert changed_stages(run(["dvc", "status"], proj)) == {"consistency"}
+
+
 def touches(deps: list[dict], paths: set[str]) -> bool:
     """Whether any dep is one of `paths`, inside one, or holds one."""
     return any(d["path"] == p or d["path"].startswith(p + "/") or p.startswith(d["path"] + "/")

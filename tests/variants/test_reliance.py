@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rashomon.data.synthetic import ARTIFACTS, TWINS, artifact_visibility, generate, render_with_twins, twin_path
+from rashomon.data.synthetic import ARTIFACTS, artifact_visibility, generate, render_with_twins
+from rashomon.data.twins import TWINS, twin_path
 from rashomon.variants.reliance import partial_corr_p, relies_on_artifact, reliance
 from tests.conftest import config
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,7 @@ from rashomon.attribution.method import METHODS, Attribution, AttributionMethod,
 from rashomon.backbones import Backbone, create_backbone
 from rashomon.backbones.weights import weights_for
 from rashomon.data.manifest import sorted_ids
-from rashomon.core.config import Params
+from rashomon.core.config import BackbonesConfig, ExplainConfig, TrainConfig
 from rashomon.backbones.preprocess import load_images
 from rashomon.ensemble.combine import BaggedEnsemble
 from rashomon.core.errors import InputError
@@ -20,6 +20,17 @@ from rashomon.heads.features import FeatureCache
 from rashomon.core.io import write_npz
 from rashomon.psychometrics.correlation import mean_pairwise_correlation
 from rashomon.variants.variant_set import VariantSet, load_variants
+
+
+class ModelParams(Protocol):
+    """The sections that say which models a stage loads (any stage's params class that has them)."""
+
+    backbones: BackbonesConfig
+    train: TrainConfig
+
+
+class ExplainedModelParams(ModelParams, Protocol):
+    explain: ExplainConfig
 
 
 def explanation_ids(splits: pd.DataFrame, scheme: str, n_images: int | None) -> list[str]:
@@ -32,7 +43,8 @@ def explanation_ids(splits: pd.DataFrame, scheme: str, n_images: int | None) -> 
     return common if not n_images else common[: int(n_images)]
 
 
-def _masked_variants(name: str, params: Params, pretrained: Path, heads: Path, masks_file: Path | None) -> VariantSet:
+def _masked_variants(name: str, params: ModelParams, pretrained: Path, heads: Path,
+                     masks_file: Path | None) -> VariantSet:
     """Architecture `name`'s (pre)trained backbone and every head, with the keep-masks in
     `masks_file` (None: unpruned)."""
     backbone = create_backbone(name, weights_for(name, params.backbones, pretrained))
@@ -42,14 +54,14 @@ def _masked_variants(name: str, params: Params, pretrained: Path, heads: Path, m
     return load_variants(backbone, heads, params.train.seeds, masks)
 
 
-def explained_variants(name: str, params: Params, pretrained: Path, heads: Path, pruning: Path) -> VariantSet:
+def explained_variants(name: str, params: ExplainedModelParams, pretrained: Path, heads: Path, pruning: Path) -> VariantSet:
     """Architecture `name`'s variants as the explain stage explains them: the pruning
     stage's keep-masks when `explain.use_pruned`."""
     return _masked_variants(name, params, pretrained, heads, pruning / f"{name}.npz" if params.explain.use_pruned
                             else None)
 
 
-def ensemble_from_masks(params: Params, pretrained: Path, heads: Path, ensemble: Path) -> BaggedEnsemble:
+def ensemble_from_masks(params: ModelParams, pretrained: Path, heads: Path, ensemble: Path) -> BaggedEnsemble:
     """The bagged ensemble as the ensemble stage built it: every architecture's heads with
     the keep-masks that SBS found on each variant's validation set (data/ensemble)."""
     return BaggedEnsemble([_masked_variants(name, params, pretrained, heads, ensemble / f"masks_{name}.npz")

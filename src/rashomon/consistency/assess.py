@@ -17,10 +17,19 @@ from rashomon.attribution.method import stored_methods
 from rashomon.attribution.runner import ensemble_maps_file, explained_variants, explanation_ids, load_maps
 from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import canvas_of, common_of, resample_maps
-from rashomon.consistency.tables import (across_over_ceiling, across_table, head_representations, matrix_metrics,
-                                         method_summary, pair_matrices, prototype_reliability, relation,
-                                         rsm_similarity, within_table)
-from rashomon.core.config import Params
+from rashomon.consistency.consistency_params import ConsistencyParams
+from rashomon.consistency.tables import (
+    across_over_ceiling,
+    across_table,
+    head_representations,
+    matrix_metrics,
+    method_summary,
+    pair_matrices,
+    prototype_reliability,
+    relation,
+    rsm_similarity,
+    within_table,
+)
 from rashomon.data.manifest import manifest_hash, sorted_ids
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.metrics import model_reliability
@@ -49,8 +58,8 @@ class ConsistencyResult:
     matrices: pd.DataFrame
 
 
-def assess_consistency(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, predictions: pd.DataFrame,
-                       paths: ConsistencyInputs, device: torch.device) -> ConsistencyResult:
+def assess_consistency(params: ConsistencyParams, manifest: pd.DataFrame, splits: pd.DataFrame,
+                       predictions: pd.DataFrame, paths: ConsistencyInputs, device: torch.device) -> ConsistencyResult:
     """Within- and across-architecture agreement of every stored method's maps, the ensemble's
     against each architecture's, and per architecture the prediction and RSM similarity."""
     cfg, names, target = params.consistency, params.backbones.names, params.data.target

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from rashomon.core.config import Params, load_params
+from rashomon.core.config import load_params
 from rashomon.core.determinism import apply_in_torch, check_torch_applied
 from rashomon.core.errors import InputError, OutputError, StageInterrupted, os_error_line
 from rashomon.core.io import is_publishing_rank, publish_together, remove_stale_temps, remove_stale_temps_below
@@ -74,9 +74,10 @@ def stage_scratch(args: argparse.Namespace) -> Iterator[Path]:
             shutil.rmtree(cache.COMPILE_CACHE, ignore_errors=True)
 
 
-def stage(fn: Callable[[Params, argparse.Namespace], None],
-          *arguments: str | tuple[str, dict[str, Any]]) -> Callable[[], None]:
-    """Wrap a stage's main(params, args): every path comes as a required CLI flag from
+def stage(fn: Callable[[Any, argparse.Namespace], None], *arguments: str | tuple[str, dict[str, Any]],
+          params: type) -> Callable[[], None]:
+    """Wrap a stage's main(params, args): `params` is the stage's params class (the sections its
+    `params:` in dvc.yaml names, checked as it loads); every path comes as a required CLI flag from
     dvc.yaml (a bare "--flag"; a (flag, options) pair for anything else), so no path is
     written twice; bad input exits 2 with one line and no traceback; outputs are published together,
     only if the stage succeeds; SIGTERM/SIGINT unwind (so every atomic write removes its
@@ -94,11 +95,11 @@ def stage(fn: Callable[[Params, argparse.Namespace], None],
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _raise_interrupted)
         try:
-            params = load_params(args.params)
-            apply_in_torch(params.determinism)
+            loaded = load_params(params, args.params)
+            apply_in_torch(loaded.determinism)
             torch_loaded = "torch" in sys.modules
             with stage_scratch(args), publish_together():
-                fn(params, args)
+                fn(loaded, args)
                 check_torch_applied(torch_loaded)
         except OutputError as exc:
             print(f"error: {exc}; no output was written", file=sys.stderr)
@@ -116,4 +117,5 @@ def stage(fn: Callable[[Params, argparse.Namespace], None],
             print("error: interrupted; no output was written", file=sys.stderr)
             sys.exit(130)
 
+    main.params_type = params   # what the stage reads (tests compare it with dvc.yaml's params)
     return main

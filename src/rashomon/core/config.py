@@ -1,11 +1,14 @@
-"""Typed params: one frozen dataclass per `params.yaml` section, and the one loader.
+"""Typed params: the checks, the sections every stage shares, and the one loader.
 
 params.yaml is the only place values live: no field has a default, so a missing key,
 an unknown (e.g. misspelled) key, a value of the wrong type or out of its range stops
 the stage before any work with one line naming `section.key`. Ranges are declared on
 the fields (`Annotated[int, Bounds(1)]`: a count); checks across fields live in
-`__post_init__`. Checks that need a registry (backbone or CIFAR model names) live beside
-that registry, so this module imports nothing heavy.
+`__post_init__`. A section that one stage owns is typed beside that stage's code
+(`<package>/<stage>_params.py`, with the stage's params class: the sections it reads), so
+editing it reruns only the stages that read it; `rashomon.params` holds every section.
+Checks that need a registry (backbone or CIFAR model names) live beside that registry, so
+this module imports nothing heavy.
 """
 
 from __future__ import annotations
@@ -128,6 +131,7 @@ PromptIndex = Annotated[int, Bounds(0, why="0-based prompt index")]
 
 
 T = typing.TypeVar("T")
+P = typing.TypeVar("P")
 Names = Annotated[list[T], NonEmpty(), Unique()]   # non-empty, each entry once: names of work items
 Distinct = Annotated[list[T], Unique()]            # maybe empty, each entry once
 
@@ -171,70 +175,8 @@ class DataConfig:
                              f"richhf18k); {self.source} has only {list(DIMENSIONS)}")
 
 
-@dataclass(frozen=True)
-class SyntheticConfig:
-    n_prompts: Count
-    reps: Count
-    n_generators: Count
-    image_size: Count
-    n_raters: Annotated[int, Bounds(2, why="split-half reliability needs two raters")]
-    seed: Seed
-    w_global: float                # latent authenticity = w_global * quality + w_local * (-artifact)
-    w_local: float
-    signal_sd: NonNegative         # Likert SD of the true-score signal
-    noise_sd: dict[str, NonNegative]   # per-dimension rater noise SD
-    halo: Probability              # share of a rater's noise shared across dimensions
-    artifact_fraction: Probability
-    mismatch_fraction: Probability
-    excluded_challenges: Distinct[str]  # challenges whose prompts get `excluded_offset`
-    excluded_offset: float
-    population_raters: Annotated[int, Bounds(2, why="the population MOS needs two raters")]
-
-    def __post_init__(self) -> None:
-        if set(self.noise_sd) != set(DIMENSIONS):
-            raise InputError(f"params.yaml: synthetic.noise_sd needs exactly the keys {list(DIMENSIONS)}, "
-                             f"got {sorted(self.noise_sd)}")
 
 
-@dataclass(frozen=True)
-class FilterConfig:
-    keep_prompts: Annotated[list[PromptIndex], NonEmpty("null keeps every prompt; [] would keep none"),
-                            Unique()] | None
-    exclude_prompts: Distinct[PromptIndex]
-    exclude_challenges: Distinct[str]
-    exclude_categories: Distinct[str]
-    keep_categories_prompts: Distinct[PromptIndex]
-
-
-@dataclass(frozen=True)
-class ReliabilityConfig:
-    n_splits: Count
-    seed: Seed
-    zscore_raters: bool            # false: the study's recipe on raw ratings
-    noise_ceiling: Annotated[float, Bounds(0, 1, open_low=True)] | None   # used only without a per-rater table
-
-
-@dataclass(frozen=True)
-class SplitConfig:
-    scheme: Literal["monte_carlo", "dataset"]   # dataset: the dataset's own test split is the fixed test set
-    seed: Seed
-    n_variants: Count
-    n_bins: Count
-    stratify_on: Dimension
-    exp1_fractions: list[OpenFraction]   # train, val, test
-    exp3_test_fraction: OpenFraction
-    exp3_val_fraction: OpenFraction
-    stacking_folds: Annotated[int, Bounds(2, why="k-fold needs two folds")]
-
-    def __post_init__(self) -> None:
-        f = self.exp1_fractions
-        if len(f) != 3 or abs(sum(f) - 1.0) > 1e-6:
-            raise InputError(f"params.yaml: split.exp1_fractions must be 3 shares (train, val, test) that sum to 1, "
-                             f"got {f} (sum {sum(f):.6g})")
-        test, val = self.exp3_test_fraction, self.exp3_val_fraction
-        if test + val >= 1.0:
-            raise InputError(f"params.yaml: split.exp3_test_fraction ({test:g}) + split.exp3_val_fraction ({val:g}) "
-                             "leaves no training images: the train, val and test shares must be positive and sum to 1")
 
 
 @dataclass(frozen=True)
@@ -244,24 +186,6 @@ class BackbonesConfig:
     batch_size: Count
     cache_dtype: Literal["float16", "float32"]
 
-
-@dataclass(frozen=True)
-class PretrainConfig:
-    n_images: Count
-    n_val_images: Count
-    n_probe_images: Count
-    epochs: Count
-    batch_size: Count
-    lr: Positive
-    seed: Seed
-    barlow_lambda: NonNegative
-    barlow_batch_size: Annotated[int, Bounds(2, why="Barlow Twins standardises over the batch")]
-    barlow_epochs: Count
-    tasks: Names[Literal["object", "material", "colour", "degradation"]]  # supervised pretraining targets
-
-    def __post_init__(self) -> None:
-        if "object" not in self.tasks:
-            raise InputError("params.yaml: pretrain.tasks must include 'object' (the linear probe's target)")
 
 
 @dataclass(frozen=True)
@@ -275,11 +199,6 @@ class TrainConfig:
     patience: NonNegativeInt       # early stopping: epochs without improvement
     dropout: Annotated[float, Bounds(0, 1, open_high=True)]
 
-
-@dataclass(frozen=True)
-class PruneConfig:
-    fit_on: Literal["test", "val"]
-    max_iterations: NonNegativeInt | None   # null = until no zeroing lowers RMSE; 0 = no pruning
 
 
 @dataclass(frozen=True)
@@ -336,75 +255,11 @@ class ExplainConfig:
                                  f"an attribution method (methods: {', '.join(attribution_method_names())})")
 
 
-@dataclass(frozen=True)
-class IdsdsDataConfig:
-    n_train: Annotated[int, Bounds(2, why="one image is held out for validation")]
-    n_test: Count
-    seed: Seed
 
 
-@dataclass(frozen=True)
-class SgdConfig:
-    epochs: Count
-    lr: Positive
-    step_size: Count
-    gamma: Positive
-    momentum: Annotated[float, Bounds(0, 1, open_high=True)]
-    weight_decay: NonNegative
-    batch_size: Count
-    seed: Seed
 
 
-@dataclass(frozen=True)
-class FinetuneConfig(SgdConfig):
-    delete_probability: Probability
 
-
-@dataclass(frozen=True)
-class IdsdsDummiesConfig:
-    gaussian_sigmas: Distinct[Positive]   # the reproduction's centred Gaussians (SD on a [-1, 1] grid)
-    entropy_kernels: Distinct[Annotated[int, Bounds(1), Odd]]   # the reproduction's local-variance windows
-
-
-@dataclass(frozen=True)
-class IdsdsScoreConfig:
-    n_images: Count | None
-    outputs: Names[Literal["logit", "softmax"]]
-    methods: Names[str]            # principled methods (IDSDS registry names); checked by the stage
-    transforms: Names[Literal["raw", "abs", "relu"]]   # applied to signed methods, one row each
-    ig_steps: Count                # IG / IG-U / IG-SG steps (reference: 50)
-    nt_samples: Count              # NoiseTunnel samples for IG-SG, IxG-SG, IG-SG-SQ (reference: 4)
-    nt_stdev: NonNegative          # NoiseTunnel noise SD, normalised units (reference: captum's default 1.0)
-    sg_cam_samples: Count          # SG-CAMpp samples (reference: torchcam's default 4)
-    sg_cam_std: NonNegative        # SG-CAMpp noise SD (reference: torchcam's default 0.3)
-    occlusion_window: Count        # ours (Occlusion is not in the reference)
-    tie_rtol: Annotated[float, Bounds(0, 1, open_high=True)]   # cell sums within this share of the largest tie
-    dummies: IdsdsDummiesConfig
-    seed: Seed
-
-
-@dataclass(frozen=True)
-class IdsdsDeletionConfig:
-    grid: Annotated[int, Bounds(2, why="cells per side")]   # reference: 4
-    mode: Literal["value", "random", "blur"]   # the reference's zeros / random / blur
-    value: float                   # `value`: deleted cells' value in normalised space (0 = dataset mean colour)
-    blur_kernel: Annotated[int, Bounds(1), Odd]   # `blur`: the reference's GaussianSmoothing (CIFAR: 7, 5)
-    blur_sigma: Positive
-
-
-@dataclass(frozen=True)
-class IdsdsConfig:
-    data: Text
-    models: Names[str]
-    weights: dict[str, Text]
-    vgg_width: Positive
-    deletion: IdsdsDeletionConfig
-    val_fraction: OpenFraction     # of the training images, held out for the best checkpoint
-    compare_images: Count
-    synthetic: IdsdsDataConfig
-    pretrain: SgdConfig
-    finetune: FinetuneConfig
-    score: IdsdsScoreConfig
 
 
 @dataclass(frozen=True)
@@ -416,118 +271,15 @@ class InferenceConfig:
     seed: Seed
 
 
-@dataclass(frozen=True)
-class ControlsConfig:
-    """Positive and negative controls of the ground-truth verdict (groundtruth/controls.py)."""
+Determinism = Literal["portable", "fast"]   # portable: same bytes on any x86-64 with AVX2 (docs/reproducibility.md)
 
-    methods: Names[Text]           # explained with explain.<method>'s options
-    n_images: Count                # artifact images of the explanation set scored per control
-    seeds: Count                   # heads per control (split variants 0..seeds-1, the train stage's code)
-    detector_epochs: NonNegativeInt  # end-to-end cue detector per family: fine-tuning epochs (0: none)
-    detector_lr: Positive
-
-    def __post_init__(self) -> None:
-        check_method_names("controls.methods", self.methods)
-
-
-@dataclass(frozen=True)
-class GroundtruthConfig:
-    gaussian_sigma: Positive       # SD of the centred Gaussian reference, as a fraction of the side
-    grid: Count                    # deletion curves: cells per side
-    deletion_steps: Count          # points on a deletion curve after the start
-    deletion_random: Annotated[int, Bounds(1, why="the random-order baseline of the deletion gain")]
-    deletion_images: Count         # images per method x architecture with deletion curves
-    deletion_fill: float           # deleted cells' value in normalised space (0 = dataset mean colour)
-    seed: Seed
-    heat_threshold: Probability    # human heatmaps: AUROC's cue = pixels at or above this share of the maximum
-    top_fraction: OpenFraction     # human heatmaps: AUC-Judd's "fixations" = the heatmap's top pixels
-
-
-@dataclass(frozen=True)
-class EnsembleConfig:
-    prune_max_iterations: NonNegativeInt | None   # SBS on each variant's validation set (null = until RMSE stops
-                                                  # falling; 0 = no pruning)
-    n_images: Count                # explanation-set images with MPM and LIME maps of the bagged ensemble
-
-
-@dataclass(frozen=True)
-class ConsistencyConfig:
-    percents: Names[Annotated[float, Bounds(0, 100, open_low=True, why="a percentage of the pixels")]]
-    topk_fraction: Annotated[float, Bounds(0, 1, open_low=True)]   # top-k of the disagreement metrics, share of pixels
-    train_images: NonNegativeInt   # training images with Grad-CAM maps (from the cache) for the relations; 0 = none
-
-
-@dataclass(frozen=True)
-class SanityConfig:
-    methods: Names[Text]
-    n_images: Count                # explanation-set images per architecture (variant 0)
-    stem_steps: Count              # the stem's layers are randomised in this many groups, from the top
-    options: dict[str, dict[str, Any]]   # per method, options that differ from explain.<method> here
-    pass_below: Annotated[float, Bounds(-1, 1, why="a Spearman correlation")]   # passes if Spearman(|map|) is below
-    seed: Seed
-
-    def __post_init__(self) -> None:
-        check_method_names("sanity.methods", self.methods)
-        check_method_names("sanity.options", list(self.options))
-
-
-@dataclass(frozen=True)
-class GeneratorConfig:
-    family: Literal["autoencoder", "vae"]
-    width: Count                   # channels of the first encoder conv (doubled at each downsampling)
-    latent_channels: Count         # the latent is latent_channels x (size / 2^downsample)^2
-    downsample: Annotated[int, Bounds(0, 16)]
-    epochs: Count
-    lr: Positive
-    batch_size: Count
-    beta: NonNegative              # VAE: weight of the KL term (unused by the autoencoder)
-    n_val_images: Count            # training images held out to pick the best epoch
-    plugin: Text | None            # "package.module:factory" (called with the image size): a better generator
-    seed: Seed
-
-
-@dataclass(frozen=True)
-class CounterfactualConfig:
-    n_images: Count                # explanation-set images (the first n)
-    n_variants: Count              # variants per architecture edited one by one, besides the variants' mean
-    ensemble: bool                 # also edit the bagged ensemble (from the ensemble stage)
-    change: Positive               # target change of predicted authenticity, rating units (raise and lower)
-    lam: NonNegative               # Liu et al.'s lambda: weight of the (scaled) prediction loss
-    p: Annotated[int, Bounds(1, why="the norm of the edit size")]   # ||I - G(I; z')||_p
-    steps: Count                   # Adam steps on the latent edit
-    lr: Positive
-    tolerance: Annotated[float, Bounds(0, 1, open_high=True)]   # reached when the change is >= (1 - tolerance) x change
-    n_figures: NonNegativeInt
-    generator: GeneratorConfig
-
-
-@dataclass(frozen=True)
-class Params:
-    data: DataConfig
-    synthetic: SyntheticConfig
-    filter: FilterConfig
-    reliability: ReliabilityConfig
-    split: SplitConfig
-    backbones: BackbonesConfig
-    pretrain: PretrainConfig
-    train: TrainConfig
-    prune: PruneConfig
-    explain: ExplainConfig
-    ensemble: EnsembleConfig
-    consistency: ConsistencyConfig
-    groundtruth: GroundtruthConfig
-    sanity: SanityConfig
-    counterfactual: CounterfactualConfig
-    idsds: IdsdsConfig
-    compute: ComputeConfig
-    inference: InferenceConfig
-    controls: ControlsConfig
-    determinism: Literal["portable", "fast"]   # portable: same bytes on any x86-64 with AVX2 (docs/reproducibility.md)
-
-    def __post_init__(self) -> None:
-        if self.train.seeds > self.split.n_variants:
-            raise InputError(f"params.yaml: train.seeds={self.train.seeds} exceeds split.n_variants="
-                             f"{self.split.n_variants}: each variant needs its own split")
+# every top-level section of params.yaml; each stage parses only the ones it reads (its params class, whose
+# fields match the stage's `params:` in dvc.yaml), so a section's type lives beside the stage that owns it
+SECTIONS: tuple[str, ...] = (
+    "data", "synthetic", "filter", "reliability", "split", "backbones", "pretrain", "train", "prune", "explain",
+    "ensemble", "consistency", "groundtruth", "sanity", "counterfactual", "idsds", "compute", "inference",
+    "controls", "determinism",
+)
 
 
 # --- the loader ------------------------------------------------------------------------------------
@@ -610,8 +362,9 @@ def parse_section(cls: type, data: Any, where: str) -> Any:
     return cls(**values)
 
 
-def load_params(path: str | os.PathLike = "params.yaml") -> Params:
-    """Read and check the whole params file."""
+def load_params(cls: type[P], path: str | os.PathLike = "params.yaml") -> P:
+    """Read the params file and check the sections that `cls` (a stage's params dataclass) holds;
+    every other section must at least be one params.yaml knows (a misspelled section is an error)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: params file does not exist")
@@ -621,12 +374,13 @@ def load_params(path: str | os.PathLike = "params.yaml") -> Params:
         raise InputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
     if not isinstance(raw, dict):
         raise InputError(f"{path}: top level must be a mapping of sections")
-    hints = typing.get_type_hints(Params, include_extras=True)
-    unknown = [k for k in raw if k not in hints]
+    unknown = [k for k in raw if k not in SECTIONS]
     if unknown:
-        raise InputError(f"params.yaml: unknown section {_show(unknown[0])} (known: {', '.join(hints)})")
-    missing = [k for k in hints if k not in raw]
+        raise InputError(f"params.yaml: unknown section {_show(unknown[0])} (known: {', '.join(SECTIONS)})")
+    missing = [k for k in SECTIONS if k not in raw]
     if missing:
         raise InputError(f"params.yaml: missing section {missing[0]!r}")
-    return Params(**{k: parse_section(hints[k], raw[k], k) if dataclasses.is_dataclass(hints[k])
-                     else _convert(raw[k], hints[k], k) for k in hints})
+    hints = typing.get_type_hints(cls, include_extras=True)
+    fields = [f.name for f in dataclasses.fields(cls)]
+    return cls(**{k: parse_section(hints[k], raw[k], k) if dataclasses.is_dataclass(hints[k])
+                  else _convert(raw[k], hints[k], k) for k in fields})

@@ -1,5 +1,5 @@
 """Metrics files as typed contracts: the stage that writes one checks it against its schema
-(a TypedDict in `core/metric_schemas.py`), the report checks what it reads, the tests check
+(a TypedDict in `<package>/<stage>_schema.py`), the report checks what it reads, the tests check
 both; a missing, unknown or mistyped key is one error naming the file and the key."""
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ other methods' maps and with the artifact-free twin: the counterfactual stage's 
 
 from __future__ import annotations
 
-import logging
 import dataclasses
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,16 +15,22 @@ import torch
 
 from rashomon.attribution import Inputs
 from rashomon.attribution.methods.counterfactual import Counterfactual, CounterfactualOptions
-from rashomon.variants.scored_model import MEAN
-from rashomon.attribution.runner import ensemble_from_masks, explained_variants, load_maps, save_maps, within_consistency
+from rashomon.attribution.runner import (
+    ensemble_from_masks,
+    explained_variants,
+    load_maps,
+    save_maps,
+    within_consistency,
+)
 from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import canvas_of, resample_maps
 from rashomon.backbones.preprocess import load_images, rgb_on_grid, unnormalise
-from rashomon.core.config import Params
+from rashomon.counterfactual.counterfactual_params import CounterfactualParams
 from rashomon.counterfactual.evaluate import TWINS_SKIPPED, edit_table, map_agreement, summary, twin_cosine
 from rashomon.data.images import load_rgb
-from rashomon.data.synthetic import twin_path
-from rashomon.generative import load_generator
+from rashomon.data.twins import twin_path
+from rashomon.generative.store import load_generator
+from rashomon.variants.scored_model import MEAN
 
 log = logging.getLogger("rashomon.counterfactual")
 
@@ -50,8 +56,8 @@ class CounterfactualResult:
     figure_edits: dict[str, np.ndarray]    # per model: the mean model's edits (N, 2, 3, H, W)
 
 
-def explain_counterfactuals(params: Params, manifest: pd.DataFrame, ids: list[str], truth: pd.DataFrame | None,
-                            paths: CounterfactualInputs, out_dir: Path, device: torch.device) -> CounterfactualResult:
+def explain_counterfactuals(params: CounterfactualParams, manifest: pd.DataFrame, ids: list[str],
+                            truth: pd.DataFrame | None, paths: CounterfactualInputs, out_dir: Path, device: torch.device) -> CounterfactualResult:
     """Edit every image for every model; write each model's maps to `out_dir/{name}.npz` as
     they are made (bounded memory) and return the report and the edit table."""
     cfg, names = params.counterfactual, params.backbones.names

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from scipy import stats
 
-from rashomon.core.config import FilterConfig
 from rashomon.core.errors import InputError
+from rashomon.data.filter_params import FilterConfig
 
 
 def apply_exclusion(manifest: pd.DataFrame, rule: FilterConfig) -> pd.Series:

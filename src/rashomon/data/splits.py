@@ -19,8 +19,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from rashomon.core.config import SplitConfig
 from rashomon.core.errors import InputError
+from rashomon.data.split_params import SplitConfig
 
 SUBSETS = ("train", "val", "test")
 
@@ -114,7 +114,7 @@ def _with_test_set(ids: np.ndarray, bins: np.ndarray, is_test: np.ndarray, train
     k = cfg.stacking_folds
     test_idx = np.flatnonzero(is_test)
     check_stacking_folds(bins[test_idx], k, len(ids))
-    from sklearn.model_selection import StratifiedKFold   # 0.75 s to import: only making splits needs it
+    from sklearn.model_selection import StratifiedKFold  # 0.75 s to import: only making splits needs it
 
     folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     for fold, (_, held) in enumerate(folds.split(test_idx, bins[test_idx])):

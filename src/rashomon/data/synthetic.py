@@ -25,11 +25,12 @@ from PIL import Image
 from scipy import ndimage
 from tqdm import tqdm
 
-from rashomon.core.config import DIMENSIONS, SyntheticConfig
-from rashomon.data.aigciqa import GENERATORS, PROMPTS_FILE
-from rashomon.data.manifest import safe_filename
+from rashomon.core.config import DIMENSIONS
 from rashomon.core.errors import InputError
 from rashomon.core.io import atomic_path, write_json, write_mat, write_xlsx
+from rashomon.data.aigciqa import GENERATORS, PROMPTS_FILE
+from rashomon.data.twins import TWIN_DIR, TWINS
+from rashomon.data.synthesize_params import SyntheticConfig
 
 CHALLENGES: tuple[str, ...] = (
     "Basic", "Simple Detail", "Complex", "Fine-grained Detail", "Imagination",
@@ -164,8 +165,6 @@ def add_artifact(
     return np.clip(out, 0, 1).astype(np.float32), mask
 
 
-TWIN_DIR = "twins"
-TWINS: tuple[str, ...] = ("no_artifact", "no_degradation")
 
 
 def render_with_twins(rng: np.random.Generator, size: int, obj: str, colour: str, badness: float, strength: float,
@@ -197,11 +196,6 @@ def artifact_visibility(img: np.ndarray, no_artifact: np.ndarray) -> float:
     """How visible an image's artifact is: the mean absolute change (RGB in [0, 1], all pixels)
     it makes against its no-artifact twin; 0 without one. The simulated raters' local cue."""
     return float(np.abs(img.astype(np.float64) - no_artifact.astype(np.float64)).mean())
-
-
-def twin_path(root: str | os.PathLike, twin: str, image_id: str) -> Path:
-    """Where the synthesizer stored one image's twin."""
-    return Path(root) / TWIN_DIR / twin / f"{safe_filename(image_id)}.png"
 
 
 def _standardise(v: np.ndarray) -> np.ndarray:

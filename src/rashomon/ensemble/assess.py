@@ -19,10 +19,11 @@ from rashomon.attribution.runner import explanation_ids, save_maps
 from rashomon.backbones import create_backbone
 from rashomon.backbones.preprocess import load_images
 from rashomon.backbones.weights import weights_for
-from rashomon.core.config import InferenceConfig, Params
+from rashomon.core.config import InferenceConfig
 from rashomon.core.io import write_npz
 from rashomon.data.manifest import check_image_hashes, manifest_hash
 from rashomon.ensemble.combine import BaggedEnsemble, bagging, stacking_oof
+from rashomon.ensemble.ensemble_params import EnsembleParams
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.metrics import prediction_metrics
 from rashomon.inference import bootstrap_interval, underpowered, verdict
@@ -49,7 +50,7 @@ class EnsembleResult:
     models: pd.DataFrame
 
 
-def assess_ensembles(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, paths: EnsembleInputs,
+def assess_ensembles(params: EnsembleParams, manifest: pd.DataFrame, splits: pd.DataFrame, paths: EnsembleInputs,
                      out_dir: Path, device: torch.device) -> EnsembleResult:
     """Prune, bag, stack and explain; the validation-pruning masks and the ensemble's maps go
     to `out_dir` (masks_{arch}.npz, mpm.npz, lime.npz)."""

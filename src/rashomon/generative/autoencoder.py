@@ -9,8 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rashomon.core.config import GeneratorConfig
 from rashomon.core.errors import InputError
+from rashomon.generative.generator_params import GeneratorConfig
 
 
 class ConvAutoencoder(nn.Module):

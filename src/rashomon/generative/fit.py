@@ -15,13 +15,13 @@ from rashomon.attribution.runner import explanation_ids
 from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import canvas_of
 from rashomon.backbones.preprocess import load_images, unnormalise
-from rashomon.core.config import Params
 from rashomon.core.errors import InputError
 from rashomon.core.io import save_torch
+from rashomon.counterfactual.counterfactual_params import GeneratorParams
 from rashomon.data.manifest import check_image_hashes, sorted_ids
-from rashomon.generative import load_generator, save_generator
-from rashomon.generative.training import train_generator
+from rashomon.generative.store import load_generator, save_generator
 from rashomon.generative.quality import reconstruction_quality
+from rashomon.generative.training import train_generator
 
 log = logging.getLogger("rashomon.generator")
 
@@ -36,7 +36,7 @@ class GeneratorResult:
     held_out: torch.Tensor           # the held-out images, RGB in [0, 1]
 
 
-def fit_generator(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, manifest_path: Path,
+def fit_generator(params: GeneratorParams, manifest: pd.DataFrame, splits: pd.DataFrame, manifest_path: Path,
                   images_csv: Path, out: Path, device: torch.device) -> GeneratorResult:
     """Train the generator (or load the plug-in) and write it (or the plug-in's marker) to `out`."""
     cfg = params.counterfactual.generator

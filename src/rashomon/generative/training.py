@@ -8,10 +8,10 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from rashomon.core.config import GeneratorConfig
 from rashomon.core.device import CPU
 from rashomon.core.fitting import FitResult, fit, quiet_lightning, seed_everything
 from rashomon.generative.autoencoder import ConvAutoencoder, make_generator
+from rashomon.generative.generator_params import GeneratorConfig
 
 
 class GeneratorModule(pl.LightningModule):

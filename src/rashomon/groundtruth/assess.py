@@ -18,13 +18,21 @@ from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import canvas_of
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.core.io import write_csv
-from rashomon.core.config import Params
 from rashomon.data.manifest import check_image_hashes, sorted_ids
 from rashomon.data.truth import SYNTHETIC_LABEL
 from rashomon.groundtruth.cues import CueMaps
-from rashomon.groundtruth.evaluate import (PROTOTYPE, deletion_summary, deletion_table, faithfulness,
-                                           localisation_table, reference_table, reference_verdicts, summarise)
+from rashomon.groundtruth.evaluate import (
+    PROTOTYPE,
+    deletion_summary,
+    deletion_table,
+    faithfulness,
+    localisation_table,
+    reference_table,
+    reference_verdicts,
+    summarise,
+)
 from rashomon.groundtruth.figures import auroc_figure, auroc_summary, deletion_figure
+from rashomon.groundtruth.groundtruth_params import GroundtruthParams
 from rashomon.groundtruth.human import SIMULATOR, HumanGroundTruth, assess_human_ground_truth, write_outputs
 from rashomon.groundtruth.localisation import SCORES
 
@@ -53,7 +61,7 @@ class GroundTruthResult:
     heatmap: HumanGroundTruth     # the same maps scored as against human heatmaps (report["heatmap"])
 
 
-def assess_ground_truth(params: Params, manifest: pd.DataFrame, effects: pd.DataFrame, cues: CueMaps,
+def assess_ground_truth(params: GroundtruthParams, manifest: pd.DataFrame, effects: pd.DataFrame, cues: CueMaps,
                         paths: GroundTruthInputs, device: torch.device) -> GroundTruthResult:
     """Score every stored map against the artifact masks (`cues`: the simulator's masks as the
     store holds them, the store human heatmaps come from too), the references and the twin

@@ -23,10 +23,10 @@ from rashomon.backbones import create_backbone, get_spec
 from rashomon.backbones.geometry import grid_of
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.backbones.weights import weights_for
-from rashomon.core.config import Params
 from rashomon.data.manifest import manifest_hash
 from rashomon.data.splits import subset_ids
 from rashomon.data.truth import SYNTHETIC_LABEL
+from rashomon.groundtruth.controls_params import ControlsParams
 from rashomon.groundtruth.cues import CueMaps
 from rashomon.groundtruth.detector import Detector, fit_detector, stem_outputs
 from rashomon.groundtruth.evaluate import PROTOTYPE, localisation_table, reference_table
@@ -78,7 +78,7 @@ class ControlsResult:
     localisation: pd.DataFrame
 
 
-def fit_control(embedding: np.ndarray, ids: list[str], y: pd.Series, splits: pd.DataFrame, params: Params,
+def fit_control(embedding: np.ndarray, ids: list[str], y: pd.Series, splits: pd.DataFrame, params: ControlsParams,
                 kind: str, seeds: int, device: torch.device) -> tuple[list, float]:
     """Heads for one control, one per split variant as the train stage fits them; and the test
     Pearson r of their mean prediction with the control's target."""
@@ -130,7 +130,7 @@ def prototype_scores(maps: np.ndarray, masks: np.ndarray, ids: list[str]) -> pd.
     return table[table.level == PROTOTYPE]
 
 
-def control_detector(name: str, params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, y: pd.Series,
+def control_detector(name: str, params: ControlsParams, manifest: pd.DataFrame, splits: pd.DataFrame, y: pd.Series,
                      test_images: torch.Tensor, paths: ControlsInputs, device: torch.device) -> Detector:
     """Architecture `name` fine-tuned end to end on the cue-only target (split variant 0);
     `test_images`: the explanation set's, already loaded."""
@@ -142,7 +142,7 @@ def control_detector(name: str, params: Params, manifest: pd.DataFrame, splits: 
                         params.controls.detector_epochs, params.controls.detector_lr, device)
 
 
-def run_controls(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, truth: pd.DataFrame,
+def run_controls(params: ControlsParams, manifest: pd.DataFrame, splits: pd.DataFrame, truth: pd.DataFrame,
                  paths: ControlsInputs, device: torch.device) -> ControlsResult:
     """Fit, explain and score every control on every architecture with every method (`truth`
     indexed by image id)."""

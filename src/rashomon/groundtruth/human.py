@@ -17,10 +17,11 @@ from rashomon.attribution.method import stored_methods
 from rashomon.attribution.runner import load_maps
 from rashomon.backbones import input_grids
 from rashomon.backbones.preprocess import denormalise, load_images
-from rashomon.core.config import InferenceConfig, Params
+from rashomon.core.config import InferenceConfig
 from rashomon.data.richhf import SOURCE_LABEL
 from rashomon.data.truth import SYNTHETIC_LABEL
 from rashomon.groundtruth.cues import CueMaps
+from rashomon.groundtruth.groundtruth_params import GroundtruthParams
 from rashomon.groundtruth.references import gaussian_map, sobel_map
 from rashomon.groundtruth.saliency import SCORES, saliency_scores
 from rashomon.inference import bootstrap_mean, paired_difference, underpowered, verdict
@@ -130,7 +131,7 @@ class HumanGroundTruth:
     source: CueSource
 
 
-def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cues: CueMaps, explanations: Path,
+def assess_human_ground_truth(params: GroundtruthParams, manifest: pd.DataFrame, cues: CueMaps, explanations: Path,
                               source: CueSource = HUMAN) -> HumanGroundTruth:
     """Every stored method x architecture's prototype map (cue score = -map: the problem
     lowers the judgment) against the human heatmaps of the explained images, each on the
@@ -171,7 +172,7 @@ def assess_human_ground_truth(params: Params, manifest: pd.DataFrame, cues: CueM
     return HumanGroundTruth(report, scores, references, methods[0], examples(params, manifest, cues, shown), source)
 
 
-def examples(params: Params, manifest: pd.DataFrame, cues: CueMaps,
+def examples(params: GroundtruthParams, manifest: pd.DataFrame, cues: CueMaps,
              shown: Mapping[str, Mapping[str, np.ndarray]]) -> list[tuple[str, np.ndarray, np.ndarray, dict]]:
     """The figure's panels: each example image (first architecture's grid), its heatmap and every architecture's map."""
     first = params.backbones.names[0]
@@ -185,7 +186,7 @@ def examples(params: Params, manifest: pd.DataFrame, cues: CueMaps,
             for k, i in enumerate(ids)]
 
 
-def reference_tables(params: Params, manifest: pd.DataFrame, cues: CueMaps, ids: list[str],
+def reference_tables(params: GroundtruthParams, manifest: pd.DataFrame, cues: CueMaps, ids: list[str],
                      how: HeatmapScoring) -> dict[str, pd.DataFrame]:
     """Each reference's score table on `ids` (the first architecture's grid)."""
     if not ids:

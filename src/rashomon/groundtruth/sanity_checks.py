@@ -15,13 +15,20 @@ from rashomon.attribution import METHODS, Inputs, build_method
 from rashomon.attribution.runner import explained_variants, explanation_ids
 from rashomon.backbones import get_spec
 from rashomon.backbones.preprocess import denormalise, load_images
-from rashomon.core.config import Params
 from rashomon.core.errors import InputError
 from rashomon.core.plotting import plt, save_figure
 from rashomon.data.manifest import check_image_hashes, manifest_hash
 from rashomon.data.splits import subset_ids
-from rashomon.groundtruth.sanity import (SHUFFLED, cascade, shuffled_head, similarity, sobel_maps, summarise_cascade,
-                                         with_head)
+from rashomon.groundtruth.sanity import (
+    SHUFFLED,
+    cascade,
+    shuffled_head,
+    similarity,
+    sobel_maps,
+    summarise_cascade,
+    with_head,
+)
+from rashomon.groundtruth.sanity_params import SanityParams
 from rashomon.heads.features import FeatureCache
 
 log = logging.getLogger("rashomon.sanity")
@@ -44,7 +51,7 @@ class SanityResult:
     cascade: pd.DataFrame
 
 
-def run_sanity_checks(params: Params, manifest: pd.DataFrame, splits: pd.DataFrame, paths: SanityInputs,
+def run_sanity_checks(params: SanityParams, manifest: pd.DataFrame, splits: pd.DataFrame, paths: SanityInputs,
                       device: torch.device) -> SanityResult:
     """Every configured method's cascade and shuffled-ratings maps, per architecture."""
     cfg, names = params.sanity, params.backbones.names

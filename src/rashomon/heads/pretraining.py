@@ -18,11 +18,11 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from rashomon.backbones import create_backbone
 from rashomon.backbones.preprocess import normalise
-from rashomon.core.config import PretrainConfig
 from rashomon.backbones.small import N_PRETRAIN_OUTPUTS
 from rashomon.core.device import CPU
-from rashomon.data.synthetic import COLOURS, MATERIALS, OBJECT_CLASSES, degrade_global, render_scene
 from rashomon.core.fitting import fit, seed_everything
+from rashomon.data.synthetic import COLOURS, MATERIALS, OBJECT_CLASSES, degrade_global, render_scene
+from rashomon.heads.pretrain_params import PretrainConfig
 
 CHANCE = 1 / len(OBJECT_CLASSES)  # linear-probe chance level: one of the simulator's object classes
 BADNESS_MAX = 0.5   # a pretraining scene's global badness (blur, noise, contrast loss) is drawn from [0, 0.5)

@@ -8,9 +8,9 @@ import copy
 import numpy as np
 import torch
 
-from rashomon.core.config import IdsdsConfig
 from rashomon.idsds.cifar import CIFAR100_MEAN, CIFAR100_STD, load_label_names, load_split
 from rashomon.idsds.deletion import Deletion, delete_cells
+from rashomon.idsds.idsds_params import IdsdsConfig
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:

@@ -10,10 +10,10 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from rashomon.core.config import FinetuneConfig, SgdConfig
 from rashomon.core.fitting import fit, seed_everything
 from rashomon.idsds.cifar import CIFAR100_MEAN, CIFAR100_STD
 from rashomon.idsds.deletion import Deletion, delete_cells
+from rashomon.idsds.idsds_params import FinetuneConfig, SgdConfig
 
 
 def black() -> torch.Tensor:

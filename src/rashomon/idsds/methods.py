@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rashomon.core.config import IdsdsScoreConfig
-from rashomon.idsds.models import gradcam_layer
 from rashomon.core.registry import Registry
+from rashomon.idsds.idsds_params import IdsdsScoreConfig
+from rashomon.idsds.models import gradcam_layer
 
 Attribute = Callable[[nn.Module, torch.Tensor, torch.Tensor, IdsdsScoreConfig], torch.Tensor]
 IG_CHUNK = 256   # captum's internal_batch_size: the same integral in chunks, 2-3x faster on CPU than one batch

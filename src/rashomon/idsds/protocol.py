@@ -10,12 +10,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from rashomon.core.config import IdsdsConfig
 from rashomon.core.fitting import seed_everything
 from rashomon.idsds.cifar import load_label_names, load_split
 from rashomon.idsds.deletion import Deletion
 from rashomon.idsds.evaluation import accuracy, clone, finetune_changes, to_tensor
 from rashomon.idsds.finetune import train
+from rashomon.idsds.idsds_params import IdsdsConfig
 from rashomon.idsds.models import create_cifar_model, load_cifar_weights
 
 Split = tuple[torch.Tensor, torch.Tensor]

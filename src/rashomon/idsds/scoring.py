@@ -10,10 +10,10 @@ import torch
 from scipy import stats
 from tqdm import tqdm
 
-from rashomon.core.config import IdsdsScoreConfig
 from rashomon.core.errors import InputError
 from rashomon.idsds.deletion import Deletion, idsds_scores, single_deletion_drops, summarise
 from rashomon.idsds.dummies import dummy_maps
+from rashomon.idsds.idsds_params import IdsdsScoreConfig
 from rashomon.idsds.methods import METHODS, principled_maps
 
 BATCH = 32

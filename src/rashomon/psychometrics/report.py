@@ -7,9 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from rashomon.core.config import DIMENSIONS, ReliabilityConfig
+from rashomon.core.config import DIMENSIONS
 from rashomon.psychometrics.correlation import pearson
 from rashomon.psychometrics.reliability import bimodality, ratings_matrix, split_half_reliability
+from rashomon.psychometrics.reliability_params import ReliabilityConfig
 
 log = logging.getLogger("rashomon.reliability")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from rashomon.core.errors import InputError
-from rashomon.core.metric_schemas import schema_for
+from rashomon.report.schemas import schema_for
 from rashomon.core.metrics import read_metrics
 from rashomon.report import sections
 from rashomon.report.html import image, labelled, page, section

@@ -22,7 +22,7 @@ from rashomon.backbones.preprocess import load_images
 from rashomon.backbones.registry import BackboneSpec
 from rashomon.inference import N_RESAMPLES, bootstrap_mean
 from rashomon.core.device import CPU
-from rashomon.data.synthetic import TWINS, twin_path
+from rashomon.data.twins import TWINS, twin_path
 from rashomon.psychometrics.correlation import partial_corr, pearson
 from rashomon.variants.variant_set import VariantSet
 

@@ -12,8 +12,8 @@ import torch
 from rashomon.backbones import create_backbone
 from rashomon.backbones.preprocess import load_images
 from rashomon.backbones.weights import weights_for
-from rashomon.core.config import Params
 from rashomon.variants.reliance import effects_table, load_twins, predict_images, reliance
+from rashomon.variants.reliance_params import RelianceParams
 from rashomon.variants.variant_set import load_variants
 
 
@@ -23,7 +23,7 @@ class ArchitectureReliance:
     effects: pd.DataFrame  # per image: the twin effects (plots/reliance/effects.csv)
 
 
-def measure_reliance(name: str, params: Params, manifest: pd.DataFrame, ids: list[str], truth: pd.DataFrame,
+def measure_reliance(name: str, params: RelianceParams, manifest: pd.DataFrame, ids: list[str], truth: pd.DataFrame,
                      dataset: Path, pretrained: Path, heads: Path, device: torch.device) -> ArchitectureReliance:
     """Architecture `name`'s heads on `ids` and on their twins in `dataset` (the synthesizer's folder)."""
     backbone = create_backbone(name, weights_for(name, params.backbones, pretrained))

@@ -1,0 +1,25 @@
+"""The params the explain and explain_figures stages read (shared sections only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rashomon.core.config import BackbonesConfig, ComputeConfig, DataConfig, Determinism, ExplainConfig, TrainConfig
+
+
+@dataclass(frozen=True)
+class ExplainParams:
+    data: DataConfig
+    backbones: BackbonesConfig
+    train: TrainConfig
+    explain: ExplainConfig
+    compute: ComputeConfig
+    determinism: Determinism
+
+
+@dataclass(frozen=True)
+class ExplainFiguresParams:
+    data: DataConfig
+    backbones: BackbonesConfig
+    explain: ExplainConfig
+    determinism: Determinism

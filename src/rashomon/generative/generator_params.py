@@ -1,0 +1,23 @@
+"""The generator's settings (`counterfactual.generator`) and the params the generator stage reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from rashomon.core.config import Bounds, Count, NonNegative, Positive, Seed, Text
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    family: Literal["autoencoder", "vae"]
+    width: Count                   # channels of the first encoder conv (doubled at each downsampling)
+    latent_channels: Count         # the latent is latent_channels x (size / 2^downsample)^2
+    downsample: Annotated[int, Bounds(0, 16)]
+    epochs: Count
+    lr: Positive
+    batch_size: Count
+    beta: NonNegative              # VAE: weight of the KL term (unused by the autoencoder)
+    n_val_images: Count            # training images held out to pick the best epoch
+    plugin: Text | None            # "package.module:factory" (called with the image size): a better generator
+    seed: Seed

@@ -1,0 +1,29 @@
+"""The params the train stage reads (its own section, `train`, is shared with every stage that loads heads)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rashomon.core.config import BackbonesConfig, ComputeConfig, DataConfig, Determinism, TrainConfig
+from rashomon.core.errors import InputError
+from rashomon.data.split_params import SplitConfig
+
+
+def check_seeds_fit_splits(train: TrainConfig, split: SplitConfig) -> None:
+    """Each of `train.seeds` variants trains on its own split variant."""
+    if train.seeds > split.n_variants:
+        raise InputError(f"params.yaml: train.seeds={train.seeds} exceeds split.n_variants="
+                         f"{split.n_variants}: each variant needs its own split")
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    data: DataConfig
+    backbones: BackbonesConfig
+    train: TrainConfig
+    split: SplitConfig
+    compute: ComputeConfig
+    determinism: Determinism
+
+    def __post_init__(self) -> None:
+        check_seeds_fit_splits(self.train, self.split)

@@ -1,0 +1,65 @@
+"""Every section of params.yaml at once, each typed by the module of the stage that owns it: the
+first stage (synthesize) checks the whole file with it, so a typo anywhere stops `dvc repro`
+before any work; presets and tests read it too. Stages read only their own params class."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from rashomon.consistency.consistency_params import ConsistencyConfig
+from rashomon.core.config import (
+    BackbonesConfig,
+    ComputeConfig,
+    DataConfig,
+    Determinism,
+    ExplainConfig,
+    InferenceConfig,
+    TrainConfig,
+    load_params,
+)
+from rashomon.counterfactual.counterfactual_params import CounterfactualConfig
+from rashomon.data.filter_params import FilterConfig
+from rashomon.data.split_params import SplitConfig
+from rashomon.data.synthesize_params import SyntheticConfig
+from rashomon.ensemble.ensemble_params import EnsembleConfig
+from rashomon.groundtruth.controls_params import ControlsConfig
+from rashomon.groundtruth.groundtruth_params import GroundtruthConfig
+from rashomon.groundtruth.sanity_params import SanityConfig
+from rashomon.heads.pretrain_params import PretrainConfig
+from rashomon.heads.train_params import check_seeds_fit_splits
+from rashomon.idsds.idsds_params import IdsdsConfig
+from rashomon.psychometrics.reliability_params import ReliabilityConfig
+from rashomon.variants.prune_params import PruneConfig
+
+
+@dataclass(frozen=True)
+class Params:
+    data: DataConfig
+    synthetic: SyntheticConfig
+    filter: FilterConfig
+    reliability: ReliabilityConfig
+    split: SplitConfig
+    backbones: BackbonesConfig
+    pretrain: PretrainConfig
+    train: TrainConfig
+    prune: PruneConfig
+    explain: ExplainConfig
+    ensemble: EnsembleConfig
+    consistency: ConsistencyConfig
+    groundtruth: GroundtruthConfig
+    sanity: SanityConfig
+    counterfactual: CounterfactualConfig
+    idsds: IdsdsConfig
+    compute: ComputeConfig
+    inference: InferenceConfig
+    controls: ControlsConfig
+    determinism: Determinism
+
+    def __post_init__(self) -> None:
+        check_seeds_fit_splits(self.train, self.split)
+
+
+def load_all_params(path: str | os.PathLike = "params.yaml") -> Params:
+    """Read and check the whole params file."""
+    return load_params(Params, path)

@@ -1,0 +1,15 @@
+"""The params the report stage reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rashomon.core.config import DataConfig, Determinism
+from rashomon.idsds.idsds_params import IdsdsConfig
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    data: DataConfig
+    idsds: IdsdsConfig
+    determinism: Determinism
