@@ -5,25 +5,35 @@ benchmarks/results/bench_repro.json (not a DVC metric):
 
     python benchmarks/bench_repro.py              # a fresh clone of HEAD, empty DVC cache
     python benchmarks/bench_repro.py --in-place   # this checkout (updates its dvc.lock and outputs)
+    python benchmarks/bench_repro.py --profile    # and a py-spy profile of every stage over 60 s
+                                                  # (benchmarks/results/bench_profile.json: where the time goes)
+    python benchmarks/bench_repro.py --workers-ratio controls   # then rerun controls with compute.workers: 1
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 from rashomon.core.fingerprint import cpu_identity  # noqa: E402
 from rashomon.core.io import write_json  # noqa: E402
+from rashomon.core.parallel import UNIT_THREADS, available_cores  # noqa: E402
 
 DVC = [sys.executable, "-m", "dvc"]
+PROFILE_RATE = 20        # py-spy samples per second (a few % of one core)
+PROFILE_MIN_SECONDS = 60  # stages shorter than this are timed, not summarised
 
 
 def stage_order(project: Path, targets: list[str]) -> list[str]:
@@ -33,26 +43,74 @@ def stage_order(project: Path, targets: list[str]) -> list[str]:
     return re.findall(r"Running stage '([^']+)'", out)
 
 
-def run_stage(project: Path, name: str) -> dict:
-    """One stage through DVC: wall seconds, and the peak RSS of the process tree (wait4's rusage)."""
+def run_stage(project: Path, name: str, profile: Path | None = None, force: bool = False) -> dict:
+    """One stage through DVC: wall seconds, and the peak RSS of the process tree (wait4's rusage);
+    under py-spy (every process of the tree) when `profile` names its raw output."""
+    cmd = [*DVC, "repro", "--single-item", *(["--force"] if force else []), name]
+    if profile is not None:
+        cmd = [shutil.which("py-spy") or "py-spy", "record", "--subprocesses", "--nonblocking", "-r",
+               str(PROFILE_RATE), "-f", "raw", "-o", str(profile), "--", *cmd]
     start = time.perf_counter()
-    proc = subprocess.Popen([*DVC, "repro", "--single-item", name], cwd=project, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    err = proc.stderr.read() if proc.stderr else ""
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
-    err = proc.stderr.read() if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"stage {name} failed:\n{err[-3000:]}")
     return {"seconds": round(seconds, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
+
+
+def frame_name(frame: str) -> tuple[str, str]:
+    """(function, file) of one py-spy frame `func (path/file.py:line)`."""
+    m = FRAME.match(frame.strip())
+    return (m["func"], m["file"]) if m else (frame.strip(), "")
+
+
+def summarise_profile(raw: Path, top: int = 12) -> dict:
+    """Where a stage's samples go: the innermost rashomon function of each sample (our code that
+    asked for the work) and the innermost frame (the kernel or library call doing it), as shares."""
+    ours: collections.Counter[str] = collections.Counter()
+    leaves: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n, frames = int(count), [frame_name(f) for f in stack.split(";") if f]
+        total += n
+        mine = [f"{Path(file).name}:{func}" for func, file in frames if "/rashomon/" in file or "stages/" in file]
+        ours[mine[-1] if mine else "(outside rashomon: imports, DVC)"] += n
+        func, file = frames[-1] if frames else ("?", "")
+        leaves[f"{func} ({'/'.join(Path(file).parts[-2:])})"] += n
+    share = (lambda c: {k: round(v / total, 3) for k, v in c.most_common(top)}) if total else (lambda c: {})
+    return {"samples": total, "rashomon_function": share(ours), "innermost_frame": share(leaves)}
+
+
+def set_workers(project: Path, workers: int | None) -> None:
+    """compute.workers in the project's params.yaml (DVC does not track it: no stage reruns for it)."""
+    path = project / "params.yaml"
+    text = path.read_text()
+    new = re.sub(r"^(  workers: )\S+", lambda m: m[1] + ("null" if workers is None else str(workers)), text,
+                 count=1, flags=re.M)
+    if yaml.safe_load(new)["compute"]["workers"] != workers:
+        raise SystemExit(f"{path}: could not set compute.workers")
+    path.write_text(new)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--in-place", action="store_true", help="run in this checkout instead of a fresh clone")
     parser.add_argument("--out", default=str(REPO / "benchmarks/results/bench_repro.json"))
+    parser.add_argument("--profile", action="store_true", help="py-spy every stage (bench_profile.json)")
+    parser.add_argument("--workers-ratio", nargs="*", default=[], metavar="STAGE",
+                        help="after the run, rerun these stages with compute.workers 1 (the run used one per core)")
     parser.add_argument("targets", nargs="*", help="stages to reproduce (default: all)")
     args = parser.parse_args()
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    profiles, ratios = {}, {}
     with tempfile.TemporaryDirectory(prefix="bench-repro-") as tmp:
         project = REPO
         if not args.in_place:
@@ -60,13 +118,34 @@ def main() -> None:
             subprocess.run(["git", "clone", "-q", str(REPO), str(project)], check=True)
         stages, started = {}, time.perf_counter()
         for name in stage_order(project, args.targets):
-            stages[name] = run_stage(project, name)
+            raw = Path(tmp) / f"{name}.txt" if args.profile else None
+            stages[name] = run_stage(project, name, raw)
             print(f"{name}: {stages[name]['seconds']} s, {stages[name]['peak_rss_mb']} MB", flush=True)
+            if raw is not None and stages[name]["seconds"] >= PROFILE_MIN_SECONDS and raw.is_file():
+                profiles[name] = {"seconds": stages[name]["seconds"], **summarise_profile(raw)}
         total = time.perf_counter() - started
-    write_json(args.out, {
-        "what": "dvc repro of the default, stage by stage in DVC's order" + (" (this checkout)" if args.in_place
-                                                                            else " (a fresh clone, empty cache)"),
-        "commit": commit, "cpu": cpu_identity(), "total_seconds": round(total, 1), "stages": stages})
+        default_workers = max(1, available_cores() // UNIT_THREADS)
+        for name in args.workers_ratio:
+            set_workers(project, 1)
+            try:
+                one = run_stage(project, name, force=True)
+            finally:
+                set_workers(project, None)
+            ratios[name] = {"workers": default_workers, "seconds": stages[name]["seconds"],
+                            "one_worker_seconds": one["seconds"],
+                            "ratio": round(one["seconds"] / stages[name]["seconds"], 2)}
+            print(f"{name}: 1 worker {one['seconds']} s vs {default_workers} workers {stages[name]['seconds']} s",
+                  flush=True)
+    what = "dvc repro of the default, stage by stage in DVC's order" + (
+        " (this checkout)" if args.in_place else " (a fresh clone, empty cache)") + (
+        f" under py-spy at {PROFILE_RATE} Hz" if args.profile else "")
+    write_json(args.out, {"what": what, "commit": commit, "cpu": cpu_identity(), "unit_threads": UNIT_THREADS,
+                          "total_seconds": round(total, 1), "stages": stages,
+                          **({"workers_ratio": ratios} if ratios else {})})
+    if profiles:
+        write_json(Path(args.out).with_name("bench_profile.json"),
+                   {"what": f"py-spy ({PROFILE_RATE} Hz, every process) of each stage over {PROFILE_MIN_SECONDS} s "
+                            "in the run of bench_repro.json: shares of samples", "commit": commit, "stages": profiles})
 
 
 if __name__ == "__main__":

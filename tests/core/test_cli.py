@@ -282,3 +282,12 @@ def test_a_nameless_error_that_no_write_meets_is_not_blamed_on_the_output(tmp_pa
         with atomic_path(tmp_path / "out.json"):
             raise OSError(12, "Cannot allocate memory")   # a DataLoader worker's fork, say
     assert type(exc.value) is OSError and exc.value.errno == 12
+
+
+@pytest.mark.parametrize("ci, shown", [("true", False), ("", True)])
+def test_progress_goes_to_stderr_and_is_quiet_under_ci(tmp_path, ci, shown):
+    body = "    from tqdm import tqdm\n    for _ in tqdm(range(3), desc='units'):\n        pass"
+    clean = {k: v for k, v in os.environ.items() if k not in ("CI", "TQDM_DISABLE")}
+    done = run_stage(tmp_path, body, env={**clean, "CI": ci} if ci else clean)
+    assert done.returncode == 0, done.stderr
+    assert ("units: 100%" in done.stderr) is shown and "units" not in done.stdout

@@ -84,15 +84,15 @@ def small_variants(k: int = 2) -> tuple[VariantSet, list[torch.Tensor]]:
 
 def test_auto_is_cuda_when_there_is_one_and_a_missing_device_is_one_line(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert resolve_device(ComputeConfig("auto")) == CPU and resolve_device(ComputeConfig("cpu")) == CPU
+    assert resolve_device(ComputeConfig("auto", None)) == CPU and resolve_device(ComputeConfig("cpu", None)) == CPU
     for missing in ("cuda", "gpu"):
         monkeypatch.setattr("rashomon.core.device._mps_available", lambda: False)
         with pytest.raises(InputError, match=rf"compute.accelerator = '{missing}'.*no such device"):
-            resolve_device(ComputeConfig(missing))
+            resolve_device(ComputeConfig(missing, None))
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
-    assert resolve_device(ComputeConfig("auto")) == torch.device("cuda", 1) == resolve_device(ComputeConfig("gpu"))
-    assert resolve_device(ComputeConfig("cpu")) == CPU
+    assert resolve_device(ComputeConfig("auto", None)) == torch.device("cuda", 1) == resolve_device(ComputeConfig("gpu", None))
+    assert resolve_device(ComputeConfig("cpu", None)) == CPU
     # a Lightning Trainer goes on the same one device
     assert trainer_options(torch.device("cuda", 1)) == {"accelerator": "cuda", "devices": [1]}
     assert trainer_options(CPU) == {"accelerator": "cpu", "devices": 1}
@@ -169,9 +169,11 @@ def test_the_same_forward_on_the_cpu_is_unchanged_by_the_device_argument():
 
 
 def test_every_stage_that_resolves_the_device_declares_compute_in_dvc_yaml():
+    """...its accelerator (compute.workers changes no byte, so no stage tracks it)."""
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
     resolving = {p.stem for p in (REPO / "stages").glob("*.py") if "resolve_device(params.compute)" in p.read_text()}
-    declaring = {name for name, s in stages.items() if "compute" in (s.get("params") or [])}
+    declaring = {name for name, s in stages.items() if "compute.accelerator" in (s.get("params") or [])}
+    assert not any("compute" in (s.get("params") or []) for s in stages.values())
     assert resolving == declaring
     assert {"features", "prune", "explain", "counterfactual", "reliance", "sanity", "ensemble", "train",
             "pretrain", "generator", "groundtruth", "consistency"} <= resolving

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shlex
@@ -54,9 +55,10 @@ def shared_pipeline(tmp_path_factory) -> tuple[Path, str]:
     """The tiny two-architecture pipeline run once by `dvc repro` for the whole session (every
     xdist worker shares it through a file lock), its dataset a user's folder (`data.root:
     dataset`, committed); tests work on copies. Returns the project and the repro's output."""
-    base = tmp_path_factory.getbasetemp().parent
-    root, done = base / "shared_pipeline", base / "shared_pipeline.log"
-    with FileLock(str(base / "shared_pipeline.lock")):
+    base = tmp_path_factory.getbasetemp().parent   # shared by the session's workers and kept by later sessions:
+    key = pipeline_digest()                       # keyed by the code and config, so an edit builds a fresh one
+    root, done = base / f"shared_pipeline.{key}", base / f"shared_pipeline.{key}.log"
+    with FileLock(str(base / f"shared_pipeline.{key}.lock")):
         if not done.exists():
             if root.exists():
                 shutil.rmtree(root)
@@ -68,6 +70,16 @@ def shared_pipeline(tmp_path_factory) -> tuple[Path, str]:
             commit(root, "first run")
             done.write_text(out)
     return root, done.read_text()
+
+
+def pipeline_digest() -> str:
+    """A hash of what the shared pipeline runs (dvc.yaml, params, stages, the package, this file)."""
+    digest = hashlib.sha256()
+    files = [REPO / "dvc.yaml", REPO / "params.yaml", Path(__file__)]
+    files += sorted(p for folder in ("stages", "src/rashomon") for p in (REPO / folder).rglob("*.py"))
+    for path in files:
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def copy_project(src: Path, dest: Path) -> Path:

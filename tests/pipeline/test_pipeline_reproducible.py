@@ -73,6 +73,22 @@ def test_an_edit_reruns_only_the_stages_that_run_it(tmp_path, tmp_path_factory):
     assert changed_stages(run(["dvc", "status"], proj)) == {"consistency"}
 
 
+@pytest.mark.slow
+def test_the_worker_count_changes_no_byte(tmp_path, tmp_path_factory):
+    """The controls fan their units out over `compute.workers` processes, each unit with
+    the same fixed thread count: one worker and two write the bytes the shared run wrote (and
+    DVC does not track the count, so changing it reruns nothing)."""
+    proj = copy_project(shared_pipeline(tmp_path_factory)[0], tmp_path / "proj")
+    first = out_hashes(proj)
+    for workers in (1, 2):
+        set_param(proj, "compute", "workers", workers)
+        assert up_to_date(proj)
+        out = run(["dvc", "repro", "-f", "-s", "controls"], proj)
+        assert stages_run(out) == ["controls"]
+        assert f"4 units on {workers} worker" in out   # 2 architectures' heads, 2 families' detectors
+        assert out_hashes(proj) == first, workers
+
+
 def touches(deps: list[dict], paths: set[str]) -> bool:
     """Whether any dep is one of `paths`, inside one, or holds one."""
     return any(d["path"] == p or d["path"].startswith(p + "/") or p.startswith(d["path"] + "/")

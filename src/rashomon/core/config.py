@@ -216,6 +216,8 @@ class ComputeConfig:
     """Where every network outside the MPM/LIME predict loop runs (that loop: `explain.scoring`)."""
 
     accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"]   # auto: cuda if available, else cpu
+    workers: Count | None          # processes for independent units (architectures...); null: one per core.
+                                   # Never changes a byte (every unit runs with core.parallel.UNIT_THREADS threads)
 
 
 ATTRIBUTION_METHODS_FOLDER = Path(__file__).resolve().parents[1] / "attribution" / "methods"

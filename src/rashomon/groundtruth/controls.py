@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from rashomon.backbones import create_backbone, get_spec
 from rashomon.backbones.geometry import grid_of
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.backbones.weights import weights_for
+from rashomon.core.parallel import map_units
 from rashomon.data.manifest import manifest_hash
 from rashomon.data.splits import subset_ids
 from rashomon.data.truth import SYNTHETIC_LABEL
@@ -95,7 +97,8 @@ def fit_control(embedding: np.ndarray, ids: list[str], y: pd.Series, splits: pd.
     return heads, pearson(pred, y.loc[test].to_numpy())
 
 
-def twin_predictions(variants: VariantSet, twins: dict[str, torch.Tensor], device: torch.device) -> dict[str, np.ndarray]:
+def twin_predictions(variants: VariantSet, twins: dict[str, torch.Tensor],
+                     device: torch.device) -> dict[str, np.ndarray]:
     """Every variant's predictions (N, K) on the test images ("image") and on each of their twins."""
     return {kind: predict_images(variants, x, device=device) for kind, x in twins.items()}
 
@@ -142,12 +145,109 @@ def control_detector(name: str, params: ControlsParams, manifest: pd.DataFrame, 
                         params.controls.detector_epochs, params.controls.detector_lr, device)
 
 
+@dataclass(frozen=True)
+class ControlsTask:
+    """One unit of the controls, everything a worker process needs: an architecture's control
+    heads (part "heads"), or its family's end-to-end detector (part "detector")."""
+    name: str
+    part: Literal["heads", "detector"]
+    params: ControlsParams
+    manifest: pd.DataFrame   # indexed by image id
+    digest: str              # the manifest's hash (the feature cache checks it)
+    splits: pd.DataFrame
+    truth: pd.DataFrame
+    targets: dict[str, pd.Series]
+    test: list[str]          # every test image (reliance), with or without an artifact
+    ids: list[str]           # the controls' artifact images (maps)
+    paths: ControlsInputs
+    device: torch.device
+
+
+@dataclass
+class ControlsPart:
+    """What one unit adds to the report: test r per control, reliance per control, map scores."""
+    scores: dict
+    reliance: dict
+    frames: list[pd.DataFrame]
+
+
+def run_controls_task(task: ControlsTask) -> ControlsPart:
+    """One unit of the controls (`task.part`), with the explanation set's images and masks."""
+    spec = get_spec(task.name)
+    masks = CueMaps(task.paths.cue_maps).masks(task.ids, grid_of(spec))
+    images = load_images(task.manifest.loc[task.ids, "path"].tolist(), spec)
+    twins = {"image": load_images(task.manifest.loc[task.test, "path"].tolist(), spec)}
+    methods = [build_method(task.params.explain, m, task.device) for m in task.params.controls.methods]
+    part = control_heads if task.part == "heads" else family_detector
+    return part(task, methods, images, masks, twins)
+
+
+def control_heads(task: ControlsTask, methods: list, images: torch.Tensor, masks: np.ndarray,
+                  twins: dict[str, torch.Tensor]) -> ControlsPart:
+    """Fit every control's heads on one architecture's frozen features (one stem pass for all of
+    them), check them with the twins, explain them with every method and score the maps, beside
+    the references' scores."""
+    params, name, ids, test, device = task.params, task.name, task.ids, task.test, task.device
+    spec = get_spec(name)
+    backbone = create_backbone(name, weights_for(name, params.backbones, task.paths.pretrained))
+    cache = FeatureCache(task.paths.features / name, task.digest)
+    embedding = cache.embedding(cache.ids)
+    refs = reference_table(denormalise(images), masks, ids, params.groundtruth.gaussian_sigma, params.groundtruth.seed)
+    frames = [refs.rename(columns={"reference": "control"}).assign(architecture=name, method="reference")]
+    inputs = {"pixels": Inputs(images, ids=list(ids)),
+              "stem": Inputs(stem_outputs=cache.stem_outputs(ids), size=(spec.input_size,) * 2)}
+    scores, fitted, reliances = {}, {}, {}
+    for control, y in task.targets.items():
+        fitted[control], r = fit_control(embedding, cache.ids, y, task.splits, params, spec.head,
+                                         params.controls.seeds, device)
+        scores[f"{control}_test_r"] = r
+        log.info("%s %s: test r %.3f", name, control, r)
+    every_head = VariantSet(backbone, [h for heads in fitted.values() for h in heads])  # one stem pass for all
+    pred = twin_predictions(every_head, {**twins, **load_twins(task.paths.dataset, test, spec)}, device)
+    for control, columns in head_columns(fitted).items():
+        reliances[control] = control_reliance({k: p[:, columns] for k, p in pred.items()}, task.truth, test,
+                                              params.inference)
+    for method in methods:
+        maps = method.attribute(inputs[method.reads], every_head).maps
+        for control, columns in head_columns(fitted).items():
+            frames.append(prototype_scores(maps[:, columns], masks, ids)
+                          .assign(architecture=name, method=method.name, control=control))
+    return ControlsPart(scores, reliances, frames)
+
+
+def family_detector(task: ControlsTask, methods: list, images: torch.Tensor, masks: np.ndarray,
+                    twins: dict[str, torch.Tensor]) -> ControlsPart:
+    """The architecture fine-tuned end to end on the cue-only target (its family's detector),
+    checked with the twins, explained with every method and scored."""
+    params, name, ids, test, device = task.params, task.name, task.ids, task.test, task.device
+    spec = get_spec(name)
+    detector = control_detector(name, params, task.manifest, task.splits, task.targets[CUE_ONLY], twins["image"],
+                                task.paths, device)
+    twins = {**twins, **load_twins(task.paths.dataset, test, spec)}
+    reliances = {DETECTOR: control_reliance(twin_predictions(detector.variants, twins, device), task.truth, test,
+                                            params.inference)}
+    tuned = {"pixels": Inputs(images, ids=list(ids)),
+             "stem": Inputs(stem_outputs=stem_outputs(detector.variants.backbone, images), size=(spec.input_size,) * 2)}
+    frames = [prototype_scores(method.attribute(tuned[method.reads], detector.variants).maps, masks, ids)
+              .assign(architecture=name, method=method.name, control=DETECTOR) for method in methods]
+    log.info("%s detector (%d epochs): test r %.3f", name, detector.epochs, detector.test_r)
+    return ControlsPart({f"{DETECTOR}_test_r": detector.test_r}, reliances, frames)
+
+
+def head_columns(fitted: dict[str, list]) -> dict[str, slice]:
+    """Each control's columns among all controls' heads, stacked in `fitted`'s order."""
+    out, start = {}, 0
+    for control, heads in fitted.items():
+        out[control], start = slice(start, start + len(heads)), start + len(heads)
+    return out
+
+
 def run_controls(params: ControlsParams, manifest: pd.DataFrame, splits: pd.DataFrame, truth: pd.DataFrame,
                  paths: ControlsInputs, device: torch.device) -> ControlsResult:
     """Fit, explain and score every control on every architecture with every method (`truth`
-    indexed by image id)."""
+    indexed by image id): an architecture's heads, or a family's detector, per unit of work, over
+    `compute.workers` processes."""
     cfg, inference, digest = params.controls, params.inference, manifest_hash(manifest)
-    cues = CueMaps(paths.cue_maps)
     manifest = manifest.set_index("image_id")
     targets = control_targets(truth, manifest, params.data.target)
     test = explanation_ids(splits, params.train.scheme, None)   # reliance: every test image, with or without
@@ -156,55 +256,21 @@ def run_controls(params: ControlsParams, manifest: pd.DataFrame, splits: pd.Data
                     "-global degradation", STUDY: params.data.target}, "n_images": len(ids),
                     "n_images_by_kind": truth.loc[ids, KIND].value_counts().sort_index().to_dict(),
                     "cue_score": "-map", "architectures": {}, "reliance": {}, "methods": {}}
-    methods = [build_method(params.explain, m, device) for m in cfg.methods]
-    frames, detected = [], set()
+    first_of_family: dict[str, str] = {}
     for name in params.backbones.names:
-        spec = get_spec(name)
-        backbone = create_backbone(name, weights_for(name, params.backbones, paths.pretrained))
-        cache = FeatureCache(paths.features / name, digest)
-        all_ids = cache.ids
-        embedding = cache.embedding(all_ids)
-        grid = grid_of(spec)
-        masks = cues.masks(ids, grid)
-        images = load_images(manifest.loc[ids, "path"].tolist(), spec)
-        refs = reference_table(denormalise(images), masks, ids, params.groundtruth.gaussian_sigma,
-                               params.groundtruth.seed)
-        frames.append(refs.rename(columns={"reference": "control"}).assign(architecture=name, method="reference"))
-        inputs = {"pixels": Inputs(images, ids=list(ids)),
-                  "stem": Inputs(stem_outputs=cache.stem_outputs(ids), size=(spec.input_size,) * 2)}
-        report["architectures"][name], fitted = {}, {}
-        for control, y in targets.items():
-            fitted[control], r = fit_control(embedding, all_ids, y, splits, params, spec.head, cfg.seeds, device)
-            report["architectures"][name][f"{control}_test_r"] = r
-            log.info("%s %s: test r %.3f", name, control, r)
-        every_head = VariantSet(backbone, [h for heads in fitted.values() for h in heads])  # one stem pass for all
-        twins = {"image": load_images(manifest.loc[test, "path"].tolist(), spec),
-                 **load_twins(paths.dataset, test, spec)}
-        pred, start, report["reliance"][name] = twin_predictions(every_head, twins, device), 0, {}
-        for control, heads in fitted.items():
-            part = {kind: p[:, start:start + len(heads)] for kind, p in pred.items()}
-            report["reliance"][name][control] = control_reliance(part, truth, test, inference)
-            start += len(heads)
-        for method in methods:
-            maps, start = method.attribute(inputs[method.reads], every_head).maps, 0
-            for control, heads in fitted.items():
-                frames.append(prototype_scores(maps[:, start:start + len(heads)], masks, ids)
-                              .assign(architecture=name, method=method.name, control=control))
-                start += len(heads)
-        if cfg.detector_epochs and spec.family not in detected:
-            detected.add(spec.family)
-            detector = control_detector(name, params, manifest, splits, targets[CUE_ONLY], twins["image"], paths,
-                                        device)
-            report["architectures"][name][f"{DETECTOR}_test_r"] = detector.test_r
-            report["reliance"][name][DETECTOR] = control_reliance(twin_predictions(detector.variants, twins, device),
-                                                                  truth, test, inference)
-            tuned = {"pixels": Inputs(images, ids=list(ids)),
-                     "stem": Inputs(stem_outputs=stem_outputs(detector.variants.backbone, images),
-                                    size=(spec.input_size,) * 2)}
-            for method in methods:
-                frames.append(prototype_scores(method.attribute(tuned[method.reads], detector.variants).maps, masks,
-                                               ids).assign(architecture=name, method=method.name, control=DETECTOR))
-            log.info("%s detector (%d epochs): test r %.3f", name, detector.epochs, detector.test_r)
+        first_of_family.setdefault(get_spec(name).family, name)
+    # the first architecture of each family fits the family's detector; the longest units go first (balance)
+    units = [(name, "detector") for name in first_of_family.values()] if cfg.detector_epochs else []
+    units += [(name, "heads") for name in params.backbones.names]
+    tasks = [ControlsTask(name, part, params, manifest, digest, splits, truth, targets, test, ids, paths, device)
+             for name, part in units]
+    parts = dict(zip(units, map_units(run_controls_task, tasks, params.compute.workers, "controls")))
+    frames = []
+    for name in params.backbones.names:   # the report in the architectures' order, heads before the detector
+        mine = [parts[unit] for unit in ((name, "heads"), (name, "detector")) if unit in parts]
+        report["architectures"][name] = {k: v for p in mine for k, v in p.scores.items()}
+        report["reliance"][name] = {k: v for p in mine for k, v in p.reliance.items()}
+        frames += [f for p in mine for f in p.frames]
     table = pd.concat(frames, ignore_index=True)
     table[KIND] = truth.loc[table.image_id, KIND].to_numpy()
     for method_name in cfg.methods:

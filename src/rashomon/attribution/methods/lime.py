@@ -72,7 +72,8 @@ class Lime(AttributionMethod):
         rgb = denormalise(images)
         rng = np.random.default_rng(o.seed)
         all_segments, patterns, batches = [], [], []
-        for i in tqdm(range(n), desc="lime superpixels", unit="img", disable=not progress, mininterval=5):
+        for i in tqdm(range(n), desc="lime superpixels", unit="img", mininterval=5,
+                      **({} if progress else {"disable": True})):
             seg = superpixels(rgb[i], o.n_segments, o.compactness) if segments is None else np.asarray(segments[i])
             n_sp = int(seg.max()) + 1
             if n_sp < 2:
