@@ -89,15 +89,37 @@ def summarise_profile(raw: Path, top: int = 12) -> dict:
     return {"samples": total, "rashomon_function": share(ours), "innermost_frame": share(leaves)}
 
 
-def set_workers(project: Path, workers: int | None) -> None:
-    """compute.workers in the project's params.yaml (DVC does not track it: no stage reruns for it)."""
+def set_workers(project: Path, workers: int) -> str:
+    """Set compute.workers in the project's params.yaml (DVC does not track it: no stage reruns
+    for it); returns the file's text before, to put back."""
     path = project / "params.yaml"
     text = path.read_text()
-    new = re.sub(r"^(  workers: )\S+", lambda m: m[1] + ("null" if workers is None else str(workers)), text,
-                 count=1, flags=re.M)
+    new = re.sub(r"^(  workers: )\S+", lambda m: m[1] + str(workers), text, count=1, flags=re.M)
     if yaml.safe_load(new)["compute"]["workers"] != workers:
         raise SystemExit(f"{path}: could not set compute.workers")
     path.write_text(new)
+    return text
+
+
+def output_hashes(project: Path, name: str) -> dict[str, str]:
+    """A stage's outputs' hashes as dvc.lock records them (metrics and plots included)."""
+    stage = yaml.safe_load((project / "dvc.lock").read_text())["stages"][name]
+    return {o["path"]: o["md5"] for o in stage.get("outs", [])}
+
+
+def workers_ratio(project: Path, name: str, run: dict) -> dict:
+    """Rerun stage `name` with one worker: its seconds against `run`'s (compute.workers as
+    configured; null: one per core), and whether it wrote the same bytes."""
+    before = output_hashes(project, name)
+    original = set_workers(project, 1)
+    try:
+        one = run_stage(project, name, force=True)
+    finally:
+        (project / "params.yaml").write_text(original)
+    configured = yaml.safe_load(original)["compute"]["workers"]
+    return {"workers": configured or max(1, available_cores() // UNIT_THREADS), "seconds": run["seconds"],
+            "one_worker_seconds": one["seconds"], "ratio": round(one["seconds"] / run["seconds"], 2),
+            "same_bytes": output_hashes(project, name) == before}
 
 
 def main() -> None:
@@ -124,18 +146,11 @@ def main() -> None:
             if raw is not None and stages[name]["seconds"] >= PROFILE_MIN_SECONDS and raw.is_file():
                 profiles[name] = {"seconds": stages[name]["seconds"], **summarise_profile(raw)}
         total = time.perf_counter() - started
-        default_workers = max(1, available_cores() // UNIT_THREADS)
         for name in args.workers_ratio:
-            set_workers(project, 1)
-            try:
-                one = run_stage(project, name, force=True)
-            finally:
-                set_workers(project, None)
-            ratios[name] = {"workers": default_workers, "seconds": stages[name]["seconds"],
-                            "one_worker_seconds": one["seconds"],
-                            "ratio": round(one["seconds"] / stages[name]["seconds"], 2)}
-            print(f"{name}: 1 worker {one['seconds']} s vs {default_workers} workers {stages[name]['seconds']} s",
-                  flush=True)
+            if name not in stages:
+                raise SystemExit(f"--workers-ratio {name}: the stage did not run in this benchmark")
+            ratios[name] = workers_ratio(project, name, stages[name])
+            print(f"{name}: {ratios[name]}", flush=True)
     what = "dvc repro of the default, stage by stage in DVC's order" + (
         " (this checkout)" if args.in_place else " (a fresh clone, empty cache)") + (
         f" under py-spy at {PROFILE_RATE} Hz" if args.profile else "")

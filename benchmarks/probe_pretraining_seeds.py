@@ -72,7 +72,7 @@ def main() -> None:
                 embedding = torch.cat([backbone(x[i:i + 128]) for i in range(0, len(x), 128)]).numpy()
             entry = {}
             for control in (CUE_ONLY, CUE_BLIND, STUDY):
-                _, r = fit_control(embedding, ids, targets[control], splits, params,
+                _, r = fit_control(embedding, ids, targets[control], splits, params.train,
                                    backbone.spec.head, params.controls.seeds, CPU)
                 entry[f"{control}_test_r"] = r
             entry["seconds"] = time.perf_counter() - start

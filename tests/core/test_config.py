@@ -8,6 +8,10 @@ import yaml
 
 from rashomon.attribution.method import check_explain_config, method_options
 from rashomon.backbones.weights import check_backbone_names
+from rashomon.attribution.explain_params import ExplainParams
+from rashomon.core.config import load_params
+from rashomon.groundtruth.controls_params import ControlsParams
+from rashomon.groundtruth.sanity_params import SanityParams
 from rashomon.params import Params, load_all_params
 from rashomon.core.errors import InputError
 from rashomon.idsds.models import check_model_names
@@ -85,12 +89,22 @@ def test_bad_params_are_one_line_errors_naming_the_key(tmp_path, edit, message):
     (lambda p: p["sanity"].update(methods=["gradcm"]), r"sanity.methods: unknown attribution method 'gradcm'"),
     (lambda p: p["sanity"].update(options={"lim": {}}), r"sanity.options: unknown attribution method 'lim'"),
 ])
-def test_method_names_are_checked_by_every_stage_before_any_work(tmp_path, edit, message):
-    """The plain loader every stage calls (no torch, no registry import) refuses them, so the
-    first stage `dvc repro` runs stops with one line, not explain@shap with argparse's usage."""
+def test_method_names_are_checked_before_any_work(tmp_path, edit, message):
+    """The plain loader (no torch, no registry import) refuses them: synthesize, which checks every
+    section, stops a full `dvc repro` with one line (not explain@shap with argparse's usage), and
+    so does `python -m rashomon.params` before a sweep; the stage that reads the section does too."""
+    path = write(tmp_path, edit)
     with pytest.raises(InputError, match=message) as info:
-        load_all_params(write(tmp_path, edit))
+        load_all_params(path)
     assert "\n" not in str(info.value)
+    section = next(s for s in ("explain", "controls", "sanity") if s in message.split(".")[0])
+    reader = {"explain": ExplainParams, "controls": ControlsParams, "sanity": SanityParams}[section]
+    with pytest.raises(InputError, match=message):
+        load_params(reader, path)
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "rashomon.params", str(path)], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "unknown attribution method" in done.stderr
 
 
 def test_the_config_knows_the_registered_method_names_without_importing_them():

@@ -9,6 +9,8 @@ from rashomon.core.config import BackbonesConfig, ComputeConfig, DataConfig, Det
 
 @dataclass(frozen=True)
 class ExplainParams:
+    """The sections the explain stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     backbones: BackbonesConfig
     train: TrainConfig
@@ -19,6 +21,8 @@ class ExplainParams:
 
 @dataclass(frozen=True)
 class ExplainFiguresParams:
+    """The sections the explain_figures stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     backbones: BackbonesConfig
     explain: ExplainConfig

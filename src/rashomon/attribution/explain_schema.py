@@ -1,5 +1,5 @@
-"""Schema of metrics/explain.json: what the explain stage writes and the report reads. (No `from __future__
-import annotations`: TypedDict must see NotRequired at class creation.)"""
+"""Schema of metrics/explain.json: what the explain stage writes and the report reads.
+(No `from __future__ import annotations`: TypedDict must see NotRequired at class creation.)"""
 
 from typing import NotRequired, TypedDict
 

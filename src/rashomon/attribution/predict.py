@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from rashomon.attribution.perturbations import Perturbation, PerturbationScorer, summarise_counts
 from rashomon.core.fitting import quiet_lightning
+from rashomon.core.progress import lightning_bar
 
 
 class PerturbationDataset(Dataset):
@@ -90,8 +91,8 @@ def predict_scores(images: Tensor, perturbations: Sequence[Perturbation], model:
     with tempfile.TemporaryDirectory(prefix="rashomon-scores-") as tmp:
         writer = GatherScores(Path(tmp) / "scores.pt")
         trainer = pl.Trainer(**{"accelerator": "auto", "devices": 1, **(trainer_options or {})}, logger=False,
-                             callbacks=[writer], enable_progress_bar=progress, enable_model_summary=False,
-                             enable_checkpointing=False)
+                             callbacks=[writer], enable_progress_bar=lightning_bar(progress),
+                             enable_model_summary=False, enable_checkpointing=False)
         trainer.predict(ScoringModule(model, incremental), loader, return_predictions=False)
         if writer.gathered is None:      # the ranks ran in spawned processes: rank 0 saved them
             saved = torch.load(writer.path, weights_only=True)

@@ -54,7 +54,8 @@ def _masked_variants(name: str, params: ModelParams, pretrained: Path, heads: Pa
     return load_variants(backbone, heads, params.train.seeds, masks)
 
 
-def explained_variants(name: str, params: ExplainedModelParams, pretrained: Path, heads: Path, pruning: Path) -> VariantSet:
+def explained_variants(name: str, params: ExplainedModelParams, pretrained: Path, heads: Path,
+                       pruning: Path) -> VariantSet:
     """Architecture `name`'s variants as the explain stage explains them: the pruning
     stage's keep-masks when `explain.use_pruned`."""
     return _masked_variants(name, params, pretrained, heads, pruning / f"{name}.npz" if params.explain.use_pruned

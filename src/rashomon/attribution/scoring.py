@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from rashomon.attribution.perturbations import Perturbation, PerturbationScorer, summarise_counts
+from rashomon.core.progress import bar_options
 
 
 LAUNCHER_WORLD_SIZE = ("WORLD_SIZE", "SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE")
@@ -42,7 +43,7 @@ def score_perturbations(images: Tensor, perturbations: Sequence[Perturbation], m
     scorer = PerturbationScorer(model, incremental)
     scores = []
     with torch.no_grad(), tqdm(total=sum(len(p) for p in perturbations), desc=desc, unit="image",
-                               disable=not progress, mininterval=5) as bar:
+                               mininterval=5, **bar_options(progress)) as bar:
         for p in perturbations:
             scores.append(scorer(images[p.image], p))
             bar.update(len(p))

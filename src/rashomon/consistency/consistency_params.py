@@ -28,6 +28,8 @@ class ConsistencyConfig:
 
 @dataclass(frozen=True)
 class ConsistencyParams:
+    """The sections the consistency stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     backbones: BackbonesConfig
     train: TrainConfig

@@ -1,5 +1,5 @@
-"""Schema of metrics/consistency.json: what the consistency stage writes and the report reads. (No `from __future__
-import annotations`: TypedDict must see NotRequired at class creation.)"""
+"""Schema of metrics/consistency.json: what the consistency stage writes and the report reads.
+(No `from __future__ import annotations`: TypedDict must see NotRequired at class creation.)"""
 
 from typing import NotRequired, TypedDict
 

@@ -14,7 +14,7 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from rashomon.core.config import load_params
 from rashomon.core.determinism import apply_in_torch, check_torch_applied
@@ -22,6 +22,8 @@ from rashomon.core.errors import InputError, OutputError, StageInterrupted, os_e
 from rashomon.core.io import is_publishing_rank, publish_together, remove_stale_temps, remove_stale_temps_below
 
 log = logging.getLogger("rashomon")
+P = TypeVar("P")   # a stage's params class
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"   # every stage process, worker processes too
 
 
 def _raise_interrupted(signum: int, _frame: Any) -> None:
@@ -74,8 +76,8 @@ def stage_scratch(args: argparse.Namespace) -> Iterator[Path]:
             shutil.rmtree(cache.COMPILE_CACHE, ignore_errors=True)
 
 
-def stage(fn: Callable[[Any, argparse.Namespace], None], *arguments: str | tuple[str, dict[str, Any]],
-          params: type) -> Callable[[], None]:
+def stage(fn: Callable[[P, argparse.Namespace], None], *arguments: str | tuple[str, dict[str, Any]],
+          params: type[P]) -> Callable[[], None]:
     """Wrap a stage's main(params, args): `params` is the stage's params class (the sections its
     `params:` in dvc.yaml names, checked as it loads); every path comes as a required CLI flag from
     dvc.yaml (a bare "--flag"; a (flag, options) pair for anything else), so no path is
@@ -85,7 +87,7 @@ def stage(fn: Callable[[Any, argparse.Namespace], None], *arguments: str | tuple
 
     @functools.wraps(fn)
     def main() -> None:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
         parser = argparse.ArgumentParser(description=fn.__doc__)
         parser.add_argument("--params", default="params.yaml")
         for argument in arguments:

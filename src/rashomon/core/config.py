@@ -175,17 +175,12 @@ class DataConfig:
                              f"richhf18k); {self.source} has only {list(DIMENSIONS)}")
 
 
-
-
-
-
 @dataclass(frozen=True)
 class BackbonesConfig:
     names: Names[str]
     weights: dict[str, Text]
     batch_size: Count
     cache_dtype: Literal["float16", "float32"]
-
 
 
 @dataclass(frozen=True)
@@ -198,7 +193,6 @@ class TrainConfig:
     max_epochs: Count
     patience: NonNegativeInt       # early stopping: epochs without improvement
     dropout: Annotated[float, Bounds(0, 1, open_high=True)]
-
 
 
 @dataclass(frozen=True)
@@ -245,7 +239,7 @@ class ExplainConfig:
     use_pruned: bool
     n_figures: NonNegativeInt
     scoring: ScoringConfig
-    sections: dict[str, dict[str, Any]]   # every other key: one method's options (explain.<method>), typed by the method
+    sections: dict[str, dict[str, Any]]   # every other key: a method's options (explain.<method>), typed by it
 
     EXTRA: typing.ClassVar[str] = "sections"   # parse_section puts the keys it does not know here
 
@@ -255,13 +249,6 @@ class ExplainConfig:
             if name not in attribution_method_names():
                 raise InputError(f"params.yaml: unknown key explain.{_key(name)}: neither a setting of explain nor "
                                  f"an attribution method (methods: {', '.join(attribution_method_names())})")
-
-
-
-
-
-
-
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 PORTABLE_THREADS = 2   # intra-op threads in portable mode: a fixed count, whatever the machine has
 
@@ -120,8 +120,12 @@ def apply_in_torch(mode: str) -> None:
     if capability != "AVX2":
         raise RuntimeError(f"determinism: portable, but ATen runs {capability} kernels, not AVX2")
     torch.set_num_threads(PORTABLE_THREADS)
-    # torch.use_deterministic_algorithms(True, warn_only=True) without its 1.2 s import of
-    # torch._inductor (it sets inductor's flag too; nothing here is compiled)
+    deterministic_algorithms(torch)
+
+
+def deterministic_algorithms(torch: Any) -> None:
+    """torch.use_deterministic_algorithms(True, warn_only=True) without its 1.2 s import of
+    torch._inductor (it sets inductor's flag too; nothing here is compiled)."""
     torch._C._set_deterministic_algorithms(True, warn_only=True)
 
 

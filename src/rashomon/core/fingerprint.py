@@ -91,7 +91,8 @@ def fingerprint(mode: str) -> dict[str, Any]:
         apply_in_torch(mode)
     return {"cpu": cpu_identity(), "mode": mode, "pinned": pinned,
             "settings": {k: os.environ.get(k) for k in PORTABLE_ENV},
-            "torch": torch.__version__, "numpy": _numpy_version(), "aten_capability": torch.backends.cpu.get_cpu_capability(),
+            "torch": torch.__version__, "numpy": _numpy_version(),
+            "aten_capability": torch.backends.cpu.get_cpu_capability(),
             "threads": torch.get_num_threads(), "toy_training_sha256": toy_training_hash(),
             "numpy_matmul_sha256": numpy_matmul_hash()}
 

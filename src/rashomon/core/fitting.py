@@ -16,6 +16,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping
 from torch.utils.data import DataLoader
 
 from rashomon.core.device import CPU, trainer_options
+from rashomon.core.progress import lightning_bar
 
 
 def seed_everything(seed: int) -> None:
@@ -84,7 +85,7 @@ def fit(module: pl.LightningModule, train: DataLoader, val: DataLoader, *, max_e
         callbacks.append(EarlyStopping(monitor, patience=patience, mode=mode))
     trainer = pl.Trainer(
         max_epochs=max_epochs, **trainer_options(device), logger=logger, callbacks=callbacks,
-        enable_progress_bar=progress, enable_model_summary=False, enable_checkpointing=False,
+        enable_progress_bar=lightning_bar(progress), enable_model_summary=False, enable_checkpointing=False,
         deterministic=True, num_sanity_val_steps=0, log_every_n_steps=1,
     )
     module.train()  # Lightning keeps the mode it is given; a model built frozen (eval) must train

@@ -38,6 +38,8 @@ class CounterfactualConfig:
 
 @dataclass(frozen=True)
 class GeneratorParams:
+    """The sections the generator stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     backbones: BackbonesConfig
     train: TrainConfig
@@ -48,6 +50,8 @@ class GeneratorParams:
 
 @dataclass(frozen=True)
 class CounterfactualParams:
+    """The sections the counterfactual stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     backbones: BackbonesConfig
     train: TrainConfig

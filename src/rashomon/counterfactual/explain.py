@@ -57,7 +57,8 @@ class CounterfactualResult:
 
 
 def explain_counterfactuals(params: CounterfactualParams, manifest: pd.DataFrame, ids: list[str],
-                            truth: pd.DataFrame | None, paths: CounterfactualInputs, out_dir: Path, device: torch.device) -> CounterfactualResult:
+                            truth: pd.DataFrame | None, paths: CounterfactualInputs, out_dir: Path,
+                            device: torch.device) -> CounterfactualResult:
     """Edit every image for every model; write each model's maps to `out_dir/{name}.npz` as
     they are made (bounded memory) and return the report and the edit table."""
     cfg, names = params.counterfactual, params.backbones.names

@@ -20,6 +20,8 @@ class FilterConfig:
 
 @dataclass(frozen=True)
 class FilterParams:
+    """The sections the filter stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     filter: FilterConfig
     determinism: Determinism

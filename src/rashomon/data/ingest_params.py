@@ -9,5 +9,7 @@ from rashomon.core.config import DataConfig, Determinism
 
 @dataclass(frozen=True)
 class IngestParams:
+    """The sections the ingest stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     determinism: Determinism

@@ -34,6 +34,8 @@ class SplitConfig:
 
 @dataclass(frozen=True)
 class SplitParams:
+    """The sections the split stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     split: SplitConfig
     determinism: Determinism

@@ -165,8 +165,6 @@ def add_artifact(
     return np.clip(out, 0, 1).astype(np.float32), mask
 
 
-
-
 def render_with_twins(rng: np.random.Generator, size: int, obj: str, colour: str, badness: float, strength: float,
                       artifact: str | None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """An image, its artifact mask, and its twins from the same random draws: the same

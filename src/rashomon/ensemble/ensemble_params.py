@@ -26,6 +26,8 @@ class EnsembleConfig:
 
 @dataclass(frozen=True)
 class EnsembleParams:
+    """The sections the ensemble stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     backbones: BackbonesConfig
     train: TrainConfig

@@ -1,5 +1,5 @@
-"""Schema of metrics/ensemble.json: what the ensemble stage writes and the report reads. (No `from __future__
-import annotations`: TypedDict must see NotRequired at class creation.)"""
+"""Schema of metrics/ensemble.json: what the ensemble stage writes and the report reads.
+(No `from __future__ import annotations`: TypedDict must see NotRequired at class creation.)"""
 
 from typing import NotRequired, TypedDict
 

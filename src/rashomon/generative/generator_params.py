@@ -1,4 +1,5 @@
-"""The generator's settings (`counterfactual.generator`) and the params the generator stage reads."""
+"""The generator's settings (`counterfactual.generator`); the generator stage's params class lives with the
+`counterfactual` section it reads (counterfactual/counterfactual_params.py)."""
 
 from __future__ import annotations
 

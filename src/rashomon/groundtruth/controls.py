@@ -12,23 +12,24 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import pandas as pd
 import torch
 
 from rashomon.attribution import Inputs, build_method
-from rashomon.attribution.runner import explanation_ids
+from rashomon.attribution.runner import ModelParams, explanation_ids
 from rashomon.backbones import create_backbone, get_spec
 from rashomon.backbones.geometry import grid_of
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.backbones.weights import weights_for
+from rashomon.core.config import TrainConfig
 from rashomon.core.parallel import map_units
 from rashomon.data.manifest import manifest_hash
 from rashomon.data.splits import subset_ids
 from rashomon.data.truth import SYNTHETIC_LABEL
-from rashomon.groundtruth.controls_params import ControlsParams
+from rashomon.groundtruth.controls_params import ControlsConfig, ControlsParams
 from rashomon.groundtruth.cues import CueMaps
 from rashomon.groundtruth.detector import Detector, fit_detector, stem_outputs
 from rashomon.groundtruth.evaluate import PROTOTYPE, localisation_table, reference_table
@@ -64,6 +65,12 @@ def control_targets(truth: pd.DataFrame, manifest: pd.DataFrame, target: str) ->
     return {CUE_ONLY: -truth["artifact_visibility"], CUE_BLIND: -truth["global_badness"], STUDY: manifest[target]}
 
 
+class DetectorParams(ModelParams, Protocol):
+    """The sections a family's detector reads (the controls' params, or every section)."""
+
+    controls: ControlsConfig
+
+
 @dataclass(frozen=True)
 class ControlsInputs:
     """Where the stage's inputs lie."""
@@ -80,12 +87,12 @@ class ControlsResult:
     localisation: pd.DataFrame
 
 
-def fit_control(embedding: np.ndarray, ids: list[str], y: pd.Series, splits: pd.DataFrame, params: ControlsParams,
+def fit_control(embedding: np.ndarray, ids: list[str], y: pd.Series, splits: pd.DataFrame, cfg: TrainConfig,
                 kind: str, seeds: int, device: torch.device) -> tuple[list, float]:
     """Heads for one control, one per split variant as the train stage fits them; and the test
     Pearson r of their mean prediction with the control's target."""
     row = {i: k for k, i in enumerate(ids)}
-    cfg, heads = params.train, []
+    heads = []
     for v in range(seeds):
         train, val = (subset_ids(splits, cfg.scheme, v, s) for s in ("train", "val"))
         heads.append(fit_head(embedding[[row[i] for i in train]], y.loc[train].to_numpy(),
@@ -133,7 +140,7 @@ def prototype_scores(maps: np.ndarray, masks: np.ndarray, ids: list[str]) -> pd.
     return table[table.level == PROTOTYPE]
 
 
-def control_detector(name: str, params: ControlsParams, manifest: pd.DataFrame, splits: pd.DataFrame, y: pd.Series,
+def control_detector(name: str, params: DetectorParams, manifest: pd.DataFrame, splits: pd.DataFrame, y: pd.Series,
                      test_images: torch.Tensor, paths: ControlsInputs, device: torch.device) -> Detector:
     """Architecture `name` fine-tuned end to end on the cue-only target (split variant 0);
     `test_images`: the explanation set's, already loaded."""
@@ -198,7 +205,7 @@ def control_heads(task: ControlsTask, methods: list, images: torch.Tensor, masks
               "stem": Inputs(stem_outputs=cache.stem_outputs(ids), size=(spec.input_size,) * 2)}
     scores, fitted, reliances = {}, {}, {}
     for control, y in task.targets.items():
-        fitted[control], r = fit_control(embedding, cache.ids, y, task.splits, params, spec.head,
+        fitted[control], r = fit_control(embedding, cache.ids, y, task.splits, params.train, spec.head,
                                          params.controls.seeds, device)
         scores[f"{control}_test_r"] = r
         log.info("%s %s: test r %.3f", name, control, r)
@@ -264,7 +271,7 @@ def run_controls(params: ControlsParams, manifest: pd.DataFrame, splits: pd.Data
     units += [(name, "heads") for name in params.backbones.names]
     tasks = [ControlsTask(name, part, params, manifest, digest, splits, truth, targets, test, ids, paths, device)
              for name, part in units]
-    parts = dict(zip(units, map_units(run_controls_task, tasks, params.compute.workers, "controls")))
+    parts = dict(zip(units, map_units(run_controls_task, tasks, params.compute.workers, "controls", device)))
     frames = []
     for name in params.backbones.names:   # the report in the architectures' order, heads before the detector
         mine = [parts[unit] for unit in ((name, "heads"), (name, "detector")) if unit in parts]

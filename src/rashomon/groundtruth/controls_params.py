@@ -38,6 +38,8 @@ class ControlsConfig:
 
 @dataclass(frozen=True)
 class ControlsParams:
+    """The sections the controls stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     backbones: BackbonesConfig
     train: TrainConfig

@@ -37,6 +37,8 @@ class GroundtruthConfig:
 
 @dataclass(frozen=True)
 class GroundtruthParams:
+    """The sections the groundtruth stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     backbones: BackbonesConfig
     train: TrainConfig

@@ -1,5 +1,5 @@
-"""Schema of metrics/groundtruth.json: what the groundtruth stage writes and the report reads. (No `from __future__
-import annotations`: TypedDict must see NotRequired at class creation.)"""
+"""Schema of metrics/groundtruth.json: what the groundtruth stage writes and the report reads.
+(No `from __future__ import annotations`: TypedDict must see NotRequired at class creation.)"""
 
 from typing import Any, NotRequired, TypedDict
 

@@ -37,6 +37,8 @@ class SanityConfig:
 
 @dataclass(frozen=True)
 class SanityParams:
+    """The sections the sanity stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     backbones: BackbonesConfig
     train: TrainConfig

@@ -9,6 +9,8 @@ from rashomon.core.config import BackbonesConfig, ComputeConfig, DataConfig, Det
 
 @dataclass(frozen=True)
 class FeaturesParams:
+    """The sections the features stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     backbones: BackbonesConfig
     compute: ComputeConfig

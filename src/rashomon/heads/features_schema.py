@@ -1,5 +1,5 @@
-"""Schema of metrics/features.json: what the features stage writes and the report reads. (No `from __future__
-import annotations`: TypedDict must see NotRequired at class creation.)"""
+"""Schema of metrics/features.json: what the features stage writes and the report reads.
+(No `from __future__ import annotations`: TypedDict must see NotRequired at class creation.)"""
 
 from typing import TypedDict
 

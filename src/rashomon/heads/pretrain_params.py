@@ -40,6 +40,8 @@ class PretrainConfig:
 
 @dataclass(frozen=True)
 class PretrainParams:
+    """The sections the pretrain stage reads (its `params:` in dvc.yaml)."""
+
     backbones: BackbonesConfig
     pretrain: PretrainConfig
     compute: ComputeConfig

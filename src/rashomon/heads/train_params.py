@@ -18,6 +18,8 @@ def check_seeds_fit_splits(train: TrainConfig, split: SplitConfig) -> None:
 
 @dataclass(frozen=True)
 class TrainParams:
+    """The sections the train stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     backbones: BackbonesConfig
     train: TrainConfig

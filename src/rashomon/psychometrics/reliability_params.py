@@ -18,6 +18,8 @@ class ReliabilityConfig:
 
 @dataclass(frozen=True)
 class ReliabilityParams:
+    """The sections the reliability stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     reliability: ReliabilityConfig
     determinism: Determinism

@@ -10,6 +10,8 @@ from rashomon.idsds.idsds_params import IdsdsConfig
 
 @dataclass(frozen=True)
 class ReportParams:
+    """The sections the report stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     idsds: IdsdsConfig
     determinism: Determinism

@@ -16,6 +16,8 @@ class PruneConfig:
 
 @dataclass(frozen=True)
 class PruneParams:
+    """The sections the prune stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     backbones: BackbonesConfig
     train: TrainConfig

@@ -1,5 +1,5 @@
-"""Schema of metrics/prune.json: what the prune stage writes and the report reads. (No `from __future__
-import annotations`: TypedDict must see NotRequired at class creation.)"""
+"""Schema of metrics/prune.json: what the prune stage writes and the report reads.
+(No `from __future__ import annotations`: TypedDict must see NotRequired at class creation.)"""
 
 from typing import TypedDict
 

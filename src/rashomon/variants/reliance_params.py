@@ -9,6 +9,8 @@ from rashomon.core.config import BackbonesConfig, ComputeConfig, DataConfig, Det
 
 @dataclass(frozen=True)
 class RelianceParams:
+    """The sections the reliance stage reads (its `params:` in dvc.yaml)."""
+
     data: DataConfig
     backbones: BackbonesConfig
     train: TrainConfig

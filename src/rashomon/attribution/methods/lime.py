@@ -15,6 +15,7 @@ from rashomon.attribution.scoring import score_perturbations
 from rashomon.backbones.preprocess import denormalise
 from rashomon.core.config import Bounds, Count, OpenFraction, Positive, Seed
 from rashomon.core.errors import InputError
+from rashomon.core.progress import bar_options
 from rashomon.variants.scored_model import ScoredModel
 
 
@@ -72,8 +73,7 @@ class Lime(AttributionMethod):
         rgb = denormalise(images)
         rng = np.random.default_rng(o.seed)
         all_segments, patterns, batches = [], [], []
-        for i in tqdm(range(n), desc="lime superpixels", unit="img", mininterval=5,
-                      **({} if progress else {"disable": True})):
+        for i in tqdm(range(n), desc="lime superpixels", unit="img", mininterval=5, **bar_options(progress)):
             seg = superpixels(rgb[i], o.n_segments, o.compactness) if segments is None else np.asarray(segments[i])
             n_sp = int(seg.max()) + 1
             if n_sp < 2:
