@@ -56,8 +56,23 @@ def run_stage(project: Path, name: str, profile: Path | None = None, force: bool
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
+        if profile is not None and "No python processes found" in err:   # py-spy lost the race to attach
+            print(f"{name}: py-spy could not attach; timed without it", flush=True)
+            return {**run_stage(project, name, None, force), "profiled": False}
         raise SystemExit(f"stage {name} failed:\n{err[-3000:]}")
     return {"seconds": round(seconds, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
+STAGE_LINE = re.compile(r"^(?P<name>\S+): (?P<seconds>[\d.]+) s, (?P<rss>[\d.]+) MB$")
+
+
+def logged_stages(log: Path) -> dict[str, dict]:
+    """Stages an interrupted run of this script already ran and timed (its printed lines)."""
+    found = {}
+    for line in log.read_text().splitlines():
+        if m := STAGE_LINE.match(line.strip()):
+            found[m["name"]] = {"seconds": float(m["seconds"]), "peak_rss_mb": float(m["rss"])}
+    return found
 
 
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
@@ -107,13 +122,13 @@ def output_hashes(project: Path, name: str) -> dict[str, str]:
     return {o["path"]: o["md5"] for o in stage.get("outs", [])}
 
 
-def workers_ratio(project: Path, name: str, run: dict) -> dict:
+def workers_ratio(project: Path, name: str, run: dict, profile: Path | None = None) -> dict:
     """Rerun stage `name` with one worker: its seconds against `run`'s (compute.workers as
     configured; null: one per core), and whether it wrote the same bytes."""
     before = output_hashes(project, name)
     original = set_workers(project, 1)
     try:
-        one = run_stage(project, name, force=True)
+        one = run_stage(project, name, profile, force=True)
     finally:
         (project / "params.yaml").write_text(original)
     configured = yaml.safe_load(original)["compute"]["workers"]
@@ -129,19 +144,25 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="py-spy every stage (bench_profile.json)")
     parser.add_argument("--workers-ratio", nargs="*", default=[], metavar="STAGE",
                         help="after the run, rerun these stages with compute.workers 1 (the run used one per core)")
+    parser.add_argument("--resume-log", type=Path, help="the printed output of a run that stopped: its timed stages "
+                        "are kept, the others run now (forced)")
     parser.add_argument("targets", nargs="*", help="stages to reproduce (default: all)")
     args = parser.parse_args()
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     profiles, ratios = {}, {}
+    raw_dir = Path(args.out).parent / "profiles_raw"   # py-spy's raw stacks, kept if a later stage fails
     with tempfile.TemporaryDirectory(prefix="bench-repro-") as tmp:
         project = REPO
         if not args.in_place:
             project = Path(tmp) / "clone"
             subprocess.run(["git", "clone", "-q", str(REPO), str(project)], check=True)
-        stages, started = {}, time.perf_counter()
-        for name in stage_order(project, args.targets):
-            raw = Path(tmp) / f"{name}.txt" if args.profile else None
-            stages[name] = run_stage(project, name, raw)
+        resumed = logged_stages(args.resume_log) if args.resume_log else {}
+        stages, started = dict(resumed), time.perf_counter() - sum(s["seconds"] for s in resumed.values())
+        for name in [n for n in stage_order(project, args.targets) if n not in resumed]:
+            raw = raw_dir / f"{name}.txt" if args.profile else None
+            if raw is not None:
+                raw.parent.mkdir(parents=True, exist_ok=True)
+            stages[name] = run_stage(project, name, raw, force=bool(resumed))
             print(f"{name}: {stages[name]['seconds']} s, {stages[name]['peak_rss_mb']} MB", flush=True)
             if raw is not None and stages[name]["seconds"] >= PROFILE_MIN_SECONDS and raw.is_file():
                 profiles[name] = {"seconds": stages[name]["seconds"], **summarise_profile(raw)}
@@ -149,11 +170,17 @@ def main() -> None:
         for name in args.workers_ratio:
             if name not in stages:
                 raise SystemExit(f"--workers-ratio {name}: the stage did not run in this benchmark")
-            ratios[name] = workers_ratio(project, name, stages[name])
+            raw = raw_dir / f"{name}.one_worker.txt" if args.profile else None
+            ratios[name] = workers_ratio(project, name, stages[name], raw)
+            if raw is not None and raw.is_file():
+                profiles[f"{name} (1 worker)"] = {"seconds": ratios[name]["one_worker_seconds"],
+                                                  **summarise_profile(raw)}
             print(f"{name}: {ratios[name]}", flush=True)
     what = "dvc repro of the default, stage by stage in DVC's order" + (
         " (this checkout)" if args.in_place else " (a fresh clone, empty cache)") + (
-        f" under py-spy at {PROFILE_RATE} Hz" if args.profile else "")
+        f" under py-spy at {PROFILE_RATE} Hz (peak RSS then includes py-spy's own, about 0.6 GB)"
+        if args.profile else "") + (
+        f"; {len(resumed)} stages timed by the run in {args.resume_log.name}, the rest forced" if resumed else "")
     write_json(args.out, {"what": what, "commit": commit, "cpu": cpu_identity(), "unit_threads": UNIT_THREADS,
                           "total_seconds": round(total, 1), "stages": stages,
                           **({"workers_ratio": ratios} if ratios else {})})
