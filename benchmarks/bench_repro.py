@@ -8,12 +8,14 @@ benchmarks/results/bench_repro.json (not a DVC metric):
     python benchmarks/bench_repro.py --profile    # and a py-spy profile of every stage over 60 s
                                                   # (benchmarks/results/bench_profile.json: where the time goes)
     python benchmarks/bench_repro.py --workers-ratio controls   # then rerun controls with compute.workers: 1
+    python benchmarks/bench_repro.py --summarise  # bench_profile.json again from the kept raw profiles
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import json
 import os
 import re
 import shutil
@@ -84,10 +86,14 @@ def frame_name(frame: str) -> tuple[str, str]:
     return (m["func"], m["file"]) if m else (frame.strip(), "")
 
 
-def summarise_profile(raw: Path, top: int = 12) -> dict:
-    """Where a stage's samples go: the innermost rashomon function of each sample (our code that
-    asked for the work) and the innermost frame (the kernel or library call doing it), as shares."""
-    ours: collections.Counter[str] = collections.Counter()
+PLUMBING = ("rashomon/core/cli.py", "rashomon/core/parallel.py")   # frames every stage or unit passes through
+
+
+def summarise_profile(raw: Path, top: int = 12, depth: int = 4) -> dict:
+    """Where a stage's samples go, as shares: the path of rashomon functions that asked for the
+    work (the first `depth` below the stage plumbing: the phase) and the innermost frame (the
+    kernel or library call doing it)."""
+    phases: collections.Counter[str] = collections.Counter()
     leaves: collections.Counter[str] = collections.Counter()
     total = 0
     for line in raw.read_text().splitlines():
@@ -96,12 +102,12 @@ def summarise_profile(raw: Path, top: int = 12) -> dict:
             continue
         n, frames = int(count), [frame_name(f) for f in stack.split(";") if f]
         total += n
-        mine = [f"{Path(file).name}:{func}" for func, file in frames if "/rashomon/" in file or "stages/" in file]
-        ours[mine[-1] if mine else "(outside rashomon: imports, DVC)"] += n
+        mine = [func for func, file in frames if ("rashomon/" in file) and not file.endswith(PLUMBING)]
+        phases[" > ".join(mine[:depth]) if mine else "(outside rashomon: imports, DVC, the stage script)"] += n
         func, file = frames[-1] if frames else ("?", "")
         leaves[f"{func} ({'/'.join(Path(file).parts[-2:])})"] += n
     share = (lambda c: {k: round(v / total, 3) for k, v in c.most_common(top)}) if total else (lambda c: {})
-    return {"samples": total, "rashomon_function": share(ours), "innermost_frame": share(leaves)}
+    return {"samples": total, "rashomon_path": share(phases), "innermost_frame": share(leaves)}
 
 
 def set_workers(project: Path, workers: int) -> str:
@@ -146,8 +152,12 @@ def main() -> None:
                         help="after the run, rerun these stages with compute.workers 1 (the run used one per core)")
     parser.add_argument("--resume-log", type=Path, help="the printed output of a run that stopped: its timed stages "
                         "are kept, the others run now (forced)")
+    parser.add_argument("--summarise", action="store_true", help="only rewrite bench_profile.json from the raw "
+                        "profiles a run kept (profiles_raw/) and the seconds in --out")
     parser.add_argument("targets", nargs="*", help="stages to reproduce (default: all)")
     args = parser.parse_args()
+    if args.summarise:
+        return write_profiles(Path(args.out))
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     profiles, ratios = {}, {}
     raw_dir = Path(args.out).parent / "profiles_raw"   # py-spy's raw stacks, kept if a later stage fails
@@ -185,9 +195,25 @@ def main() -> None:
                           "total_seconds": round(total, 1), "stages": stages,
                           **({"workers_ratio": ratios} if ratios else {})})
     if profiles:
-        write_json(Path(args.out).with_name("bench_profile.json"),
-                   {"what": f"py-spy ({PROFILE_RATE} Hz, every process) of each stage over {PROFILE_MIN_SECONDS} s "
-                            "in the run of bench_repro.json: shares of samples", "commit": commit, "stages": profiles})
+        write_json(Path(args.out).with_name("bench_profile.json"), profile_report(commit, profiles))
+
+
+def profile_report(commit: str, profiles: dict) -> dict:
+    """bench_profile.json's content."""
+    return {"what": f"py-spy ({PROFILE_RATE} Hz, every process) of each stage over {PROFILE_MIN_SECONDS} s in the "
+                    "run of bench_repro.json: shares of samples", "commit": commit, "stages": profiles}
+
+
+def write_profiles(out: Path) -> None:
+    """bench_profile.json from the raw profiles beside `out` and the seconds `out` recorded."""
+    bench = json.loads(out.read_text())
+    profiles = {}
+    for raw in sorted((out.parent / "profiles_raw").glob("*.txt")):
+        name, _, one = raw.stem.partition(".")
+        seconds = bench["workers_ratio"][name]["one_worker_seconds"] if one else bench["stages"][name]["seconds"]
+        if seconds >= PROFILE_MIN_SECONDS:
+            profiles[f"{name} (1 worker)" if one else name] = {"seconds": seconds, **summarise_profile(raw)}
+    write_json(out.with_name("bench_profile.json"), profile_report(bench["commit"], profiles))
 
 
 if __name__ == "__main__":
