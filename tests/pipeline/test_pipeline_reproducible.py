@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -226,7 +227,14 @@ def test_unknown_params_key_and_misspelled_weights_stop_a_stage(small_project, t
     proj = fresh(small_project, tmp_path)
     text = (proj / "params.yaml").read_text().replace("  patience: 3\n", "  patience: 3\n  patiense: 3\n")
     (proj / "params.yaml").write_text(text)
-    assert_clean_failure(stage_cmd(proj, "split"), "unknown key train.patiense", proj, "data/splits.csv")
+    # the first stage of a full run (synthesize checks every section) stops on it with its output untouched,
+    # and so does the whole-file check a sweep runs first
+    before = digest(proj / "data/synthetic")
+    assert_clean_failure(stage_cmd(proj, "synthesize"), "unknown key train.patiense", proj)
+    assert digest(proj / "data/synthetic") == before
+    checked = subprocess.run([sys.executable, "-m", "rashomon.params", str(proj / "params.yaml")], capture_output=True,
+                             text=True, env={**os.environ, "PYTHONPATH": str(proj / "src")})
+    assert checked.returncode == 2 and "unknown key train.patiense" in checked.stderr
     proj = fresh(small_project, tmp_path / "again")
     set_param(proj, "backbones", "weights", {"resnet_smal": "w.pt"})
     assert_clean_failure(stage_cmd(proj, "pretrain"), "backbones.weights: unknown architecture 'resnet_smal'", proj,
