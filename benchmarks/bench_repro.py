@@ -159,8 +159,11 @@ def main() -> None:
     if args.summarise:
         return write_profiles(Path(args.out))
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
-    profiles, ratios = {}, {}
+    ratios = {}
     raw_dir = Path(args.out).parent / "profiles_raw"   # py-spy's raw stacks, kept if a later stage fails
+    if args.profile and not args.resume_log:
+        for stale in raw_dir.glob("*.txt"):   # an earlier run's stacks would be summarised as this run's
+            stale.unlink()
     with tempfile.TemporaryDirectory(prefix="bench-repro-") as tmp:
         project = REPO
         if not args.in_place:
@@ -174,17 +177,12 @@ def main() -> None:
                 raw.parent.mkdir(parents=True, exist_ok=True)
             stages[name] = run_stage(project, name, raw, force=bool(resumed))
             print(f"{name}: {stages[name]['seconds']} s, {stages[name]['peak_rss_mb']} MB", flush=True)
-            if raw is not None and stages[name]["seconds"] >= PROFILE_MIN_SECONDS and raw.is_file():
-                profiles[name] = {"seconds": stages[name]["seconds"], **summarise_profile(raw)}
         total = time.perf_counter() - started
         for name in args.workers_ratio:
             if name not in stages:
                 raise SystemExit(f"--workers-ratio {name}: the stage did not run in this benchmark")
             raw = raw_dir / f"{name}.one_worker.txt" if args.profile else None
             ratios[name] = workers_ratio(project, name, stages[name], raw)
-            if raw is not None and raw.is_file():
-                profiles[f"{name} (1 worker)"] = {"seconds": ratios[name]["one_worker_seconds"],
-                                                  **summarise_profile(raw)}
             print(f"{name}: {ratios[name]}", flush=True)
     what = "dvc repro of the default, stage by stage in DVC's order" + (
         " (this checkout)" if args.in_place else " (a fresh clone, empty cache)") + (
@@ -194,14 +192,8 @@ def main() -> None:
     write_json(args.out, {"what": what, "commit": commit, "cpu": cpu_identity(), "unit_threads": UNIT_THREADS,
                           "total_seconds": round(total, 1), "stages": stages,
                           **({"workers_ratio": ratios} if ratios else {})})
-    if profiles:
-        write_json(Path(args.out).with_name("bench_profile.json"), profile_report(commit, profiles))
-
-
-def profile_report(commit: str, profiles: dict) -> dict:
-    """bench_profile.json's content."""
-    return {"what": f"py-spy ({PROFILE_RATE} Hz, every process) of each stage over {PROFILE_MIN_SECONDS} s in the "
-                    "run of bench_repro.json: shares of samples", "commit": commit, "stages": profiles}
+    if args.profile:
+        write_profiles(Path(args.out))
 
 
 def write_profiles(out: Path) -> None:
@@ -213,7 +205,9 @@ def write_profiles(out: Path) -> None:
         seconds = bench["workers_ratio"][name]["one_worker_seconds"] if one else bench["stages"][name]["seconds"]
         if seconds >= PROFILE_MIN_SECONDS:
             profiles[f"{name} (1 worker)" if one else name] = {"seconds": seconds, **summarise_profile(raw)}
-    write_json(out.with_name("bench_profile.json"), profile_report(bench["commit"], profiles))
+    write_json(out.with_name("bench_profile.json"),
+               {"what": f"py-spy ({PROFILE_RATE} Hz, every process) of each stage over {PROFILE_MIN_SECONDS} s in the "
+                        "run of bench_repro.json: shares of samples", "commit": bench["commit"], "stages": profiles})
 
 
 if __name__ == "__main__":
