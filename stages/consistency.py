@@ -13,10 +13,11 @@ from rashomon.consistency.consistency_params import ConsistencyParams
 from rashomon.consistency.consistency_schema import ConsistencyMetrics
 from rashomon.core.cli import stage
 from rashomon.core.device import resolve_device
-from rashomon.core.io import atomic_path, write_csv
+from rashomon.core.io import atomic_path, read_json, write_csv
 from rashomon.core.metrics import write_metrics
 from rashomon.core.plotting import heatmaps
 from rashomon.data.manifest import read_manifest
+from rashomon.heads.rashomon_set import rashomon_members
 
 
 def run(params, args):
@@ -25,9 +26,10 @@ def run(params, args):
     manifest = read_manifest(args.manifest, rating_range=params.data.rating_range)
     splits = pd.read_csv(args.splits, dtype={"image_id": str})
     predictions = pd.read_csv(args.predictions, dtype={"image_id": str})
+    rashomon = rashomon_members(read_json(args.train_metrics), params.backbones.names, args.train_metrics)
     paths = ConsistencyInputs(Path(args.explanations), Path(args.ensemble), Path(args.features),
                               Path(args.pretrained), Path(args.heads), Path(args.pruning))
-    result = assess_consistency(params, manifest, splits, predictions, paths, resolve_device(params.compute))
+    result = assess_consistency(params, manifest, splits, predictions, rashomon, paths, resolve_device(params.compute))
     matrices = result.matrices
     with atomic_path(args.plots, is_dir=True) as tmp:
         write_csv(tmp / "within.csv", result.within)
@@ -42,7 +44,7 @@ def run(params, args):
     write_metrics(args.metrics, result.report, ConsistencyMetrics)
 
 
-main = stage(run, "--manifest", "--splits", "--predictions", "--explanations", "--ensemble", "--features",
+main = stage(run, "--manifest", "--splits", "--predictions", "--train-metrics", "--explanations", "--ensemble", "--features",
              "--pretrained", "--heads", "--pruning", "--metrics", "--plots", params=ConsistencyParams)
 
 if __name__ == "__main__":

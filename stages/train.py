@@ -47,7 +47,8 @@ def run(params, args):
         predictions = pd.concat(frames, ignore_index=True)
         write_csv(args.predictions, predictions)
     ceiling = (read_json(args.reliability).get("noise_ceiling") or {}).get(target)
-    report, table, variants = train_report(predictions, manifest, target, ceiling, read_truth(args.truth) is not None)
+    report, table, variants = train_report(predictions, manifest, target, ceiling, read_truth(args.truth) is not None,
+                                           params.rashomon_set.tolerance, params.inference)
     with atomic_path(args.plots, is_dir=True) as plots:
         write_csv(plots / "architectures.csv", table)
         write_csv(plots / "variants.csv", variants)

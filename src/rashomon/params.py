@@ -31,7 +31,7 @@ from rashomon.groundtruth.controls_params import ControlsConfig
 from rashomon.groundtruth.groundtruth_params import GroundtruthConfig
 from rashomon.groundtruth.sanity_params import SanityConfig
 from rashomon.heads.pretrain_params import PretrainConfig
-from rashomon.heads.train_params import check_seeds_fit_splits
+from rashomon.heads.train_params import RashomonSetConfig, check_seeds_fit_splits
 from rashomon.idsds.idsds_params import IdsdsConfig
 from rashomon.psychometrics.reliability_params import ReliabilityConfig
 from rashomon.variants.prune_params import PruneConfig
@@ -47,6 +47,7 @@ class Params:
     backbones: BackbonesConfig
     pretrain: PretrainConfig
     train: TrainConfig
+    rashomon_set: RashomonSetConfig
     prune: PruneConfig
     explain: ExplainConfig
     ensemble: EnsembleConfig

@@ -124,6 +124,22 @@ def test_mpm_shared_stem_equals_per_variant_and_captum_occlusion_at_one_pixel():
     np.testing.assert_allclose(ours, occ[0].sum(0).detach().numpy() / 3, rtol=1e-3, atol=1e-4)
 
 
+def test_a_strided_mpm_map_puts_each_value_on_its_mask_centre():
+    """A model that reads one pixel, masked by 1 px windows every 8 px: the map peaks exactly on
+    that pixel (a mask centre), holds the full-resolution value there, and falls off linearly to
+    the neighbouring centres (the old interpolation put it 3.5 px off)."""
+    y0, x0 = 24, 40
+    backbone = FakeBackbone(Lambda(lambda x: x[:, :, y0, x0].mean(dim=1, keepdim=True)), 64)
+    vs = variant_set(backbone, [linear_head([1.0])], 1)
+    images = torch.ones(1, 3, 64, 64)
+    strided = attribute("mpm", images, vs, mask_sizes=(1,), stride=8, scale_to_input=False, progress=False).maps[0, 0]
+    full = attribute("mpm", images, vs, mask_sizes=(1,), stride=1, scale_to_input=False, progress=False).maps[0, 0]
+    assert np.unravel_index(np.argmax(strided), strided.shape) == (y0, x0)
+    assert strided[y0, x0] == pytest.approx(full[y0, x0]) and full[y0, x0] > 0
+    assert strided[y0, x0 + 4] == pytest.approx(full[y0, x0] / 2) and strided[y0, x0 + 8] == pytest.approx(0)
+    assert strided.shape == (64, 64) and strided[63, 63] == strided[56, 56]   # beyond the last centre: its value
+
+
 def test_mask_sizes_scale_with_input():
     assert scale_mask_sizes([3, 17, 65], 224) == [3, 17, 65]
     assert scale_mask_sizes([3, 17, 65], 64) == [1, 5, 19]

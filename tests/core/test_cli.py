@@ -223,6 +223,17 @@ def test_a_stage_leaves_no_compile_cache_in_tmpdir(tmp_path):
     assert os.listdir(tmpdir) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["stage.py", "tmpdir"]
 
 
+def test_a_stage_that_stops_on_its_params_leaves_no_compile_cache(tmp_path):
+    """Lightning's import makes the compile cache before the params load: a bad params file
+    (or a missing flag) still takes it away."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((REPO / "params.yaml").read_text() + "\nnot_a_section: 1\n")
+    for flags in (("--out", "out/x.json", "--params", str(bad)), ()):
+        proc = run_stage(tmp_path, "    pass", flags=flags, imports="import lightning\n")
+        assert proc.returncode == 2, proc.stderr
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml", "stage.py"], proc.stderr
+
+
 def test_a_matrix_item_comes_from_dvcs_stage_name(monkeypatch):
     monkeypatch.setenv("DVC_STAGE", "explain@lime")
     assert cli.dvc_matrix_item("explain") == "lime" and cli.dvc_matrix_item("sanity") is None

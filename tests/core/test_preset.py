@@ -36,6 +36,7 @@ def test_the_study_preset_is_the_published_configuration():
     assert p.split.exp3_test_fraction == 0.2 and p.split.n_variants == 10 and p.split.seed == 42
     assert p.split.stacking_folds == 5 and p.train.scheme == "exp3" and p.train.seeds == 10
     assert p.prune.max_iterations is None and p.ensemble.prune_max_iterations is None
+    assert p.prune.fit_on == "test"   # the study's Exp2 (the default fits on val)
     # head training: Adam lr 1e-3, batch 64, up to 250 epochs, patience 15, dropout .5
     assert (p.train.lr, p.train.batch_size, p.train.max_epochs, p.train.patience, p.train.dropout) == \
         (1e-3, 64, 250, 15, 0.5)

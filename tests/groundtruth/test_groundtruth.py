@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rashomon.core.config import InferenceConfig
-from rashomon.groundtruth.evaluate import reference_verdicts
+from rashomon.groundtruth.evaluate import judge_references, reference_verdicts
 from rashomon.groundtruth.faithfulness import (cell_order, curve_area, deletion_curves, deleted_images, region_mass,
                                                twin_agreement)
 from rashomon.groundtruth.localisation import (auroc, localisation_scores, pointing_game, rank_accuracy,
@@ -156,7 +156,8 @@ def test_reference_verdicts_are_paired_differences_with_an_interval():
     rng = np.random.default_rng(0)
     gauss = rng.uniform(0.5, 0.7, 30)
     archs = {"a": per_image(gauss + 0.2), "b": per_image(gauss - 0.1), "ensemble": per_image(gauss + 0.3)}
-    refs = {"gaussian": per_image(gauss), "sobel": per_image(gauss + 0.2 + rng.normal(0, 0.01, 30))}
+    refs = {"gaussian": per_image(gauss), "sobel": per_image(gauss + 0.2 + rng.normal(0, 0.01, 30)),
+            "random": per_image(0.5 + rng.normal(0, 0.01, 30))}
     out = reference_verdicts(archs, refs, INFERENCE)
     assert out["best_auroc"]["architecture"] == "a"       # the ensemble is not an architecture
     assert out["vs_gaussian"]["difference"] == pytest.approx(0.2) and out["vs_gaussian"]["n"] == 30
@@ -164,6 +165,14 @@ def test_reference_verdicts_are_paired_differences_with_an_interval():
     assert out["vs_gaussian"]["p"] < 1e-3 and out["vs_gaussian"]["permutations"] == 9999
     assert out["vs_sobel"]["ci_low"] < 0 < out["vs_sobel"]["ci_high"] and out["beats_sobel"] is False
     assert out["undefined"] == {}
+    # beating the Gaussian is not enough: the Sobel edge map is a reference too (every one, Holm over methods)
+    entries = {"m": out, "other": reference_verdicts({"a": per_image(gauss + 0.3)}, refs, INFERENCE)}
+    judge_references(entries, ("gaussian", "sobel", "random"), INFERENCE.min_n)
+    assert out["beats_references"]["value"] is False and out["beats_references"]["reason"] == (
+        "sobel: interval not above 0")
+    assert entries["other"]["beats_references"]["value"] is True
+    assert entries["other"]["beats_references"]["adjusted_p"] == pytest.approx(
+        min(1, 2 * entries["other"]["beats_references"]["p"]))   # two methods: Holm's first step doubles p
 
 
 def test_a_map_equal_to_the_mask_beats_the_gaussian_by_the_auroc_gap():

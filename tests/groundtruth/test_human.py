@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rashomon.backbones.geometry import Grid, heat_on_grid
-from rashomon.groundtruth.human import (CENTRE_PRIOR, HeatmapScoring, method_report,
+from rashomon.groundtruth.human import (CENTRE_PRIOR, HeatmapScoring, judge_methods, method_report,
                                         reference_cue_maps, score_table)
 from tests.conftest import config
 
@@ -49,10 +49,15 @@ def test_a_map_equal_to_the_heatmap_beats_the_gaussian_and_a_random_map_does_not
     noise = score_table({i: rng.random((side, side)) for i in heats}, heats, HOW)
     report = method_report({"right": right, "noise": noise}, refs, inference)
     assert report["best"]["architecture"] == "right" and report["best"]["value"] == pytest.approx(1.0)
-    assert report["beats_gaussian"] is True and report["beats_centre_prior"] is True
+    assert report["beats_gaussian"] is True and report["beats_centre_prior"] is True and report["beats_sobel"] is True
     assert report["architectures"]["right"]["cc"]["n"] == n
     only_noise = method_report({"noise": noise}, refs, inference)
     assert only_noise["beats_gaussian"] is False
+    # beats every reference (the best of them), Holm over the methods: the map equal to the heatmap does
+    entries = {"right": report, "noise": only_noise}
+    judge_methods(entries, inference.min_n)
+    assert entries["right"]["beats_references"]["value"] is True and entries["noise"]["beats_references"]["value"] is False
+    assert set(report) >= {"vs_gaussian", "vs_sobel", "vs_centre_prior", "vs_random"}
 
 
 def test_images_without_marks_are_left_out_and_few_images_are_undefined():

@@ -5,7 +5,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from rashomon.core.config import InferenceConfig
 from rashomon.heads.evaluation import SYNTHETIC_TRAIN_LABEL, train_report
+
+INFERENCE = InferenceConfig(n_resamples=500, min_n=10, seed=0)
 
 
 def test_the_report_names_the_best_architecture_and_tables_every_variant():
@@ -20,7 +23,7 @@ def test_the_report_names_the_best_architecture_and_tables_every_variant():
             pred = authenticity + (rng.normal(0, noise, 40) if noise else 2.0 * v)   # exact: r = 1 for both
             rows += [{"architecture": arch, "variant": v, "image_id": i, "subset": "test", "prediction": p,
                       "epochs": 3} for i, p in zip(ids, pred)]
-    report, table, variants = train_report(pd.DataFrame(rows), manifest, "authenticity", 0.8, synthetic=True)
+    report, table, variants = train_report(pd.DataFrame(rows), manifest, "authenticity", 0.8, True, 0.05, INFERENCE)
     assert report["best_architecture"] == "exact" and report["best_plcc"] == pytest.approx(1.0)
     assert report["best_plcc_over_noise_ceiling"] == pytest.approx(1.0 / 0.8) and report["label"] == SYNTHETIC_TRAIN_LABEL
     noisy = variants[variants.architecture == "noisy"]
@@ -28,4 +31,5 @@ def test_the_report_names_the_best_architecture_and_tables_every_variant():
         "architecture == 'noisy'").groupby("variant")]
     np.testing.assert_allclose(noisy["plcc"], expected, rtol=1e-6)
     assert table.set_index("architecture").loc["noisy", "plcc"] == pytest.approx(np.mean(expected))
-    assert "label" not in train_report(pd.DataFrame(rows), manifest, "authenticity", None, synthetic=False)[0]
+    assert "label" not in train_report(pd.DataFrame(rows), manifest, "authenticity", None, False, 0.05, INFERENCE)[0]
+    assert report["rashomon_set"]["best"] == "exact" and report["rashomon_set"]["plcc"]["exact"]["value"] == 1.0

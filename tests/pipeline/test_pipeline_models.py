@@ -47,30 +47,31 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
     for method, entry in truth["methods"].items():
         ensemble = {"ensemble"} if method in ("lime", "mpm", "counterfactual") else set()   # the bagged ensemble's maps are scored
         assert set(entry["architectures"]) == {"resnet_small", "efficientnet_small"} | ensemble
-        assert {"beats_gaussian", "beats_sobel", "best_auroc"} <= set(entry)
+        assert {"beats_gaussian", "beats_sobel", "beats_random", "beats_references", "best_auroc"} <= set(entry)
     controls = json.loads((proj / "metrics/controls.json").read_text())   # positive and negative controls
     assert set(controls["methods"]) == {"gradcam", "lime", "mpm"} and controls["n_images"] > 0
     scored = pd.read_csv(proj / "plots/controls/localisation.csv", dtype={"image_id": str})
     for method, entry in controls["methods"].items():
-        assert entry["credited"] in (True, False, None) and set(entry["architectures"]) == {"resnet_small",
-                                                                                            "efficientnet_small"}
+        assert set(entry["architectures"]) == {"resnet_small", "efficientnet_small"}
         for arch, v in entry["architectures"].items():
-            d = v["discrimination"]
+            d = v["positive_versus"]["cue_blind"]
             assert d["n"] <= controls["n_images"]    # images where both maps are defined (a constant map has no AUROC)
             assert d["permutations"] == ("exact" if d["n"] >= 2 else 0)   # few images: every sign flip; one: no test
-            assert v["separates"] is None                                          # fewer than inference.min_n
+            assert v["credited"]["value"] is None and v["credited"]["reason"]   # fewer than inference.min_n, say why
             per_image = scored[(scored.method == method) & (scored.architecture == arch)].pivot(
                 index="image_id", columns="control", values="auroc")[["cue_only", "cue_blind"]].dropna()
             assert d["n"] == len(per_image)            # paired over the images where both maps have an AUROC
             assert d["difference"] == pytest.approx((per_image.cue_only - per_image.cue_blind).mean())
+            assert set(v["positive_versus"]) == {"right_sign", "cue_blind", "gaussian", "sobel", "random"}
             # one detector per family; a constant map (a 2-epoch detector) has no AUROC and is not counted
             detector = scored[(scored.method == method) & (scored.architecture == arch) &
                               (scored.control == "detector")]["auroc"]
-            assert v["detector"]["n"] == detector.notna().sum() > 0 and v["detector_beats_gaussian"] is None
+            assert v["detector"]["n"] == detector.notna().sum() > 0 and v["finds_detector_cue"]["value"] is None
             for kind, k in v["by_kind"].items():     # the same scores on each kind of artifact's images
                 on = scored[(scored.method == method) & (scored.architecture == arch) & (scored.artifact == kind) &
                             (scored.control == "detector")]["auroc"]
-                assert k["detector"]["n"] == on.notna().sum() and k["detector_beats_gaussian"] is None
+                assert k["detector"]["n"] == on.notna().sum() and k["finds_detector_cue"]["value"] is None
+        assert entry["credited"] is None and entry["credited_on"] == []   # undefined everywhere: never false
     counts = controls["n_images_by_kind"]        # balanced over the kinds of artifact
     assert sum(counts.values()) == controls["n_images"] and max(counts.values()) - min(counts.values()) <= 1
     assert set(scored.artifact) == set(counts) and "none" not in counts
@@ -95,6 +96,10 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
                                                                              "efficientnet_small"}
     assert np.load(proj / "data/ensemble/mpm.npz")["maps"].shape == (1, 1, 64, 64)
     consistency = json.loads((proj / "metrics/consistency.json").read_text())
+    train = json.loads((proj / "metrics/train.json").read_text())
+    assert consistency["rashomon_set"] == train["rashomon_set"]   # the set the train stage defined
+    assert sorted(train["rashomon_set"]["members"] + list(train["rashomon_set"]["excluded"])) == [
+        "efficientnet_small", "resnet_small"]
     for method in ("gradcam", "lime", "mpm", "counterfactual"):   # (a tiny head can be dead: its constant maps have no r)
         entry = consistency["methods"][method]
         values = [entry["within_mean_pearson"], entry["across_mean_pearson"]]

@@ -30,15 +30,28 @@ def test_figures_are_embedded_and_the_page_fetches_nothing(tmp_path):
     assert "<script" not in html and "<link" not in html and "http" not in html
 
 
+NAN = float("nan")
+UNDEFINED = {"value": NAN, "ci_low": NAN, "ci_high": NAN, "n": 0}
+RASHOMON = {"rule": "test PLCC within the tolerance", "tolerance": 0.05, "best": "a", "members": ["a"],
+            "excluded": {"b": "predicts nothing: test PLCC 0.010 [-0.100, 0.120]"},
+            "plcc": {"a": {"value": 0.8, "ci_low": 0.7, "ci_high": 0.86, "n": 40},
+                     "b": {"value": 0.01, "ci_low": -0.1, "ci_high": 0.12, "n": 40}}}
+
+
 def test_sections_render_undefined_values(tmp_path):
     from rashomon.report import sections
 
-    consistency = {"percents": [5.0], "methods": {"gradcam": {
+    consistency = {"percents": [5.0], "rashomon_set": RASHOMON, "methods": {"gradcam": {
         "within": {"a": {"pearson": 0.5, "iou5": None}}, "across": {"pearson": None}, "within_exceeds_across": None,
-        "undefined": {"within_exceeds_across": "one architecture: no pair of architectures to compare"}}},
+        "across_pearson_in_set": UNDEFINED, "across_pearson_all_pairs": {"value": 0.3, "ci_low": 0.2, "ci_high": 0.4,
+                                                                          "n": 40},
+        "undefined": {"within_exceeds_across": "one architecture in the Rashomon set: no pair of architectures to "
+                                               "compare"}}},
         "behaviour": {"a": {"prediction_similarity": 0.9, "rsm_similarity": None}}}
     html = sections.consistency(consistency, tmp_path)
-    assert "Pearson –" in html and "within > across: undefined (one architecture: no pair" in html
+    assert "Pearson –, n 0 (every pair, the non-members too: 0.300 [0.200, 0.400], n 40)" in html
+    assert "within > across: undefined (one architecture in the Rashomon set: no pair" in html
+    assert "<td>no: predicts nothing: test PLCC 0.010 [-0.100, 0.120]</td>" in html and "0.800 [0.700, 0.860]" in html
 
 
 def test_verdicts_are_yes_no_or_undefined_with_the_reason():
@@ -55,15 +68,17 @@ def test_one_variant_per_architecture_is_undefined_not_no_and_the_configured_per
                         "b": {"pearson": None, "iou10": None, "iou20": None}},
              "across": {"pearson": 0.2, "iou10": 0.1, "iou20": 0.3, "feature_agreement": 0.1},
              "within_mean_pearson": None, "across_mean_pearson": 0.2, "within_exceeds_across": None,
+             "across_pearson_in_set": UNDEFINED, "across_pearson_all_pairs": UNDEFINED,
              "undefined": {"within_exceeds_across": "one variant per architecture (train.seeds: 1): no pair of "
                                                     "variants to compare"}}
-    html = sections.consistency({"percents": [10.0, 20.0], "methods": {"lime": entry}, "behaviour": {}}, tmp_path)
+    html = sections.consistency({"percents": [10.0, 20.0], "rashomon_set": RASHOMON, "methods": {"lime": entry},
+                                 "behaviour": {}}, tmp_path)
     assert "within > across: undefined (one variant per architecture" in html
     assert "within > across: no" not in html
     assert "<th>iou10</th>" in html and "<th>iou20</th>" in html and "top 10/20% pixels" in html
     assert "5/15/25" not in html
-    defined = sections.consistency({"percents": [10.0], "methods": {"lime": {**entry, "within_exceeds_across": False,
-                                                                            "undefined": {}}},
+    defined = sections.consistency({"percents": [10.0], "rashomon_set": RASHOMON,
+                                    "methods": {"lime": {**entry, "within_exceeds_across": False, "undefined": {}}},
                                     "behaviour": {}}, tmp_path)
     assert "within > across: no." in defined
 
@@ -87,12 +102,14 @@ def test_ensemble_groundtruth_and_sanity_sections_show_undefined_verdicts(tmp_pa
              "twin_agreement": {"rho": 0.1}, "deletion": None}
     truth = {"methods": {"lime": {"architectures": {"a": score}, "best_auroc": {"architecture": "a", "auroc": None},
                                   "beats_gaussian": None, "beats_sobel": True,
+                                  "beats_references": {"value": None, "p": NAN, "adjusted_p": NAN,
+                                                       "reason": "gaussian: no architecture's AUROC is defined"},
                                   "undefined": {"beats_gaussian": "no architecture's AUROC is defined"}}},
              "references": {"gaussian": score}}
     reliance = {"architectures": {}}
     html = sections.groundtruth(truth, reliance, tmp_path)
-    assert "<th>beats Gaussian</th>" in html and "<td>undefined (no architecture&#x27;s AUROC is defined)</td>" in html
-    assert "<td>yes</td>" in html
+    assert "<th>beats every reference</th>" in html
+    assert "<td>undefined: gaussian: no architecture&#x27;s AUROC is defined</td>" in html
 
     sanity = {"rule": "passes if mean Spearman(|map|) after full randomisation < 0.5", "n_images": 1, "methods": {
         "gradcam": {"spearman_after_full_randomisation": None, "ssim_after_full_randomisation": 0.4,
@@ -120,11 +137,13 @@ def test_counterfactual_section_counts_failures_and_groundtruth_shows_image_coun
     paired = {"difference": 0.05, "ci_low": -0.02, "ci_high": 0.12, "p": 0.21, "n": 7, "permutations": "exact"}
     truth = {"methods": {"lime": {"architectures": {"a": score}, "best_auroc": {"architecture": "a", "auroc": 0.6},
                                   "vs_gaussian": paired, "beats_gaussian": None, "beats_sobel": None,
+                                  "beats_references": {"value": None, "p": 0.21, "adjusted_p": 0.21, "reason":
+                                                       "gaussian: underpowered: 7 images < inference.min_n = 10"},
                                   "undefined": {"beats_gaussian": "underpowered: 7 images < inference.min_n = 10"}}},
              "references": {"gaussian": score}}
     html = sections.groundtruth(truth, {"architectures": {}}, tmp_path)
     assert "<td>0.600 [0.550, 0.700]</td>" in html and "<td>0.050 [-0.020, 0.120], p 0.210, n 7</td>" in html
-    assert "undefined (underpowered: 7 images &lt; inference.min_n = 10)" in html
+    assert "undefined: gaussian: underpowered: 7 images &lt; inference.min_n = 10" in html
     reliance = {"architectures": {"a": {"partial_r_artifact_given_degradation": -0.3, "partial_p": 0.01,
                                         "artifact_effect_mean": 0.9, "degradation_effect_mean": 3.0,
                                         "relies_on_artifact": True}}}
@@ -233,72 +252,40 @@ def test_a_corrupt_metrics_file_is_one_line(tmp_path):
         load_metrics(tmp_path)
 
 
-def test_controls_section_says_when_a_method_fails_its_detector_control():
-    """From method_controls on a known table: a method whose detector maps are the Gaussian's
-    fails its strongest positive control; the twins' table shows each control's verdict."""
+def test_controls_section_states_each_verdict_with_its_reason():
+    """From method_controls on a known table: maps of the cue-only heads equal to the mask are
+    credited; a detector whose maps are the Gaussian's on colour noise and the mask on checkerboards
+    finds the cue on the first kind only; each verdict and the equivalence check reach the page."""
     import pandas as pd
 
     from rashomon.core.config import InferenceConfig
-    from rashomon.groundtruth.controls import method_controls
-    from rashomon.report import sections
-
-    rng = np.random.default_rng(0)
-    gauss = rng.uniform(0.4, 0.8, 12)
-    rows = [pd.DataFrame({"image_id": [str(i) for i in range(12)], "auroc": a, "method": m, "control": c,
-                          "architecture": "x"})
-            for m, c, a in [("m", "cue_only", gauss), ("m", "cue_blind", gauss), ("m", "study_target", gauss),
-                            ("m", "detector", gauss - 0.05 + rng.normal(0, 0.01, 12)),
-                            ("reference", "gaussian", gauss)]]
-    entry = method_controls(pd.concat(rows), "m", InferenceConfig(n_resamples=500, min_n=10, seed=0))
-    twins = {"partial_r_artifact_given_degradation": -0.6, "artifact_effect_mean": 1.2, "artifact_effect_ci_low": 0.9,
-             "artifact_effect_ci_high": 1.5, "relies_on_artifact": True}
-    html = sections.controls({"n_images": 12, "methods": {"m": entry}, "architectures": {"x": {"cue_only_test_r": 0.8}},
-                              "reliance": {"x": {"detector": twins}}})
-    assert entry["finds_detector_cue"] is False and "fails its strongest positive control" in html
-    assert "end-to-end detector AUROC" in html and "1.200 [0.900, 1.500]" in html and "cue only (test r)" in html
-
-
-def test_controls_section_gives_the_detector_verdict_per_kind_of_artifact():
-    """From method_controls on a known table: detector maps equal to the mask on checkerboards and
-    to the Gaussian's on colour noise: found on the first kind, not on the second, in a sentence and a table."""
-    import pandas as pd
-
-    from rashomon.core.config import InferenceConfig
-    from rashomon.groundtruth.controls import method_controls
+    from rashomon.groundtruth.controls_verdicts import method_controls
     from rashomon.report import sections
 
     rng = np.random.default_rng(4)
-    gauss = rng.uniform(0.4, 0.8, 24)
-    detector = np.r_[np.ones(12), gauss[12:] - 0.05 + rng.normal(0, 0.01, 12)]
-    rows = [pd.DataFrame({"image_id": [str(i) for i in range(24)], "auroc": a, "method": m, "control": c,
-                          "architecture": "x", "artifact": np.repeat(["checkerboard", "colour_noise"], 12)})
-            for m, c, a in [("m", "cue_only", gauss), ("m", "cue_blind", gauss), ("m", "study_target", gauss),
-                            ("m", "detector", detector), ("reference", "gaussian", gauss)]]
-    entry = method_controls(pd.concat(rows), "m", InferenceConfig(n_resamples=500, min_n=10, seed=0))
-    effect = lambda v, lo, hi, uses: {"value": v, "ci_low": lo, "ci_high": hi, "n": 12, "uses_it": uses,  # noqa: E731
-                                      "mean_visibility": 0.02}
-    twins = {"partial_r_artifact_given_degradation": -0.6, "artifact_effect_mean": 1.2, "artifact_effect_ci_low": 0.9,
-             "artifact_effect_ci_high": 1.5, "relies_on_artifact": True, "artifact_effect_by_kind": {
-                 "checkerboard": effect(0.015, 0.012, 0.018, True), "colour_noise": effect(0.001, -0.001, 0.003, False)}}
+    gauss = rng.uniform(0.4, 0.7, 24)
+    kinds = np.repeat(["checkerboard", "colour_noise"], 12)
+    detector = np.where(kinds == "checkerboard", 1.0, gauss - 0.4 + rng.normal(0, 0.01, 24))
+    rows = [pd.DataFrame({"image_id": [str(i) for i in range(24)], "auroc": a, "auroc_abs": a, "method": m,
+                          "control": c, "architecture": "x", "artifact": kinds})
+            for m, c, a in [("m", "cue_only", np.ones(24)), ("m", "cue_blind", gauss), ("m", "study_target", gauss),
+                            ("m", "detector", detector), ("reference", "gaussian", gauss),
+                            ("reference", "sobel", gauss - 0.05), ("reference", "random", np.full(24, 0.5))]]
+    effect = lambda v, uses: {"value": v, "ci_low": v / 2, "ci_high": v * 1.5, "n": 12, "uses_it": uses,  # noqa: E731
+                              "mean_visibility": 0.02}
+    twin = lambda mean, low, high, relies: {  # noqa: E731
+        "partial_r_artifact_given_degradation": -0.6, "artifact_effect_mean": mean, "artifact_effect_ci_low": low,
+        "artifact_effect_ci_high": high, "relies_on_artifact": relies,
+        "artifact_effect_by_kind": {"checkerboard": effect(0.015, True), "colour_noise": effect(0.001, True)}}
+    reliance = {"x": {"cue_only": twin(0.01, 0.008, 0.012, True), "cue_blind": twin(0.0, -0.01, 0.01, False),
+                      "detector": twin(0.012, 0.009, 0.015, True)}}
+    entry = method_controls(pd.concat(rows), "m", reliance, {"cue_only": 0.02, "cue_blind": 0.2}, 0.25,
+                            InferenceConfig(n_resamples=500, min_n=10, seed=0))
     html = sections.controls({"n_images": 24, "methods": {"m": entry}, "architectures": {"x": {"cue_only_test_r": 0.8}},
-                              "reliance": {"x": {"detector": twins}}})
-    assert "beats the Gaussian on checkerboard; not on colour noise." in html
-    assert "fails its strongest positive control" not in html
-    # overall no architecture, by kind one: it does not "fail its strongest positive control"
-    mixed = {"finds_detector_cue": False, "finds_detector_cue_on": [],
-             "finds_detector_cue_by_kind": {"checkerboard": True, "colour_noise": False, "repeated_tile": None}}
-    said = sections._detector_sentence(mixed) + sections._by_kind_sentence(mixed)
-    assert said == (" Over all artifact images, its map of the end-to-end detector beats the centred Gaussian on no "
-                    "architecture. By kind of artifact, its map of the detector beats the Gaussian on checkerboard; "
-                    "not on colour noise; undefined on repeated tile (too few images).")
-    nowhere = {**mixed, "finds_detector_cue_by_kind": {"checkerboard": False}}
-    assert "fails its strongest positive control" in sections._detector_sentence(nowhere)
-    assert sections._by_kind_sentence(nowhere).endswith("beats the Gaussian on no kind; not on checkerboard.")
-    untested = {**mixed, "finds_detector_cue_by_kind": {"checkerboard": None, "colour_noise": None}}
-    assert sections._by_kind_sentence(untested) == (" By kind of artifact, its detector verdict is undefined on every "
-                                                    "kind (too few images).")
+                              "reliance": reliance, "blind_margin": 0.25, "verdict_family": "Holm over architectures"})
+    assert entry["credited"] is True and entry["finds_detector_cue"] is False
+    assert "credited on x" in html and "it fails its strongest positive control" in html
+    assert "By kind of artifact: checkerboard yes; colour noise no." in html
+    assert "Multiplicity: Holm over architectures" in html and "cue-blind heads blind to the artifact" in html
+    assert "no: right_sign: interval not above 0; gaussian: interval not above 0; sobel: interval not" in html
     assert "share of the artifact's visibility: checkerboard 75-75%, colour noise 5-5% (a detector" in html
-    assert "checkerboard 0.015 [0.012, 0.018] yes (75% of its visibility); colour noise 0.001 [-0.001, 0.003] no" in html
-    assert "The detector&#x27;s maps by kind of artifact" in html or "The detector's maps by kind of artifact" in html
-    assert html.count("<td>checkerboard</td>") == 1 and html.count("<td>colour noise</td>") == 1
-    assert "<th>n (paired)</th>" in html and html.count("<td>12</td>") >= 2   # the detector-vs-Gaussian pairs

@@ -128,3 +128,13 @@ def test_the_reliance_verdict_is_undefined_without_its_inputs():
     assert relies_on_artifact(0.5, 0.001, significant) is False
     assert relies_on_artifact(-0.5, float("nan"), significant) is None      # too few images for a p
     assert relies_on_artifact(-0.5, 0.001, None) is None                    # fewer than 2 artifact images
+
+
+def test_a_variant_counts_as_relying_only_when_its_partial_r_is_shown_negative():
+    """Known answer: r = -0.05 on 30 images is negative but far from significant; r = -0.9 is
+    significant after Holm over the variants; a positive r never counts."""
+    from rashomon.variants.reliance import partial_corr_p, variants_relying
+
+    assert partial_corr_p(-0.05, 30) > 0.5 and partial_corr_p(-0.9, 30) < 1e-6
+    assert variants_relying(np.array([-0.05, -0.9, 0.9, -0.9]), 30) == 2
+    assert variants_relying(np.array([-0.05, -0.08]), 30) == 0

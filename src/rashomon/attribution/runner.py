@@ -11,6 +11,7 @@ import pandas as pd
 from rashomon.attribution.method import METHODS, Attribution, AttributionMethod, Inputs
 from rashomon.backbones import Backbone, create_backbone
 from rashomon.backbones.weights import weights_for
+from rashomon.data.explanation_order import RANK
 from rashomon.data.manifest import sorted_ids
 from rashomon.core.config import BackbonesConfig, ExplainConfig, TrainConfig
 from rashomon.backbones.preprocess import load_images
@@ -34,12 +35,16 @@ class ExplainedModelParams(ModelParams, Protocol):
 
 
 def explanation_ids(splits: pd.DataFrame, scheme: str, n_images: int | None) -> list[str]:
-    """The explanation set: the scheme's shared test images (first `n_images`, sorted)."""
+    """The explanation set: the scheme's shared test images in the split stage's stratified random
+    order (`explain_rank`; sorted ids for a splits table without it), the first `n_images` of it."""
     test = splits[(splits.scheme == scheme) & (splits.subset == "test")]
     per_variant = test.groupby("variant")["image_id"].apply(set)
     common = sorted_ids(set.intersection(*per_variant)) if len(per_variant) else []
     if not common:
         raise InputError(f"scheme {scheme!r} has no test image shared by all variants")
+    if RANK in test:
+        rank = test.drop_duplicates("image_id").set_index("image_id")[RANK]
+        common = sorted(common, key=lambda i: int(rank[i]))
     return common if not n_images else common[: int(n_images)]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ from rashomon.consistency.tables import (
 from rashomon.data.manifest import manifest_hash, sorted_ids
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.metrics import model_reliability
+from rashomon.inference import bootstrap_mean
 
 log = logging.getLogger("rashomon.consistency")
 
@@ -59,9 +61,11 @@ class ConsistencyResult:
 
 
 def assess_consistency(params: ConsistencyParams, manifest: pd.DataFrame, splits: pd.DataFrame,
-                       predictions: pd.DataFrame, paths: ConsistencyInputs, device: torch.device) -> ConsistencyResult:
-    """Within- and across-architecture agreement of every stored method's maps, the ensemble's
-    against each architecture's, and per architecture the prediction and RSM similarity."""
+                       predictions: pd.DataFrame, rashomon: dict[str, Any], paths: ConsistencyInputs,
+                       device: torch.device) -> ConsistencyResult:
+    """Within- and across-architecture agreement of every stored method's maps (the headline over
+    the Rashomon set's members, `rashomon` as the train stage wrote it; all pairs beside it), the
+    ensemble's against each architecture's, and per architecture the prediction and RSM similarity."""
     cfg, names, target = params.consistency, params.backbones.names, params.data.target
     rating = manifest.set_index("image_id")[target]
     test_ids = explanation_ids(splits, params.train.scheme, None)
@@ -70,7 +74,8 @@ def assess_consistency(params: ConsistencyParams, manifest: pd.DataFrame, splits
     within_frames, across_frames, matrix_frames, relation_rows = [], [], [], []
     grids = input_grids(names)
     common, canvas = common_of(grids.values()), canvas_of(grids.values())   # maps meet on the common grid
-    report: dict = {"percents": list(cfg.percents), "methods": {}, "behaviour": {}}
+    members = [n for n in names if n in rashomon["members"]]
+    report: dict = {"percents": list(cfg.percents), "rashomon_set": rashomon, "methods": {}, "behaviour": {}}
 
     per_variant = {name: g.pivot(index="image_id", columns="variant", values="prediction")
                    for name, g in predictions.groupby("architecture") if name in names}   # (images, variants)
@@ -96,10 +101,15 @@ def assess_consistency(params: ConsistencyParams, manifest: pd.DataFrame, splits
             prototypes[name] = resample_maps(maps.astype(np.float32).mean(1), grids[name], common)
             add_relations(method, name, "test", within, ids)
         across = across_table(prototypes, ids, cfg.percents, cfg.topk_fraction).assign(method=method)
+        across["in_rashomon_set"] = across.a.isin(members) & across.b.isin(members)
         across_frames.append(across)
-        entry = method_summary(within_by_arch, across, n_variants, cfg.percents, params.inference)
+        in_set = across[across.in_rashomon_set].drop(columns="in_rashomon_set")
+        entry = method_summary({n: within_by_arch[n] for n in members}, in_set, {n: n_variants[n] for n in members},
+                               cfg.percents, params.inference)
+        entry["across_pearson_in_set"] = per_image_across(in_set, params.inference)       # the headline, with its CI
+        entry["across_pearson_all_pairs"] = per_image_across(across, params.inference)    # every architecture
         entry["prototype_reliability"] = reliability   # split-half over variants, Spearman-Brown (the map ceiling)
-        entry["across_over_ceiling"] = across_over_ceiling(across, reliability)
+        entry["across_over_ceiling"] = across_over_ceiling(in_set, reliability)
         ensemble_file = ensemble_maps_file(method, paths.ensemble, paths.explanations)
         if ensemble_file.is_file():  # the bagged ensemble's map against each architecture's prototype
             stored = load_maps(ensemble_file)
@@ -138,3 +148,10 @@ def assess_consistency(params: ConsistencyParams, manifest: pd.DataFrame, splits
     matrices = pd.concat(matrix_frames, ignore_index=True)
     return ConsistencyResult(report, pd.concat(within_frames, ignore_index=True),
                              pd.concat(across_frames, ignore_index=True), relations, matrices)
+
+
+def per_image_across(across: pd.DataFrame, inference) -> dict[str, Any]:
+    """Mean across-architecture Pearson over images (each image: the mean over its pairs), with its
+    interval over images; undefined without a pair."""
+    per_image = across.groupby("image_id")["pearson"].mean() if len(across) else pd.Series(dtype=float)
+    return bootstrap_mean(per_image.to_numpy(), inference.seed, inference.n_resamples).as_dict()

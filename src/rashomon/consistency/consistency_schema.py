@@ -3,14 +3,17 @@
 
 from typing import NotRequired, TypedDict
 
-from rashomon.core.metric_schemas import PairedDifference
+from rashomon.core.metric_schemas import Estimate, PairedDifference
+from rashomon.heads.train_schema import RashomonSet
 
 
 class MethodConsistency(TypedDict):
-    within: dict[str, dict[str, float]]          # per architecture: pearson, iou<p>
-    across: dict[str, float]                     # pearson, iou<p>, the disagreement metrics' agreements
-    within_mean_pearson: float
-    across_mean_pearson: float
+    within: dict[str, dict[str, float]]          # per architecture in the Rashomon set: pearson, iou<p>
+    across: dict[str, float]                     # over pairs in the set: pearson, iou<p>, the disagreement metrics
+    within_mean_pearson: float                   # over the set's members
+    across_mean_pearson: float                   # over pairs of the set's members (the headline)
+    across_pearson_in_set: Estimate              # per image: mean over the set's pairs; interval over images
+    across_pearson_all_pairs: Estimate           # the same over every pair of architectures (secondary)
     within_minus_across: PairedDifference      # per image: mean within Pearson - mean across Pearson
     within_exceeds_across: bool | None
     undefined: dict[str, str]
@@ -31,6 +34,7 @@ class Relation(TypedDict):
 
 class ConsistencyMetrics(TypedDict):
     percents: list[float]
+    rashomon_set: RashomonSet                    # from metrics/train.json: the architectures compared
     methods: dict[str, MethodConsistency]
     behaviour: dict[str, Behaviour]
     relations: dict[str, Relation]               # "<method>/<architecture>/<set>/<versus>"

@@ -15,7 +15,8 @@ from scipy import stats
 from rashomon.consistency.metrics import agreement, disagreement, iou, iou_column, pearson_matrix, top_region
 from rashomon.core.config import InferenceConfig
 from rashomon.core.device import CPU, to_device
-from rashomon.inference import paired_difference, underpowered, verdict
+from rashomon.inference import paired_difference
+from rashomon.inference.verdicts import comparison_state
 from rashomon.psychometrics.correlation import mean_pairwise_correlation, pearson
 from rashomon.variants.variant_set import VariantSet, apply_channel_mask
 
@@ -122,17 +123,18 @@ def method_summary(within: Mapping[str, pd.DataFrame], across: pd.DataFrame, n_v
                              inference.n_resamples)
     entry["within_minus_across"] = diff.as_dict()
     defined = np.isfinite([entry["within_mean_pearson"], entry["across_mean_pearson"]]).all()
-    entry["within_exceeds_across"] = verdict(diff.ci_low, diff.n, inference.min_n) if defined else None
+    decided, noise = comparison_state(diff, inference.min_n)
+    entry["within_exceeds_across"] = decided if defined else None
     reasons = []
     if not np.isfinite(entry["within_mean_pearson"]):
         reasons.append("one variant per architecture (train.seeds: 1): no pair of variants to compare"
                        if all(k < 2 for k in n_variants.values()) else
                        "within-architecture Pearson undefined (constant maps)")
     if not np.isfinite(entry["across_mean_pearson"]):
-        reasons.append("one architecture: no pair of architectures to compare" if len(within) < 2 else
+        reasons.append("one architecture in the Rashomon set: no pair of architectures to compare" if len(within) < 2 else
                        "across-architecture Pearson undefined (constant prototype maps)")
     if defined and entry["within_exceeds_across"] is None:
-        reasons.append(underpowered(diff.n, inference.min_n) or "no interval (every image's difference is the same)")
+        reasons.append(noise)
     entry["undefined"] = {"within_exceeds_across": "; ".join(reasons)} if reasons else {}
     return entry
 

@@ -71,9 +71,15 @@ def stage_scratch(args: argparse.Namespace) -> Iterator[Path]:
         else:
             os.environ["TMPDIR"] = previous[1]
         shutil.rmtree(scratch, ignore_errors=True)
-        cache = sys.modules.get("rashomon.core.pin_kernels")
-        if cache is not None and cache.COMPILE_CACHE is not None:
-            shutil.rmtree(cache.COMPILE_CACHE, ignore_errors=True)
+        remove_compile_cache()
+
+
+def remove_compile_cache() -> None:
+    """Remove this process's torch compile cache (pin_kernels made it; Lightning's import fills
+    it), whether the stage ran, stopped on bad params or was interrupted."""
+    pinned = sys.modules.get("rashomon.core.pin_kernels")
+    if pinned is not None and pinned.COMPILE_CACHE is not None:
+        shutil.rmtree(pinned.COMPILE_CACHE, ignore_errors=True)
 
 
 def stage(fn: Callable[[P, argparse.Namespace], None], *arguments: str | tuple[str, dict[str, Any]],
@@ -87,6 +93,12 @@ def stage(fn: Callable[[P, argparse.Namespace], None], *arguments: str | tuple[s
 
     @functools.wraps(fn)
     def main() -> None:
+        try:
+            _main()
+        finally:
+            remove_compile_cache()
+
+    def _main() -> None:
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
         parser = argparse.ArgumentParser(description=fn.__doc__)
         parser.add_argument("--params", default="params.yaml")

@@ -265,7 +265,8 @@ Determinism = Literal["portable", "fast"]   # portable: same bytes on any x86-64
 # every top-level section of params.yaml; each stage parses only the ones it reads (its params class, whose
 # fields match the stage's `params:` in dvc.yaml), so a section's type lives beside the stage that owns it
 SECTIONS: tuple[str, ...] = (
-    "data", "synthetic", "filter", "reliability", "split", "backbones", "pretrain", "train", "prune", "explain",
+    "data", "synthetic", "filter", "reliability", "split", "backbones", "pretrain", "train", "rashomon_set", "prune",
+    "explain",
     "ensemble", "consistency", "groundtruth", "sanity", "counterfactual", "idsds", "compute", "inference",
     "controls", "determinism",
 )

@@ -19,6 +19,15 @@ class PairedDifference(TypedDict):
     p: float
     n: int
     permutations: int | str      # "exact" (every sign flip) or how many random ones
+    ci_low_mc_se: float          # the bootstrap's Monte-Carlo SE of ci_low (a bound within 2 of 0: undefined)
+
+
+class ClaimVerdict(TypedDict):
+    """A claim's verdict (rashomon.inference.verdicts): every comparison shown, Holm over the family."""
+    value: bool | None
+    p: float                     # the claim's p: the largest of its comparisons'
+    adjusted_p: float            # Holm over the family the metrics file names
+    reason: str                  # why it is not true ("" when it is)
 
 
 class Estimate(TypedDict):

@@ -3,9 +3,8 @@ all? On each frozen backbone, with the study's head-training code and seeds, hea
 to the artifact alone (cue-only: the positive control), to the global degradation alone
 (cue-blind: a model that ignores the artifact) and to the study's target, explained with each
 method, and scored against the artifact masks. The strongest positive control is one
-end-to-end cue detector per family (groundtruth/detector.py). A method is credited with localising the cue
-only where the cue-only heads' maps find it better than the cue-blind heads' on the same
-images (the paired difference's interval above 0)."""
+end-to-end cue detector per family (groundtruth/detector.py). The verdicts, from the per-image
+scores and the twins' checks, are groundtruth/controls_verdicts.py's."""
 
 from __future__ import annotations
 
@@ -30,26 +29,26 @@ from rashomon.data.manifest import manifest_hash
 from rashomon.data.splits import subset_ids
 from rashomon.data.truth import SYNTHETIC_LABEL
 from rashomon.groundtruth.controls_params import ControlsConfig, ControlsParams
+from rashomon.groundtruth.controls_verdicts import CUE_BLIND, CUE_ONLY, DETECTOR, KIND, STUDY, method_controls
 from rashomon.groundtruth.cues import CueMaps
 from rashomon.groundtruth.detector import Detector, fit_detector, stem_outputs
 from rashomon.groundtruth.evaluate import PROTOTYPE, localisation_table, reference_table
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.training import fit_head
-from rashomon.inference import bootstrap_mean, paired_difference, verdict
+from rashomon.inference import bootstrap_mean, verdict
 from rashomon.psychometrics.correlation import pearson
 from rashomon.variants.reliance import effects_table, load_twins, predict_images, reliance
 from rashomon.variants.variant_set import VariantSet
 
 log = logging.getLogger("rashomon.controls")
 
-CUE_ONLY, CUE_BLIND, STUDY, DETECTOR = "cue_only", "cue_blind", "study_target", "detector"
-KIND = "artifact"   # truth.csv's column naming each image's kind of artifact ("none" without one)
 
 
 def controls_images(truth: pd.DataFrame, ids: list[str], n: int) -> list[str]:
     """`n` of `ids` with an artifact, balanced over the kinds of artifact (the first of each kind
-    in `ids`' order; the remainder goes to the first kinds by name), in `ids`' order: every
-    kind gets enough images for its own verdict."""
+    in `ids`' order, the explanation set's stratified random order, so each kind's share spans
+    the generators; the remainder goes to the first kinds by name), in `ids`' order: every kind
+    gets enough images for its own verdict."""
     with_artifact = [i for i in ids if truth.loc[i, "artifact_strength"] > 0]
     kinds = sorted(truth.loc[with_artifact, KIND].unique())
     chosen: set[str] = set()
@@ -280,68 +279,11 @@ def run_controls(params: ControlsParams, manifest: pd.DataFrame, splits: pd.Data
         frames += [f for p in mine for f in p.frames]
     table = pd.concat(frames, ignore_index=True)
     table[KIND] = truth.loc[table.image_id, KIND].to_numpy()
+    report["target_sd"] = {c: float(y.loc[test].std()) for c, y in targets.items()}   # the twin effects' scale
+    report["blind_margin"] = cfg.blind_margin
+    report["verdict_family"] = ("per method, each verdict (credited, credited_sign_blind, finds_positive_cue, "
+                                "finds_detector_cue and each kind's) Holm-corrected over the architectures")
     for method_name in cfg.methods:
-        report["methods"][method_name] = method_controls(table, method_name, inference)
+        report["methods"][method_name] = method_controls(table, method_name, report["reliance"], report["target_sd"],
+                                                         cfg.blind_margin, inference)
     return ControlsResult(report, table)
-
-
-def detector_against_gaussian(detector: pd.Series, gauss: pd.Series, inference) -> dict:
-    """The detector's AUROC per image (indexed by image id) against the centred Gaussian's on the
-    same images: its estimate, the paired difference and the verdict."""
-    beats = paired_difference(detector.to_numpy(), gauss.reindex(detector.index).to_numpy(), inference.seed,
-                              inference.n_resamples)
-    return {DETECTOR: bootstrap_mean(detector.to_numpy(), inference.seed, inference.n_resamples).as_dict(),
-            "detector_minus_gaussian": beats.as_dict(),
-            "detector_beats_gaussian": verdict(beats.ci_low, beats.n, inference.min_n)}
-
-
-def method_controls(table: pd.DataFrame, method: str, inference) -> dict:
-    """One method's controls per architecture: each control's AUROC with its interval, the
-    discrimination (cue-only minus cue-blind AUROC, paired over images) and its verdict, the
-    positive control (and the end-to-end detector, where one was fitted) against the centred
-    Gaussian, overall and per kind of artifact (`table`'s KIND column, where it has one); and
-    whether the method is credited."""
-    out: dict = {"architectures": {}}
-    for name, g in table[table.method == method].groupby("architecture", sort=False):
-        auroc = {c: g[g.control == c].set_index("image_id")["auroc"] for c in (CUE_ONLY, CUE_BLIND, STUDY)}
-        gauss = table[(table.method == "reference") & (table.architecture == name) &
-                      (table.control == "gaussian")].set_index("image_id")["auroc"]
-        entry = {c: bootstrap_mean(a.to_numpy(), inference.seed, inference.n_resamples).as_dict() for c, a in
-                 auroc.items()}
-        disc = paired_difference(auroc[CUE_ONLY].to_numpy(), auroc[CUE_BLIND].reindex(auroc[CUE_ONLY].index)
-                                 .to_numpy(), inference.seed, inference.n_resamples)
-        pos = paired_difference(auroc[CUE_ONLY].to_numpy(), gauss.reindex(auroc[CUE_ONLY].index).to_numpy(),
-                                inference.seed, inference.n_resamples)
-        entry["discrimination"] = disc.as_dict()
-        entry["separates"] = verdict(disc.ci_low, disc.n, inference.min_n)
-        entry["positive_minus_gaussian"] = pos.as_dict()
-        detector = g[g.control == DETECTOR].set_index("image_id")["auroc"]
-        if len(detector):
-            entry.update(detector_against_gaussian(detector, gauss, inference))
-        entry["by_kind"] = {}
-        kind_of = g[g.control == CUE_ONLY].set_index("image_id")[KIND] if KIND in g else pd.Series(dtype=str)
-        for kind in sorted(kind_of.unique()):
-            on = kind_of.index[kind_of == kind]
-            part = {c: bootstrap_mean(a.reindex(on).to_numpy(), inference.seed, inference.n_resamples).as_dict()
-                    for c, a in auroc.items()}
-            if len(detector):
-                part.update(detector_against_gaussian(detector.reindex(on), gauss, inference))
-            entry["by_kind"][kind] = part
-        out["architectures"][name] = entry
-    verdicts = [e["separates"] for e in out["architectures"].values()]
-    out["separates_on"] = [a for a, e in out["architectures"].items() if e["separates"]]
-    out["credited"] = any_architecture(verdicts)
-    found = [e["detector_beats_gaussian"] for e in out["architectures"].values() if "detector_beats_gaussian" in e]
-    if found:   # the strongest positive control: does the method find the cue of a model trained only on it?
-        out["finds_detector_cue_on"] = [a for a, e in out["architectures"].items() if e.get("detector_beats_gaussian")]
-        out["finds_detector_cue"] = any_architecture(found)
-        kinds = sorted({k for e in out["architectures"].values() for k in e["by_kind"]})
-        out["finds_detector_cue_by_kind"] = {
-            k: any_architecture([e["by_kind"][k]["detector_beats_gaussian"] for e in out["architectures"].values()
-                                 if "detector_beats_gaussian" in e["by_kind"].get(k, {})]) for k in kinds}
-    return out
-
-
-def any_architecture(verdicts: list[bool | None]) -> bool | None:
-    """True if any architecture's verdict is true; undefined if all are; else false."""
-    return True if any(verdicts) else None if all(v is None for v in verdicts) else False

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from rashomon.core.config import (
     BackbonesConfig,
+    Bounds,
     ComputeConfig,
     Count,
     DataConfig,
@@ -31,6 +33,7 @@ class ControlsConfig:
     seeds: Count                   # heads per control (split variants 0..seeds-1, the train stage's code)
     detector_epochs: NonNegativeInt  # end-to-end cue detector per family: fine-tuning epochs (0: none)
     detector_lr: Positive
+    blind_margin: Annotated[float, Bounds(0, 1, open_low=True, why="a share of the cue-only heads' effect")]
 
     def __post_init__(self) -> None:
         check_method_names("controls.methods", self.methods)

@@ -14,8 +14,9 @@ from rashomon.core.config import InferenceConfig
 from rashomon.core.device import CPU
 from rashomon.groundtruth.faithfulness import curve_area, deletion_curves, region_mass, twin_agreement
 from rashomon.groundtruth.localisation import SCORES, localisation_scores
-from rashomon.groundtruth.references import reference_maps
-from rashomon.inference import bootstrap_mean, paired_difference, underpowered, verdict
+from rashomon.groundtruth.references import REFERENCES, reference_maps
+from rashomon.inference import Paired, bootstrap_mean, paired_difference
+from rashomon.inference.verdicts import comparison_state, judge
 from rashomon.variants.variant_set import VariantSet
 
 PROTOTYPE = "prototype"
@@ -96,13 +97,14 @@ def deletion_summary(table: pd.DataFrame) -> dict[str, float]:
 
 
 def reference_verdicts(prototypes: Mapping[str, pd.DataFrame], references: Mapping[str, pd.DataFrame],
-                       inference: InferenceConfig, compared: Sequence[str] = ("gaussian", "sobel")) -> dict[str, Any]:
+                       inference: InferenceConfig, compared: Sequence[str] = REFERENCES) -> dict[str, Any]:
     """Does the best architecture's prototype map (the ensemble excluded; best by mean AUROC)
     localise the artifact better than each trivial reference map on the same images? Per
     reference: the paired difference of per-image AUROCs with its 95% interval and exact or
-    permutation p (`vs_<reference>`), and the verdict `beats_<reference>`: true when the
-    interval lies above 0, false otherwise, None (undefined, the reason in `undefined`) with
-    fewer than `inference.min_n` images or no interval. Tables: image_id, auroc."""
+    permutation p (`vs_<reference>`), and `beats_<reference>`: true when the interval lies above 0,
+    false otherwise, None (undefined, the reason in `undefined`) with fewer than `inference.min_n`
+    images, no interval or a bound within the bootstrap's noise. `beats_references` (all of them,
+    Holm over the methods) is judged by the caller. Tables: image_id, auroc."""
     means = {a: t["auroc"].mean() for a, t in prototypes.items() if a != "ensemble"}
     best = max(means, key=lambda a: np.nan_to_num(means[a], nan=-1.0))
     out: dict[str, Any] = {"best_auroc": {"architecture": best, "auroc": float(means[best])}}
@@ -114,11 +116,18 @@ def reference_verdicts(prototypes: Mapping[str, pd.DataFrame], references: Mappi
         diff = paired_difference(ours.loc[shared].to_numpy(), theirs.loc[shared].to_numpy(), inference.seed,
                                  inference.n_resamples)
         out[f"vs_{ref}"] = diff.as_dict()
-        out[f"beats_{ref}"] = verdict(diff.ci_low, diff.n, inference.min_n)
+        out[f"beats_{ref}"], why = comparison_state(diff, inference.min_n)
         if out[f"beats_{ref}"] is None:
             undefined[f"beats_{ref}"] = (
                 "no image where both AUROCs are defined (no explained image with an artifact, or constant maps)"
-                if diff.n == 0 else underpowered(diff.n, inference.min_n)
-                or "no interval (every image's difference is the same)")
+                if diff.n == 0 else why)
     out["undefined"] = undefined
     return out
+
+
+def judge_references(entries: Mapping[str, dict[str, Any]], compared: Sequence[str], min_n: int) -> None:
+    """Add `beats_references` to each method's entry: its `vs_<reference>` comparisons all shown
+    (beating the best reference), Holm-corrected over the methods."""
+    claims = {m: {r: Paired(**e[f"vs_{r}"]) for r in compared if f"vs_{r}" in e} for m, e in entries.items()}
+    for method, v in judge(claims, min_n).items():
+        entries[method]["beats_references"] = v.as_dict()

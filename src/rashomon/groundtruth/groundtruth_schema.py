@@ -3,7 +3,7 @@
 
 from typing import Any, NotRequired, TypedDict
 
-from rashomon.core.metric_schemas import Estimate, PairedDifference, Skipped
+from rashomon.core.metric_schemas import ClaimVerdict, Estimate, PairedDifference, Skipped
 
 
 class Localisation(TypedDict):
@@ -46,14 +46,18 @@ class GroundtruthMethod(TypedDict):
     best_auroc: dict[str, Any]
     vs_gaussian: PairedDifference
     vs_sobel: PairedDifference
+    vs_random: PairedDifference
     beats_gaussian: bool | None
     beats_sobel: bool | None
+    beats_random: bool | None
+    beats_references: ClaimVerdict        # beats every reference (the best), Holm over the methods
     undefined: dict[str, str]
 
 
 class GroundtruthResult(TypedDict):
     label: str
     cue_score: str
+    verdict_family: str
     methods: dict[str, GroundtruthMethod]
     references: dict[str, Localisation]
     heatmap: "HumanGroundtruthResult"    # the same maps through the continuous (human-heatmap) path
@@ -73,9 +77,14 @@ class HumanMethod(TypedDict):
     architectures: dict[str, HumanScores]
     best: dict[str, Any]                  # architecture with the highest mean CC, the score, its value
     vs_gaussian: PairedDifference         # CC of the best prototype - the centred Gaussian's, paired over images
+    vs_sobel: PairedDifference            # ... - the Sobel edge map's
     vs_centre_prior: PairedDifference     # ... - the mean human map of the other images'
+    vs_random: PairedDifference
     beats_gaussian: bool | None
+    beats_sobel: bool | None
     beats_centre_prior: bool | None
+    beats_random: bool | None
+    beats_references: ClaimVerdict        # beats every reference (the best), Holm over the methods
     undefined: dict[str, str]
 
 
@@ -90,6 +99,7 @@ class HumanGroundtruthResult(TypedDict):
     label: str
     cue_score: str
     heatmaps: str
+    verdict_family: str
     methods: dict[str, HumanMethod]
     references: dict[str, HumanScores]
     n_images: int

@@ -24,11 +24,13 @@ from rashomon.groundtruth.cues import CueMaps
 from rashomon.groundtruth.groundtruth_params import GroundtruthParams
 from rashomon.groundtruth.references import gaussian_map, sobel_map
 from rashomon.groundtruth.saliency import SCORES, saliency_scores
-from rashomon.inference import bootstrap_mean, paired_difference, underpowered, verdict
+from rashomon.inference import Paired, bootstrap_mean, paired_difference
+from rashomon.inference.verdicts import comparison_state, judge
 
 NO_GROUND_TRUTH = "no artifact masks or human heatmaps: ground truth needs the synthetic default or RichHF-18K"
 CENTRE_PRIOR = "centre_prior"     # the mean human map of the other scored images (leave one out)
 REFERENCES = ("gaussian", "sobel", "random", CENTRE_PRIOR)
+COMPARED = ("gaussian", "sobel", CENTRE_PRIOR, "random")   # a method must beat every one (the best of them)
 
 
 @dataclass(frozen=True)
@@ -78,27 +80,36 @@ def versus(ours: pd.DataFrame, theirs: pd.DataFrame, score: str, inference: Infe
     a, b = ours.set_index("image_id")[score], theirs.set_index("image_id")[score]
     shared = a.dropna().index.intersection(b.dropna().index)
     diff = paired_difference(a.loc[shared].to_numpy(), b.loc[shared].to_numpy(), inference.seed, inference.n_resamples)
-    decided = verdict(diff.ci_low, diff.n, inference.min_n)
-    why = "" if decided is not None else (underpowered(diff.n, inference.min_n) or "no interval")
+    decided, why = comparison_state(diff, inference.min_n)
     return diff.as_dict(), decided, why
 
 
 def method_report(prototypes: Mapping[str, pd.DataFrame], references: Mapping[str, pd.DataFrame],
                   inference: InferenceConfig, score: str = "cc",
-                  compared: Sequence[str] = ("gaussian", CENTRE_PRIOR)) -> dict[str, Any]:
+                  compared: Sequence[str] = COMPARED) -> dict[str, Any]:
     """Per architecture each score with its CI; the best architecture (by mean `score`)
-    against the Gaussian and the centre prior: paired differences and verdicts."""
+    against every reference (Gaussian, Sobel edges, centre prior, noise): paired differences and
+    per-reference verdicts (`beats_references`, over all of them, is judged across methods)."""
     out: dict[str, Any] = {"architectures": {a: summary(t, inference) for a, t in prototypes.items()}}
     means = {a: t[score].mean() for a, t in prototypes.items()}
     best = max(means, key=lambda a: np.nan_to_num(means[a], nan=-np.inf))
     out["best"] = {"architecture": best, "score": score, "value": float(means[best])}
     undefined = {}
     for ref in compared:
-        out[f"vs_{ref}"], out[f"beats_{ref}"], why = versus(prototypes[best], references[ref], score, inference)
+        theirs = references.get(ref, pd.DataFrame(columns=["image_id", score]))   # missing: no image, undefined
+        out[f"vs_{ref}"], out[f"beats_{ref}"], why = versus(prototypes[best], theirs, score, inference)
         if why:
             undefined[f"beats_{ref}"] = why
     out["undefined"] = undefined
     return out
+
+
+def judge_methods(entries: dict[str, dict[str, Any]], min_n: int) -> None:
+    """Each method's `beats_references`: the best architecture beats every reference (paired, the
+    score `method_report` used), Holm-corrected over the methods."""
+    claims = {m: {r: Paired(**e[f"vs_{r}"]) for r in COMPARED if f"vs_{r}" in e} for m, e in entries.items()}
+    for method, v in judge(claims, min_n).items():
+        entries[method]["beats_references"] = v.as_dict()
 
 
 N_EXAMPLES = 3   # images in the figure: the first explained ones with a marked heatmap
@@ -157,6 +168,8 @@ def assess_human_ground_truth(params: GroundtruthParams, manifest: pd.DataFrame,
         scored = sorted(set().union(*(set(t.image_id) for t in prototypes.values())))
         refs = reference_tables(params, manifest, cues, scored, how)
         report["methods"][method] = method_report(prototypes, refs, params.inference)
+    judge_methods(report["methods"], params.inference.min_n)
+    report["verdict_family"] = "beats_references: Holm over the methods (each: the best architecture beats every reference)"
     heats = {i: cues.image_space(i) for i in sorted(explained)}
     report["n_images"] = len(heats)
     report["n_empty_heatmaps"] = int(sum(h.max() == 0 for h in heats.values()))

@@ -8,7 +8,9 @@ from typing import Any
 
 import pandas as pd
 
+from rashomon.core.config import InferenceConfig
 from rashomon.heads.metrics import model_reliability, prediction_metrics, quality_diagnostic, variant_ceiling
+from rashomon.heads.rashomon_set import plcc_estimates, rashomon_set
 
 SD_CONVENTION = "population SD over variants (ddof=0, as the study)"
 
@@ -66,10 +68,14 @@ SYNTHETIC_TRAIN_LABEL = "SYNTHETIC data; backbones pretrained on synthetic data"
 
 
 def train_report(predictions: pd.DataFrame, manifest: pd.DataFrame, target: str, noise_ceiling: float | None,
-                 synthetic: bool) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
-    """metrics/train.json, and the per-architecture and per-variant tables under plots/train/."""
+                 synthetic: bool, tolerance: float,
+                 inference: InferenceConfig) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """metrics/train.json (with the Rashomon set), and the per-architecture and per-variant
+    tables under plots/train/."""
     per_arch, variants = evaluate_predictions(predictions, manifest, target, noise_ceiling)
     report = headline(per_arch, noise_ceiling)
+    truth = manifest.set_index("image_id")[target]
+    report["rashomon_set"] = rashomon_set(plcc_estimates(predictions, truth, inference), tolerance)
     if synthetic:
         report["label"] = SYNTHETIC_TRAIN_LABEL
     table = pd.DataFrame([{"architecture": a, **r} for a, r in per_arch.items()]).rename(columns={"plcc_mean": "plcc"})

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from rashomon.core.config import BackbonesConfig, ComputeConfig, DataConfig, Determinism, TrainConfig
+from rashomon.core.config import (
+    BackbonesConfig,
+    Bounds,
+    ComputeConfig,
+    DataConfig,
+    Determinism,
+    InferenceConfig,
+    TrainConfig,
+)
 from rashomon.core.errors import InputError
 from rashomon.data.split_params import SplitConfig
 
@@ -17,6 +26,13 @@ def check_seeds_fit_splits(train: TrainConfig, split: SplitConfig) -> None:
 
 
 @dataclass(frozen=True)
+class RashomonSetConfig:
+    """The `rashomon_set` section: which architectures predict about equally well (heads/rashomon_set.py)."""
+
+    tolerance: Annotated[float, Bounds(0, 2, why="test PLCC units")]   # within this of the best's PLCC
+
+
+@dataclass(frozen=True)
 class TrainParams:
     """The sections the train stage reads (its `params:` in dvc.yaml)."""
 
@@ -24,6 +40,8 @@ class TrainParams:
     backbones: BackbonesConfig
     train: TrainConfig
     split: SplitConfig
+    rashomon_set: RashomonSetConfig
+    inference: InferenceConfig
     compute: ComputeConfig
     determinism: Determinism
 

@@ -9,7 +9,8 @@ from typing import Any, Callable
 import numpy as np
 from scipy import stats
 
-N_RESAMPLES = 2000      # bootstrap resamples for every interval
+N_RESAMPLES = 10000     # bootstrap resamples for every interval (2,000 left bounds the size of their own MC error)
+MC_BATCHES = 10         # the Monte-Carlo SE of an interval bound: the spread of the bound over this many batches
 EXACT_BELOW = 20        # paired sign-flip tests are exact (all 2^n flips) below this many pairs
 N_PERMUTATIONS = 9999   # Monte-Carlo sign flips / pairings at or above it
 MIN_N = 10              # default: fewer images than this and a verdict is undefined (underpowered)
@@ -44,15 +45,36 @@ def expanded_level(n: int, level: float = LEVEL) -> float:
 
 def bootstrap_mean(values: np.ndarray, seed: int = 0, n_resamples: int = N_RESAMPLES) -> Estimate:
     """Mean of the finite `values` (one per image) and its seeded (expanded) percentile-bootstrap 95% interval;
-    the interval is undefined (NaN) below 2 values or when every value is the same."""
+    the interval is undefined (NaN) below 2 values, and the point itself when every value is the same."""
+    return _bootstrap_mean(values, seed, n_resamples)[0]
+
+
+def _bootstrap_mean(values: np.ndarray, seed: int, n_resamples: int) -> tuple[Estimate, float]:
+    """`bootstrap_mean` and the Monte-Carlo SE of its lower bound (`lower_bound_mc_se`)."""
     x = _finite(values)
     if len(x) == 0:
-        return Estimate(math.nan, math.nan, math.nan, 0)
-    if len(x) < 2 or np.ptp(x) == 0:
-        return Estimate(float(x.mean()), math.nan, math.nan, len(x))
+        return Estimate(math.nan, math.nan, math.nan, 0), math.nan
+    if len(x) < 2:
+        return Estimate(float(x.mean()), math.nan, math.nan, len(x)), math.nan
+    if np.ptp(x) == 0:   # every resample's mean is this value: the interval is the point (a sure verdict)
+        return Estimate(float(x[0]), float(x[0]), float(x[0]), len(x)), 0.0
+    level = expanded_level(len(x))
     res = stats.bootstrap((x,), np.mean, n_resamples=n_resamples, method="percentile",
-                          confidence_level=expanded_level(len(x)), vectorized=True, rng=np.random.default_rng(seed))
-    return Estimate(float(x.mean()), float(res.confidence_interval.low), float(res.confidence_interval.high), len(x))
+                          confidence_level=level, vectorized=True, rng=np.random.default_rng(seed))
+    se = lower_bound_mc_se(res.bootstrap_distribution, level)
+    return Estimate(float(x.mean()), float(res.confidence_interval.low), float(res.confidence_interval.high), len(x)), se
+
+
+def lower_bound_mc_se(distribution: np.ndarray, level: float, batches: int = MC_BATCHES) -> float:
+    """Monte-Carlo SE of a percentile interval's lower bound from B resamples: the SD of the bound
+    computed on `batches` disjoint batches, over sqrt(batches) (a quantile's sampling variance
+    falls as 1/B). A bound within a few of these of 0 is decided by the resampling, not the data."""
+    per_batch = len(distribution) // batches
+    if per_batch < 10:
+        return math.nan
+    parts = np.asarray(distribution[: per_batch * batches]).reshape(batches, per_batch)
+    bounds = np.percentile(parts, (1 - level) / 2 * 100, axis=1)
+    return float(bounds.std(ddof=1) / math.sqrt(batches))
 
 
 @dataclass(frozen=True)
@@ -66,6 +88,7 @@ class Paired:
     p: float
     n: int
     permutations: int | str
+    ci_low_mc_se: float = math.nan   # the bootstrap's own Monte-Carlo SE of ci_low (resampling noise)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,15 +101,15 @@ def paired_difference(a: np.ndarray, b: np.ndarray, seed: int = 0, n_resamples: 
     if a.shape != b.shape:
         raise ValueError(f"paired values need the same units: {a.shape} vs {b.shape}")
     d = (a - b)[np.isfinite(a) & np.isfinite(b)]
-    est = bootstrap_mean(d, seed, n_resamples)
+    est, se = _bootstrap_mean(d, seed, n_resamples)
     if len(d) < 2 or np.ptp(d) == 0 and d[0] == 0:
-        return Paired(est.value, est.ci_low, est.ci_high, math.nan if len(d) < 2 else 1.0, len(d), 0)
+        return Paired(est.value, est.ci_low, est.ci_high, math.nan if len(d) < 2 else 1.0, len(d), 0, se)
     exact = len(d) < EXACT_BELOW
     n_flips = 2 ** len(d) if exact else N_PERMUTATIONS
     res = stats.permutation_test((d,), np.mean, permutation_type="samples", vectorized=True,
                                  n_resamples=n_flips if exact else N_PERMUTATIONS, alternative="two-sided",
                                  rng=np.random.default_rng(seed))
-    return Paired(est.value, est.ci_low, est.ci_high, float(res.pvalue), len(d), "exact" if exact else n_flips)
+    return Paired(est.value, est.ci_low, est.ci_high, float(res.pvalue), len(d), "exact" if exact else n_flips, se)
 
 
 def bootstrap_interval(statistic: Callable[[np.ndarray], float], n: int, seed: int = 0,

@@ -71,7 +71,9 @@ def consistency(m: Metrics, plots: Path) -> str:
                 for a, v in e["within"].items()]
         ceiling = ", ".join(f"{fmt(k)} {fmt(v)}" for k, v in (e.get("across_over_ceiling") or {}).items()) or "–"
         parts.append(f"<h3>{method}</h3>" + table(rows) +
-                     f"<p>Across architectures (prototype maps): Pearson {fmt(e['across']['pearson'])}, "
+                     f"<p>Across the Rashomon set's architectures (prototype maps): Pearson "
+                     f"{_estimate(e['across_pearson_in_set'])} (every pair, the non-members too: "
+                     f"{_estimate(e['across_pearson_all_pairs'])}), "
                      f"feature agreement {fmt(e['across'].get('feature_agreement', float('nan')))}; within minus "
                      f"across per image: {_paired(e.get('within_minus_across'))}; within > across: "
                      f"{fmt(_verdict(e, 'within_exceeds_across'))}. Across Pearson over its ceiling "
@@ -80,12 +82,22 @@ def consistency(m: Metrics, plots: Path) -> str:
     percents = "/".join(f"{float(p):g}" for p in m.get("percents", [])) or "p"
     return section("Consistency of explanations",
                    "Within: mean pairwise agreement of an architecture's variants' maps per image (Pearson, IoU of the "
-                   f"top {percents}% pixels). Across: agreement of architectures' prototype (variant-mean) maps. Same "
-                   "behaviour with different maps is non-identifiability. Prototype reliability: split-half over "
+                   f"top {percents}% pixels). Across: agreement of architectures' prototype (variant-mean) maps, over "
+                   "the Rashomon set (the architectures that predict about equally well; below). Same behaviour "
+                   "with different maps is non-identifiability. Prototype reliability: split-half over "
                    "variants (Spearman-Brown), the map-side noise ceiling; across agreement can be at most "
-                   "sqrt(reliability a x reliability b).", *parts,
+                   "sqrt(reliability a x reliability b).", _rashomon_set(m["rashomon_set"]), *parts,
                    "<h3>Behaviour</h3>", table(behaviour),
                    image(plots / "consistency/across_pearson.png", "across-architecture heatmaps"))
+
+
+def _rashomon_set(r: Metrics) -> str:
+    """The Rashomon set: its rule, members and why every other architecture is out, each PLCC with its interval."""
+    rows = [{"architecture": a, "test PLCC [95% CI], n": _estimate(e),
+             "in the set": "yes" if a in r["members"] else f"no: {r['excluded'].get(a, '')}"}
+            for a, e in r["plcc"].items()]
+    return (f"<h3>The Rashomon set</h3><p>{fmt(r['rule'])} (tolerance {fmt(r['tolerance'])}): "
+            f"{', '.join(r['members']) or 'no architecture'}.</p>" + table(rows))
 
 
 def ensemble(m: Metrics) -> str:
@@ -118,8 +130,9 @@ def _heatmap_parts(m: Metrics) -> list[str]:
             for meth, e in m["methods"].items() for a, v in e["architectures"].items()]
     refs = [{"reference": r, **scores(v)} for r, v in m["references"].items()]
     verdicts = [{"method": meth, "best architecture": e["best"]["architecture"], "best CC": e["best"]["value"],
-                 **{f"minus {ref} CC [95% CI], p, n": _paired(e.get(f"vs_{ref}")) for ref in ("gaussian", "centre_prior")},
-                 "beats Gaussian": _verdict(e, "beats_gaussian"), "beats centre prior": _verdict(e, "beats_centre_prior")}
+                 **{f"minus {ref} CC [95% CI], p, n": _paired(e.get(f"vs_{ref}"))
+                    for ref in ("gaussian", "sobel", "centre_prior")},
+                 "beats every reference": _claim(e.get("beats_references"))}
                 for meth, e in m["methods"].items()]
     prior = m.get("centre_prior_vs_gaussian")
     bound = (f"<p>The centre prior (the mean heatmap of the other images) minus the centred Gaussian, CC: "
@@ -169,15 +182,16 @@ def groundtruth(m: Metrics, reliance: Metrics | None, plots: Path) -> str:
              "pointing": v["pointing"], "rank": v["rank"]} for r, v in m["references"].items()]
     verdicts = [{"method": meth, "best architecture": (e.get("best_auroc") or {}).get("architecture"),
                  "best AUROC": (e.get("best_auroc") or {}).get("auroc"),
-                 **{f"minus {ref} [95% CI], p, n": _paired(e.get(f"vs_{ref}")) for ref in ("gaussian", "sobel")},
-                 "beats Gaussian": _verdict(e, "beats_gaussian"), "beats Sobel": _verdict(e, "beats_sobel")}
+                 **{f"minus {ref} [95% CI], p, n": _paired(e.get(f"vs_{ref}")) for ref in ("gaussian", "sobel", "random")},
+                 "beats every reference": _claim(e.get("beats_references"))}
                 for meth, e in m["methods"].items() if "beats_gaussian" in e]
     return section("Ground truth: do explanations find the cue?",
                    "Reliance: what each model uses, measured by removing the artifact (twins). Localisation: does "
                    "-map rank the artifact's pixels first (AUROC 0.5 = chance)? A method is right only if it beats "
-                   "the trivial reference maps on the same images: the paired difference of per-image AUROCs, its "
-                   "95% interval (bootstrap over images) and p; a verdict on fewer images than inference.min_n is "
-                   "undefined (underpowered).", "<h3>What the models rely on</h3>", reliance_table,
+                   "every trivial reference map (centred Gaussian, Sobel edges, noise) on the same images: the paired "
+                   "difference of per-image AUROCs, its 95% interval (bootstrap over images) and p; Holm over the "
+                   "methods; a verdict on fewer images than inference.min_n, or with a bound within two Monte-Carlo "
+                   "SEs of 0, is undefined.", "<h3>What the models rely on</h3>", reliance_table,
                    "<h3>Localisation and faithfulness</h3>", table(rows), "<h3>Reference maps</h3>", table(refs),
                    "<h3>Does the best architecture beat the references?</h3>", table(verdicts),
                    image(plots / "groundtruth/auroc.png", "AUROC"), image(plots / "groundtruth/deletion.png", "deletion"),
@@ -193,32 +207,37 @@ def _continuous(m: Metrics | None) -> list[str]:
             *_heatmap_parts(m)]
 
 
-def _detector_sentence(e: Metrics) -> str:
-    if "finds_detector_cue" not in e:
-        return ""
-    if e["finds_detector_cue"]:
-        return f" Its map of the end-to-end detector beats the centred Gaussian on {', '.join(e['finds_detector_cue_on'])}."
-    if e["finds_detector_cue"] is False and any(e.get("finds_detector_cue_by_kind", {}).values()):
-        return (" Over all artifact images, its map of the end-to-end detector beats the centred Gaussian on no "
-                "architecture.")   # the by-kind sentence that follows says where it does
-    if e["finds_detector_cue"] is False:
-        return (" Its map of the end-to-end detector, a model trained only on the cue, beats the centred Gaussian on no "
-                "architecture: the method fails its strongest positive control.")
-    return " Its detector verdict is undefined (too few images)."
+def _claim(v: Metrics | None) -> str:
+    """A claim's verdict: "yes (Holm p 0.004)", "no: sobel: interval not above 0", "undefined: ..."."""
+    if not v:
+        return "–"
+    if v["value"]:
+        return f"yes (Holm p {fmt(v['adjusted_p'])})"
+    return ("no" if v["value"] is False else "undefined") + (f": {v['reason']}" if v["reason"] else "")
 
 
-def _by_kind_sentence(e: Metrics) -> str:
-    """ " By kind of artifact, its map of the detector beats the Gaussian on checkerboard; not on ..."."""
-    found = e.get("finds_detector_cue_by_kind")
-    if not found:
-        return ""
-    say = lambda want: ", ".join(k.replace("_", " ") for k, v in found.items() if v is want)   # noqa: E731
-    if not say(True) and not say(False):
-        return " By kind of artifact, its detector verdict is undefined on every kind (too few images)."
-    parts = [f"on {say(True)}" if say(True) else "on no kind",
-             *([f"not on {say(False)}"] if say(False) else []),
-             *([f"undefined on {say(None)} (too few images)"] if say(None) else [])]
-    return " By kind of artifact, its map of the detector beats the Gaussian " + "; ".join(parts) + "."
+def _on(e: Metrics, key: str) -> str:
+    """ "on resnet_small, densenet_small" / "on no architecture" / "undefined on every architecture"."""
+    if e.get(key) is None:
+        return "undefined on every architecture"
+    return f"on {', '.join(e[f'{key}_on'])}" if e[f"{key}_on"] else "on no architecture"
+
+
+def _method_sentence(method: str, e: Metrics) -> str:
+    """What the controls say about one method, verdict by verdict."""
+    said = [f"<b>{fmt(method)}</b>: credited {_on(e, 'credited')} (its maps of the cue-only heads point at the "
+            f"artifact with the twins' sign and beat the cue-blind heads' and every reference map); sign-blind "
+            f"{_on(e, 'credited_sign_blind')}; the positive control alone beats every reference "
+            f"{_on(e, 'finds_positive_cue')}."]
+    if "finds_detector_cue" in e:
+        said.append(f"Its map of the end-to-end detector beats every reference {_on(e, 'finds_detector_cue')}"
+                    + (" (it fails its strongest positive control)." if e["finds_detector_cue"] is False else "."))
+        kinds = e.get("finds_detector_cue_by_kind") or {}
+        if kinds:
+            said.append("By kind of artifact: " + "; ".join(
+                f"{k.replace('_', ' ')} {verdict(v, 'too few images or no valid control')}" for k, v in kinds.items())
+                + ".")
+    return "<p>" + " ".join(said) + "</p>"
 
 
 def _share(e: Metrics) -> float:
@@ -243,38 +262,43 @@ def _detector_uses(m: Metrics) -> str:
             "would reach 100%). A method cannot be faulted for missing a kind the model hardly uses.")
 
 
+def _ci(e: Metrics | None) -> str:
+    return with_ci(e["value"], e["ci_low"], e["ci_high"]) if e else ""
+
+
 def _kind_rows(m: Metrics) -> list[dict]:
     """Per method, architecture and kind of artifact: the cue-only, study-target and detector AUROC."""
-    return [{"method": method, "architecture": a, "kind of artifact": k.replace("_", " "), "n (paired)": v["detector_minus_gaussian"]["n"],
-             **{f"{c.replace('_', ' ')} AUROC [95% CI]": with_ci(v[c]["value"], v[c]["ci_low"], v[c]["ci_high"])
-                for c in ("cue_only", "study_target")},
-             "detector AUROC [95% CI]": with_ci(v["detector"]["value"], v["detector"]["ci_low"], v["detector"]["ci_high"]),
-             "detector minus Gaussian": _paired(v["detector_minus_gaussian"]),
-             "beats the Gaussian": verdict(v["detector_beats_gaussian"], "underpowered or no interval")}
+    return [{"method": method, "architecture": a, "kind of artifact": k.replace("_", " "),
+             "n": v["detector"]["n"], "cue only AUROC [95% CI]": _ci(v["cue_only"]),
+             "study target AUROC [95% CI]": _ci(v["study_target"]), "detector AUROC [95% CI]": _ci(v["detector"]),
+             "detector minus Sobel": _paired(v["detector_versus"]["sobel"]),
+             "detector beats every reference": _claim(v.get("finds_detector_cue"))}
             for method, e in m["methods"].items() for a, entry in e["architectures"].items()
             for k, v in entry.get("by_kind", {}).items() if "detector" in v]
+
+
+def _control_rows(m: Metrics) -> list[dict]:
+    """Per method and architecture: each control's AUROC, the comparisons that decide credit, the verdicts."""
+    rows = []
+    for method, e in m["methods"].items():
+        for a, v in e["architectures"].items():
+            vs = v["positive_versus"]
+            rows.append({"method": method, "architecture": a,
+                         **{f"{c.replace('_', ' ')} AUROC [95% CI]": _ci(v[c])
+                            for c in ("cue_only", "cue_blind", "study_target")},
+                         "cue-only minus cue-blind": _paired(vs["cue_blind"]),
+                         "cue-only minus Gaussian": _paired(vs["gaussian"]),
+                         "cue-only minus Sobel": _paired(vs["sobel"]),
+                         "credited": _claim(v["credited"]), "credited (sign-blind)": _claim(v["credited_sign_blind"]),
+                         "detector AUROC [95% CI]": _ci(v.get("detector")),
+                         "detector minus Sobel": _paired(v["detector_versus"]["sobel"]) if "detector" in v else "",
+                         "detector beats every reference": _claim(v.get("finds_detector_cue"))})
+    return rows
 
 
 def controls(m: Metrics) -> str:
     if "skipped" in m:
         return section("Controls", f"Skipped: {fmt(m['skipped'])}.")
-    rows, sentences = [], []
-    for method, e in m["methods"].items():
-        for a, v in e["architectures"].items():
-            rows.append({"method": method, "architecture": a, **{
-                f"{c.replace('_', ' ')} AUROC [95% CI]": with_ci(v[c]["value"], v[c]["ci_low"], v[c]["ci_high"])
-                for c in ("cue_only", "cue_blind", "study_target")},
-                "cue-only minus cue-blind": _paired(v["discrimination"]),
-                "separates": verdict(v["separates"], "underpowered or no interval"),
-                "cue-only minus Gaussian": _paired(v["positive_minus_gaussian"]),
-                "end-to-end detector AUROC [95% CI]": with_ci(v["detector"]["value"], v["detector"]["ci_low"],
-                                                              v["detector"]["ci_high"]) if "detector" in v else "",
-                "detector minus Gaussian": _paired(v["detector_minus_gaussian"]) if "detector" in v else ""})
-        sentences.append(f"<p><b>{fmt(method)}</b>: " + (
-            f"separates the controls on {', '.join(e['separates_on'])}: credited with localising the cue there."
-            if e["credited"] else "does not separate the controls on any architecture: its ground-truth scores "
-            "cannot be read as finding (or missing) the cue on this data." if e["credited"] is False else
-            "undefined (too few images for a verdict).") + _detector_sentence(e) + _by_kind_sentence(e) + "</p>")
     fits = [{"architecture": a, **{k.replace("_test_r", " (test r)").replace("_", " "): v for k, v in r.items()}}
             for a, r in m["architectures"].items()]
     uses = [{"architecture": a, "control": c.replace("_", " "),
@@ -287,20 +311,31 @@ def controls(m: Metrics) -> str:
                  + (f" ({100 * _share(v):.0f}% of its visibility)" if c in ("cue_only", "detector") else "")
                  for k, v in e.get("artifact_effect_by_kind", {}).items())}
             for a, per in m.get("reliance", {}).items() for c, e in per.items()]
+    checks = next(iter(m["methods"].values()), {"architectures": {}})["architectures"]   # the same for every method
+    blind = [{"architecture": a, "cue-blind heads blind to the artifact": (
+                 {True: "yes", False: "no", None: "undefined"}[v["negative_control_blind"]["value"]]
+                 + (f": {v['negative_control_blind']['reason']}" if v["negative_control_blind"]["reason"] else ""))}
+             for a, v in checks.items()]
     kinds = _kind_rows(m)
     by_kind = ["<h3>The detector's maps by kind of artifact</h3>", "<p>The same images split by the kind of artifact "
-               "the simulator drew (balanced over kinds): a method can find one kind and miss another, which the "
-               "overall AUROC averages away." + _detector_uses(m) + "</p>", table(kinds)] if kinds else []
+               "the simulator drew: a method can find one kind and miss another, which the overall AUROC averages "
+               "away." + _detector_uses(m) + "</p>", table(kinds)] if kinds else []
     return section("Controls: can a method find the cue at all?",
                    "Heads fitted on the same frozen backbone to the artifact alone (cue-only, the positive control), "
-                   "to the global degradation alone (cue-blind) and to the study's target, and one backbone per "
-                   "family fine-tuned end to end on the cue (the detector, the strongest positive control), explained "
-                   f"and scored against the artifact masks on {m['n_images']} artifact images. A method can be trusted to "
-                   "say where a model looks only if the cue-only heads' maps find the artifact better than the "
-                   "cue-blind heads' (interval above 0).", *sentences, table(rows),
-                   *by_kind,
+                   "to the global degradation alone (cue-blind, the negative control) and to the study's target, and "
+                   "one backbone per family fine-tuned end to end on the cue (the detector, the strongest positive "
+                   f"control), explained and scored against the artifact masks on {m['n_images']} artifact images "
+                   "(AUROC of -map). A method is credited on an architecture only where its maps of the cue-only heads "
+                   "point at the artifact with the sign the twins give it and beat both the cue-blind heads' maps and "
+                   "every reference map (centred Gaussian, Sobel edges, noise), each paired over images, and only where "
+                   "the twins show the cue-only heads use the artifact and the cue-blind heads do not (within "
+                   f"{fmt(m.get('blind_margin'))} of the cue-only heads' effect, in SDs of each target). "
+                   f"Multiplicity: {fmt(m.get('verdict_family', ''))}; a bound within two Monte-Carlo SEs of 0 is "
+                   "undefined.", *(_method_sentence(method, e) for method, e in m["methods"].items()),
+                   table(_control_rows(m)), *by_kind,
                    "<h3>How well each control's heads learn their target</h3>", table(fits),
-                   "<h3>Whether each control's models use the artifact (the twins, as in Reliance)</h3>", table(uses))
+                   "<h3>Whether each control's models use the artifact (the twins, as in Reliance)</h3>", table(uses),
+                   "<h3>Is the negative control blind? (equivalence on the twins)</h3>", table(blind))
 
 
 def counterfactual(m: Metrics, generator: Metrics | None, plots: Path) -> str:

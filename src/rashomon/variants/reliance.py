@@ -21,6 +21,7 @@ from scipy import stats
 from rashomon.backbones.preprocess import load_images
 from rashomon.backbones.registry import BackboneSpec
 from rashomon.inference import N_RESAMPLES, bootstrap_mean
+from rashomon.inference.verdicts import holm
 from rashomon.core.device import CPU
 from rashomon.data.twins import TWINS, twin_path
 from rashomon.psychometrics.correlation import partial_corr, pearson
@@ -81,9 +82,16 @@ def reliance(pred: np.ndarray, no_artifact: np.ndarray, no_degradation: np.ndarr
         "r2_degradation": pearson(mean_pred, badness) ** 2,
         "partial_r_artifact_given_degradation": r,
         "partial_p": p,
-        "variants_relying_on_artifact": int(np.sum(per_variant < 0)),
+        "variants_relying_on_artifact": variants_relying(per_variant, len(mean_pred)),
         "relies_on_artifact": relies_on_artifact(r, p, t_art),
     }
+
+
+def variants_relying(per_variant: np.ndarray, n: int) -> int:
+    """How many variants' partial r (artifact | degradation) is negative and shown so: p < ALPHA
+    after Holm over the variants (a negative r alone is not evidence)."""
+    adjusted = holm([partial_corr_p(r, n) for r in per_variant])
+    return int(sum(r < 0 and q < ALPHA for r, q in zip(per_variant, adjusted)))
 
 
 def relies_on_artifact(r: float, p: float, t_art: Any) -> bool | None:

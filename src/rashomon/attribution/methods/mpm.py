@@ -77,9 +77,7 @@ class Mpm(AttributionMethod):
             original, *masked = scores[i * per_image:(i + 1) * per_image]
             drops = (original - torch.cat(masked)).view(len(sizes), len(centres), len(model))
             grid = (drops.sum(0) / len(sizes)).T.reshape(len(model), 1, len(ys), len(xs))
-            if o.stride > 1:
-                grid = F.interpolate(grid, size=(h, w), mode="bilinear", align_corners=False)
-            maps[i] = grid[:, 0].numpy()
+            maps[i] = centred_upsample(grid, o.stride, h, w)[:, 0].numpy()
         meta = {"mask_sizes": sizes, "stride": o.stride, "incremental": "conv_macs_skipped" in info} | info
         return Attribution(maps, meta)
 
@@ -87,6 +85,19 @@ class Mpm(AttributionMethod):
         """The share of conv multiply-adds that incremental inference skipped."""
         return {"mpm_conv_macs_skipped": float(result.info["conv_macs_skipped"])} if result.info.get("incremental") \
             else {}
+
+
+def centred_upsample(grid: torch.Tensor, stride: int, h: int, w: int) -> torch.Tensor:
+    """A map of mask-centre values (B, C, gh, gw), centre (j, k) at pixel (j * stride, k * stride),
+    to (B, C, h, w): bilinear between centres, the last centre's value beyond it. (Interpolating
+    the grid over the whole image with align_corners=False put each value (stride - 1) / 2 px off
+    its centre.)"""
+    if stride == 1:
+        return grid
+    gh, gw = grid.shape[-2:]
+    inner = F.interpolate(grid, size=((gh - 1) * stride + 1, (gw - 1) * stride + 1), mode="bilinear",
+                          align_corners=True)
+    return F.pad(inner, (0, w - inner.shape[-1], 0, h - inner.shape[-2]), mode="replicate")
 
 
 def mpm_per_variant(images: torch.Tensor, variants: VariantSet, **options) -> Attribution:
