@@ -160,9 +160,10 @@ def test_reference_verdicts_are_paired_differences_with_an_interval():
             "random": per_image(0.5 + rng.normal(0, 0.01, 30))}
     out = reference_verdicts(archs, refs, INFERENCE)
     assert out["best_auroc"]["architecture"] == "a"       # the ensemble is not an architecture
-    assert out["vs_gaussian"]["difference"] == pytest.approx(0.2) and out["vs_gaussian"]["n"] == 30
+    assert out["best_auroc"]["picked_on"] == 15 and out["vs_gaussian"]["n"] == 15   # picked on one half, tested on the other
+    assert out["vs_gaussian"]["difference"] == pytest.approx(0.2)
     assert out["vs_gaussian"]["ci_low"] == pytest.approx(0.2) and out["beats_gaussian"] is True
-    assert out["vs_gaussian"]["p"] < 1e-3 and out["vs_gaussian"]["permutations"] == 9999
+    assert out["vs_gaussian"]["p"] == pytest.approx(2 / 2 ** 15) and out["vs_gaussian"]["permutations"] == "exact"
     assert out["vs_sobel"]["ci_low"] < 0 < out["vs_sobel"]["ci_high"] and out["beats_sobel"] is False
     assert out["undefined"] == {}
     # beating the Gaussian is not enough: the Sobel edge map is a reference too (every one, Holm over methods)
@@ -178,7 +179,7 @@ def test_reference_verdicts_are_paired_differences_with_an_interval():
 def test_a_map_equal_to_the_mask_beats_the_gaussian_by_the_auroc_gap():
     """Known answer: the mask's own AUROC is 1 on every image; a centred Gaussian's is what it is."""
     rng = np.random.default_rng(1)
-    masks = np.zeros((12, 16, 16), dtype=bool)
+    masks = np.zeros((24, 16, 16), dtype=bool)
     for m in masks:
         y, x = rng.integers(0, 12, 2)
         m[y:y + 4, x:x + 4] = True
@@ -189,16 +190,31 @@ def test_a_map_equal_to_the_mask_beats_the_gaussian_by_the_auroc_gap():
     gauss_auroc = [localisation_scores(gaussian, m)["auroc"] for m in masks]
     out = reference_verdicts({"mask": per_image(mask_auroc)}, {"gaussian": per_image(gauss_auroc),
                                                                "sobel": per_image(gauss_auroc)}, INFERENCE)
-    assert mask_auroc == [1.0] * 12
-    assert out["vs_gaussian"]["difference"] == pytest.approx(1 - np.mean(gauss_auroc))
+    assert mask_auroc == [1.0] * 24
+    tested = gauss_auroc[1::2]   # the other half of the images than the best was picked on
+    assert out["vs_gaussian"]["difference"] == pytest.approx(1 - np.mean(tested))
     assert out["beats_gaussian"] is True and out["vs_gaussian"]["permutations"] == "exact"
     assert out["vs_gaussian"]["p"] == pytest.approx(2 / 2 ** 12)   # every image better: 2 of 4096 sign flips
+
+
+def test_the_best_architecture_is_picked_on_other_images_than_it_is_tested_on():
+    """Winner's curse, by construction: two architectures that are the Gaussian plus noise; the one
+    whose noise happens to be high on the picking half is no better on the testing half."""
+    rng = np.random.default_rng(7)
+    gauss = rng.uniform(0.5, 0.7, 40)
+    lucky = gauss.copy()
+    lucky[0::2] += 0.1          # better only where the best is picked
+    steady = gauss + 0.05
+    out = reference_verdicts({"lucky": per_image(lucky), "steady": per_image(steady)},
+                             {"gaussian": per_image(gauss)}, INFERENCE, compared=("gaussian",))
+    assert out["best_auroc"]["architecture"] == "lucky" and out["vs_gaussian"]["difference"] == pytest.approx(0)
+    assert out["beats_gaussian"] is False
 
 
 def test_reference_verdicts_are_undefined_when_underpowered_or_missing():
     nan = float("nan")
     few = reference_verdicts({"a": per_image([0.9, 0.8, 0.95])}, {"gaussian": per_image([0.5, 0.6, 0.55])}, INFERENCE)
-    assert few["beats_gaussian"] is None and "underpowered: 3 images < inference.min_n = 10" in \
+    assert few["beats_gaussian"] is None and "underpowered: 1 images < inference.min_n = 10" in \
         few["undefined"]["beats_gaussian"]
     assert few["beats_sobel"] is None and "no image where both" in few["undefined"]["beats_sobel"]   # no Sobel
     dead = reference_verdicts({"a": per_image([nan] * 12)}, {"gaussian": per_image([0.5] * 12)}, INFERENCE)

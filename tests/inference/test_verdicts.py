@@ -61,6 +61,7 @@ def test_a_bound_within_the_bootstraps_noise_is_undefined():
     assert comparison_state(paired(0.001, se=0.001), 10)[0] is None
     assert "bootstrap noise" in comparison_state(paired(-0.001, se=0.001), 10)[1]
     assert comparison_state(paired(0.001 + NOISE_SES * 0.0004, se=0.0004), 10) == (True, "")
+    assert comparison_state(paired(0.0, se=0.0), 10) == (False, "")   # every difference 0: surely not positive
 
 
 def test_the_monte_carlo_se_predicts_how_far_a_new_seed_moves_the_bound():

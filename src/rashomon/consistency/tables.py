@@ -131,7 +131,8 @@ def method_summary(within: Mapping[str, pd.DataFrame], across: pd.DataFrame, n_v
                        if all(k < 2 for k in n_variants.values()) else
                        "within-architecture Pearson undefined (constant maps)")
     if not np.isfinite(entry["across_mean_pearson"]):
-        reasons.append("one architecture in the Rashomon set: no pair of architectures to compare" if len(within) < 2 else
+        reasons.append("one architecture in the Rashomon set: no pair of architectures to compare"
+                       if len(within) < 2 else
                        "across-architecture Pearson undefined (constant prototype maps)")
     if defined and entry["within_exceeds_across"] is None:
         reasons.append(noise)

@@ -54,3 +54,10 @@ def with_explain_rank(splits: pd.DataFrame, strata: pd.Series, seed: int) -> pd.
         hit = (out.scheme == scheme) & (out.subset == "test") & out.image_id.isin(rank)
         out.loc[hit, RANK] = out.loc[hit, "image_id"].map(rank).astype(int)
     return out
+
+
+def selection_halves(ids: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The explanation set's images in its stratified order split by alternate places: the best
+    architecture is picked on the first half and tested on the second (no winner's curse), each
+    half stratified like the whole."""
+    return list(ids[0::2]), list(ids[1::2])

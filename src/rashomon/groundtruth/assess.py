@@ -34,7 +34,13 @@ from rashomon.groundtruth.evaluate import (
 )
 from rashomon.groundtruth.figures import auroc_figure, auroc_summary, deletion_figure
 from rashomon.groundtruth.groundtruth_params import GroundtruthParams
-from rashomon.groundtruth.human import SIMULATOR, HumanGroundTruth, assess_human_ground_truth, write_outputs
+from rashomon.groundtruth.human import (
+    SIMULATOR,
+    VERDICT_FAMILY,
+    HumanGroundTruth,
+    assess_human_ground_truth,
+    write_outputs,
+)
 from rashomon.groundtruth.localisation import SCORES
 from rashomon.groundtruth.references import REFERENCES
 
@@ -134,7 +140,7 @@ def assess_ground_truth(params: GroundtruthParams, manifest: pd.DataFrame, effec
         entry["references"] = {r: summarise(t)["auroc"] for r, t in by_ref.items()}
         entry.update(reference_verdicts({a: t for a, t in scored.groupby("architecture")}, by_ref, params.inference))
     judge_references(report["methods"], REFERENCES, params.inference.min_n)
-    report["verdict_family"] = "beats_references: Holm over the methods (each: the best architecture beats every reference)"
+    report["verdict_family"] = VERDICT_FAMILY
     report["references"] = {r: summarise(t, params.inference) for r, t in refs.groupby("reference")}
     heatmap = assess_human_ground_truth(params, manifest, cues, paths.explanations, SIMULATOR)
     report["heatmap"] = heatmap.report

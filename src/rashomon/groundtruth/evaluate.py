@@ -12,6 +12,7 @@ import torch
 
 from rashomon.core.config import InferenceConfig
 from rashomon.core.device import CPU
+from rashomon.data.explanation_order import selection_halves
 from rashomon.groundtruth.faithfulness import curve_area, deletion_curves, region_mass, twin_agreement
 from rashomon.groundtruth.localisation import SCORES, localisation_scores
 from rashomon.groundtruth.references import REFERENCES, reference_maps
@@ -98,21 +99,25 @@ def deletion_summary(table: pd.DataFrame) -> dict[str, float]:
 
 def reference_verdicts(prototypes: Mapping[str, pd.DataFrame], references: Mapping[str, pd.DataFrame],
                        inference: InferenceConfig, compared: Sequence[str] = REFERENCES) -> dict[str, Any]:
-    """Does the best architecture's prototype map (the ensemble excluded; best by mean AUROC)
-    localise the artifact better than each trivial reference map on the same images? Per
-    reference: the paired difference of per-image AUROCs with its 95% interval and exact or
-    permutation p (`vs_<reference>`), and `beats_<reference>`: true when the interval lies above 0,
-    false otherwise, None (undefined, the reason in `undefined`) with fewer than `inference.min_n`
-    images, no interval or a bound within the bootstrap's noise. `beats_references` (all of them,
-    Holm over the methods) is judged by the caller. Tables: image_id, auroc."""
-    means = {a: t["auroc"].mean() for a, t in prototypes.items() if a != "ensemble"}
+    """Does the best architecture's prototype map (the ensemble excluded; best by mean AUROC on one
+    half of the images, `selection_halves`) localise the artifact better than each trivial reference
+    map on the *other* half? Per reference: the paired difference of per-image AUROCs with its 95%
+    interval and exact or permutation p (`vs_<reference>`), and `beats_<reference>`: true when the
+    interval lies above 0, false otherwise, None (undefined, the reason in `undefined`) with fewer
+    than `inference.min_n` images, no interval or a bound within the bootstrap's noise.
+    `beats_references` (all of them, Holm over the methods) is judged by the caller. Tables (rows
+    in the explanation order): image_id, auroc."""
+    tables = {a: t.set_index("image_id")["auroc"] for a, t in prototypes.items() if a != "ensemble"}
+    order = list(dict.fromkeys(i for t in prototypes.values() for i in t["image_id"]))
+    pick, test = selection_halves(order)
+    means = {a: t.reindex(pick).mean() for a, t in tables.items()}
     best = max(means, key=lambda a: np.nan_to_num(means[a], nan=-1.0))
-    out: dict[str, Any] = {"best_auroc": {"architecture": best, "auroc": float(means[best])}}
+    out: dict[str, Any] = {"best_auroc": {"architecture": best, "auroc": float(means[best]), "picked_on": len(pick)}}
     undefined = {}
-    ours = prototypes[best].set_index("image_id")["auroc"]
+    ours = tables[best].reindex(test).dropna()
     for ref in compared:
         theirs = references[ref].set_index("image_id")["auroc"] if ref in references else pd.Series(dtype=float)
-        shared = ours.index.intersection(theirs.index)
+        shared = ours.index.intersection(theirs.dropna().index)
         diff = paired_difference(ours.loc[shared].to_numpy(), theirs.loc[shared].to_numpy(), inference.seed,
                                  inference.n_resamples)
         out[f"vs_{ref}"] = diff.as_dict()

@@ -43,7 +43,7 @@ class GroundtruthArchitecture(Localisation):
 class GroundtruthMethod(TypedDict):
     architectures: dict[str, GroundtruthArchitecture]
     references: dict[str, float]
-    best_auroc: dict[str, Any]
+    best_auroc: dict[str, Any]            # picked on one half of the images (picked_on), tested on the other
     vs_gaussian: PairedDifference
     vs_sobel: PairedDifference
     vs_random: PairedDifference
@@ -75,7 +75,7 @@ class HumanScores(TypedDict):
 
 class HumanMethod(TypedDict):
     architectures: dict[str, HumanScores]
-    best: dict[str, Any]                  # architecture with the highest mean CC, the score, its value
+    best: dict[str, Any]                  # highest mean CC on one half of the images (picked_on); tested on the rest
     vs_gaussian: PairedDifference         # CC of the best prototype - the centred Gaussian's, paired over images
     vs_sobel: PairedDifference            # ... - the Sobel edge map's
     vs_centre_prior: PairedDifference     # ... - the mean human map of the other images'

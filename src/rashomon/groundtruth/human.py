@@ -18,6 +18,7 @@ from rashomon.attribution.runner import load_maps
 from rashomon.backbones import input_grids
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.core.config import InferenceConfig
+from rashomon.data.explanation_order import selection_halves
 from rashomon.data.richhf import SOURCE_LABEL
 from rashomon.data.truth import SYNTHETIC_LABEL
 from rashomon.groundtruth.cues import CueMaps
@@ -87,17 +88,21 @@ def versus(ours: pd.DataFrame, theirs: pd.DataFrame, score: str, inference: Infe
 def method_report(prototypes: Mapping[str, pd.DataFrame], references: Mapping[str, pd.DataFrame],
                   inference: InferenceConfig, score: str = "cc",
                   compared: Sequence[str] = COMPARED) -> dict[str, Any]:
-    """Per architecture each score with its CI; the best architecture (by mean `score`)
-    against every reference (Gaussian, Sobel edges, centre prior, noise): paired differences and
+    """Per architecture each score with its CI; the best architecture (by mean `score` on one half
+    of the images, tested on the other: `selection_halves`) against every reference (Gaussian,
+    Sobel edges, centre prior, noise): paired differences and
     per-reference verdicts (`beats_references`, over all of them, is judged across methods)."""
     out: dict[str, Any] = {"architectures": {a: summary(t, inference) for a, t in prototypes.items()}}
-    means = {a: t[score].mean() for a, t in prototypes.items()}
+    order = list(dict.fromkeys(i for t in prototypes.values() for i in t["image_id"]))
+    pick, test = selection_halves(order)   # picked on one half, tested on the other: no winner's curse
+    means = {a: t.set_index("image_id")[score].reindex(pick).mean() for a, t in prototypes.items()}
     best = max(means, key=lambda a: np.nan_to_num(means[a], nan=-np.inf))
-    out["best"] = {"architecture": best, "score": score, "value": float(means[best])}
+    out["best"] = {"architecture": best, "score": score, "value": float(means[best]), "picked_on": len(pick)}
+    ours = prototypes[best][prototypes[best].image_id.isin(set(test))]
     undefined = {}
     for ref in compared:
         theirs = references.get(ref, pd.DataFrame(columns=["image_id", score]))   # missing: no image, undefined
-        out[f"vs_{ref}"], out[f"beats_{ref}"], why = versus(prototypes[best], theirs, score, inference)
+        out[f"vs_{ref}"], out[f"beats_{ref}"], why = versus(ours, theirs, score, inference)
         if why:
             undefined[f"beats_{ref}"] = why
     out["undefined"] = undefined
@@ -112,6 +117,7 @@ def judge_methods(entries: dict[str, dict[str, Any]], min_n: int) -> None:
         entries[method]["beats_references"] = v.as_dict()
 
 
+VERDICT_FAMILY = "beats_references: Holm over the methods (each: the best architecture beats every reference)"
 N_EXAMPLES = 3   # images in the figure: the first explained ones with a marked heatmap
 
 
@@ -169,7 +175,7 @@ def assess_human_ground_truth(params: GroundtruthParams, manifest: pd.DataFrame,
         refs = reference_tables(params, manifest, cues, scored, how)
         report["methods"][method] = method_report(prototypes, refs, params.inference)
     judge_methods(report["methods"], params.inference.min_n)
-    report["verdict_family"] = "beats_references: Holm over the methods (each: the best architecture beats every reference)"
+    report["verdict_family"] = VERDICT_FAMILY
     heats = {i: cues.image_space(i) for i in sorted(explained)}
     report["n_images"] = len(heats)
     report["n_empty_heatmaps"] = int(sum(h.max() == 0 for h in heats.values()))

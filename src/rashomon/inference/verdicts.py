@@ -38,7 +38,7 @@ def comparison_state(paired: Paired, min_n: int) -> tuple[bool | None, str]:
         return None, why
     if not math.isfinite(paired.ci_low):
         return None, "no interval (every image's difference is the same)"
-    if math.isfinite(paired.ci_low_mc_se) and abs(paired.ci_low) <= NOISE_SES * paired.ci_low_mc_se:
+    if paired.ci_low_mc_se > 0 and abs(paired.ci_low) <= NOISE_SES * paired.ci_low_mc_se:   # NaN or 0: no noise
         return None, (f"bootstrap noise: the lower bound {paired.ci_low:.4f} is within {NOISE_SES:g} Monte-Carlo "
                       f"SEs ({paired.ci_low_mc_se:.4f}) of 0; raise inference.n_resamples")
     return bool(paired.ci_low > 0), ""
