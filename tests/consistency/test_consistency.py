@@ -176,3 +176,14 @@ def test_prototype_reliability_and_the_across_ceiling():
     across = pd.DataFrame({"a": ["x", "x"], "b": ["y", "y"], "pearson": [0.3, 0.5]})
     assert across_over_ceiling(across, {"x": 0.64, "y": 1.0}) == {"x/y": pytest.approx(0.4 / 0.8)}
     assert np.isnan(across_over_ceiling(across, {"x": float("nan"), "y": 1.0})["x/y"])
+
+
+def test_an_empty_rashomon_set_leaves_the_headline_undefined_with_its_reason():
+    """No member: no within or across agreement to compare, and the reason says so (not a crash)."""
+
+    across = pd.DataFrame({"image_id": ["0", "1"], "a": ["x", "x"], "b": ["y", "y"], "pearson": [0.2, 0.4]})
+    entry = method_summary({}, across.iloc[:0], {}, [10.0], INF)
+    assert np.isnan(entry["within_mean_pearson"]) and np.isnan(entry["across_mean_pearson"])
+    assert entry["within_exceeds_across"] is None and entry["within_minus_across"]["n"] == 0
+    assert entry["undefined"]["within_exceeds_across"] == (
+        "the Rashomon set is empty: no architecture's test PLCC interval lies above 0")

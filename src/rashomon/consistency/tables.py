@@ -109,13 +109,14 @@ def method_summary(within: Mapping[str, pd.DataFrame], across: pd.DataFrame, n_v
         "within": {name: {c: float(t[c].mean()) if t[c].notna().any() else float("nan") for c in columns}
                    for name, t in within.items()},
         "across": {c: float(across[c].mean()) if across[c].notna().any() else float("nan")
-                   for c in across.columns if c not in ("image_id", "a", "b", "method")},
+                   for c in across.columns if c not in ("image_id", "a", "b", "method")} or {"pearson": float("nan")},
     }
     within_means = np.array([v["pearson"] for v in entry["within"].values()], dtype=float)
     entry["within_mean_pearson"] = (float(np.nanmean(within_means)) if np.isfinite(within_means).any()
                                     else float("nan"))   # an architecture whose maps are constant is skipped
     entry["across_mean_pearson"] = entry["across"]["pearson"]
-    per_image_within = pd.concat(within.values()).groupby("image_id")["pearson"].mean()
+    per_image_within = (pd.concat(within.values()).groupby("image_id")["pearson"].mean() if within
+                        else pd.Series(dtype=float))   # an empty Rashomon set: nothing to compare
     per_image_across = (across.groupby("image_id")["pearson"].mean() if len(across)
                         else pd.Series(np.nan, index=per_image_within.index))
     ids = per_image_within.index
@@ -126,11 +127,13 @@ def method_summary(within: Mapping[str, pd.DataFrame], across: pd.DataFrame, n_v
     decided, noise = comparison_state(diff, inference.min_n)
     entry["within_exceeds_across"] = decided if defined else None
     reasons = []
-    if not np.isfinite(entry["within_mean_pearson"]):
+    if not within:
+        reasons.append("the Rashomon set is empty: no architecture's test PLCC interval lies above 0")
+    elif not np.isfinite(entry["within_mean_pearson"]):
         reasons.append("one variant per architecture (train.seeds: 1): no pair of variants to compare"
                        if all(k < 2 for k in n_variants.values()) else
                        "within-architecture Pearson undefined (constant maps)")
-    if not np.isfinite(entry["across_mean_pearson"]):
+    if within and not np.isfinite(entry["across_mean_pearson"]):
         reasons.append("one architecture in the Rashomon set: no pair of architectures to compare"
                        if len(within) < 2 else
                        "across-architecture Pearson undefined (constant prototype maps)")
