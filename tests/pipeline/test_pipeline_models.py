@@ -117,7 +117,7 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
     page = (proj / "report/rashomon.html").read_text()
     for title in ("reliability", "Prediction per architecture", "Quality diagnostic", "Consistency of explanations",
                   "Ensembles", "Ground truth", "Controls: can a method", "Counterfactuals", "Sanity checks",
-                  "IDSDS benchmark", "SYNTHETIC", "end-to-end detector AUROC"):
+                  "IDSDS benchmark", "SYNTHETIC", "detector AUROC [95% CI]", "credited"):
         assert title in page, title
     assert "<script" not in page and "http://" not in page and "https://" not in page
     assert page.count("data:image/png;base64,") >= 6
