@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from rashomon.backbones.geometry import Grid, heat_on_grid
-from rashomon.groundtruth.human import (CENTRE_PRIOR, HeatmapScoring, judge_methods, method_report,
+from rashomon.groundtruth.evaluate import judge_references
+from rashomon.groundtruth.human import (CENTRE_PRIOR, COMPARED, HeatmapScoring, method_report,
                                         reference_cue_maps, score_table)
 from tests.conftest import config
 
@@ -55,7 +56,7 @@ def test_a_map_equal_to_the_heatmap_beats_the_gaussian_and_a_random_map_does_not
     assert only_noise["beats_gaussian"] is False
     # beats every reference (the best of them), Holm over the methods: the map equal to the heatmap does
     entries = {"right": report, "noise": only_noise}
-    judge_methods(entries, inference.min_n)
+    judge_references(entries, COMPARED, inference.min_n)
     assert entries["right"]["beats_references"]["value"] is True and entries["noise"]["beats_references"]["value"] is False
     assert set(report) >= {"vs_gaussian", "vs_sobel", "vs_centre_prior", "vs_random"}
 

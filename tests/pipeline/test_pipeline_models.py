@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from rashomon.variants.reliance import ALPHA
 from tests.pipeline.dvc_project import copy_project, env, run, shared_pipeline, stage_command, stages_run
 
 @pytest.mark.slow
@@ -79,7 +80,12 @@ def test_full_repro_then_experiment_with_more_seeds(tmp_path, tmp_path_factory):
         controls["architectures"]["resnet_small"])
     for arch, per_control in controls["reliance"].items():     # every control's models checked with the twins
         assert set(per_control) == {"cue_only", "cue_blind", "study_target", "detector"}, arch
-        assert all(e["relies_on_artifact"] in (True, False, None) and e["n_images"] > 0 for e in per_control.values())
+        for e in per_control.values():   # the verdict is the reliance rule applied to the numbers stored beside it
+            inputs = [e["partial_r_artifact_given_degradation"], e["partial_p"], e["artifact_effect_mean"],
+                      e["artifact_effect_p"]]
+            rule = None if not np.isfinite(inputs).all() else bool(
+                inputs[0] < 0 and inputs[1] < ALPHA and inputs[2] > 0 and inputs[3] < ALPHA)
+            assert e["relies_on_artifact"] is rule and e["n_images"] > 0
         for e in per_control.values():          # and per kind of artifact, over the same test images
             assert set(e["artifact_effect_by_kind"]) >= set(counts) and "none" not in e["artifact_effect_by_kind"]
             assert sum(k["n"] for k in e["artifact_effect_by_kind"].values()) == e["n_artifact_images"]

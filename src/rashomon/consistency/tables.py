@@ -109,7 +109,7 @@ def method_summary(within: Mapping[str, pd.DataFrame], across: pd.DataFrame, n_v
         "within": {name: {c: float(t[c].mean()) if t[c].notna().any() else float("nan") for c in columns}
                    for name, t in within.items()},
         "across": {c: float(across[c].mean()) if across[c].notna().any() else float("nan")
-                   for c in across.columns if c not in ("image_id", "a", "b", "method")} or {"pearson": float("nan")},
+                   for c in across.columns if c not in ("image_id", "a", "b", "method")},
     }
     within_means = np.array([v["pearson"] for v in entry["within"].values()], dtype=float)
     entry["within_mean_pearson"] = (float(np.nanmean(within_means)) if np.isfinite(within_means).any()

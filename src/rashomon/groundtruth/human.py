@@ -22,11 +22,12 @@ from rashomon.data.explanation_order import selection_halves
 from rashomon.data.richhf import SOURCE_LABEL
 from rashomon.data.truth import SYNTHETIC_LABEL
 from rashomon.groundtruth.cues import CueMaps
+from rashomon.groundtruth.evaluate import judge_references
 from rashomon.groundtruth.groundtruth_params import GroundtruthParams
 from rashomon.groundtruth.references import gaussian_map, sobel_map
 from rashomon.groundtruth.saliency import SCORES, saliency_scores
-from rashomon.inference import Paired, bootstrap_mean, paired_difference
-from rashomon.inference.verdicts import comparison_state, judge
+from rashomon.inference import bootstrap_mean, paired_difference
+from rashomon.inference.verdicts import comparison_state
 
 NO_GROUND_TRUTH = "no artifact masks or human heatmaps: ground truth needs the synthetic default or RichHF-18K"
 CENTRE_PRIOR = "centre_prior"     # the mean human map of the other scored images (leave one out)
@@ -109,14 +110,6 @@ def method_report(prototypes: Mapping[str, pd.DataFrame], references: Mapping[st
     return out
 
 
-def judge_methods(entries: dict[str, dict[str, Any]], min_n: int) -> None:
-    """Each method's `beats_references`: the best architecture beats every reference (paired, the
-    score `method_report` used), Holm-corrected over the methods."""
-    claims = {m: {r: Paired(**e[f"vs_{r}"]) for r in COMPARED if f"vs_{r}" in e} for m, e in entries.items()}
-    for method, v in judge(claims, min_n).items():
-        entries[method]["beats_references"] = v.as_dict()
-
-
 VERDICT_FAMILY = "beats_references: Holm over the methods (each: the best architecture beats every reference)"
 N_EXAMPLES = 3   # images in the figure: the first explained ones with a marked heatmap
 
@@ -174,7 +167,7 @@ def assess_human_ground_truth(params: GroundtruthParams, manifest: pd.DataFrame,
         scored = sorted(set().union(*(set(t.image_id) for t in prototypes.values())))
         refs = reference_tables(params, manifest, cues, scored, how)
         report["methods"][method] = method_report(prototypes, refs, params.inference)
-    judge_methods(report["methods"], params.inference.min_n)
+    judge_references(report["methods"], COMPARED, params.inference.min_n)
     report["verdict_family"] = VERDICT_FAMILY
     heats = {i: cues.image_space(i) for i in sorted(explained)}
     report["n_images"] = len(heats)
