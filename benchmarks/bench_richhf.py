@@ -91,7 +91,8 @@ def main() -> None:
     per_arch = {}
     for name in STUDY_ARCHITECTURES:
         u = units[name]
-        mpm_masks = sum(224 ** 2 * s for s in u["mpm_10_variants_s_per_mask"].values())   # stride 1: a mask per pixel, 3 sides
+        # stride 1: a mask per pixel, 3 sides
+        mpm_masks = sum(224 ** 2 * s for s in u["mpm_10_variants_s_per_mask"].values())
         per_arch[name] = {
             "features_s_per_image": u["features_s_per_image"],
             "gradcam_10_variants_s_per_image": u["gradcam_10_variants_s_per_image"],

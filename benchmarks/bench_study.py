@@ -90,7 +90,8 @@ def pipeline_part(archs: list[str], work: Path) -> dict:
         total += seconds
         print(f"{name:28s} {seconds:8.1f} s {rss:8.0f} MB", flush=True)
     page = proj / "report/rashomon.html"
-    return {"architectures": archs, "images": 24, "image_px": 320, "counts": "tests/pipeline/test_pipeline_study.py TINY_COUNTS",
+    return {"architectures": archs, "images": 24, "image_px": 320,
+            "counts": "tests/pipeline/test_pipeline_study.py TINY_COUNTS",
             "stages": stages, "total_seconds": round(total, 1),
             "report_written": page.exists() and "Consistency of explanations" in page.read_text()}
 

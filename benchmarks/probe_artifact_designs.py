@@ -97,7 +97,8 @@ def main() -> None:
         y = -pd.Series(visibility)
         backbone = create_backbone(args.architecture, weights_for(args.architecture, params.backbones,
                                                                   Path("models/pretrained")))
-        detector = fit_detector(backbone, {s: normalise(torch.stack([images[i] for i in ids])) for s, ids in parts.items()},
+        detector = fit_detector(backbone,
+                                {s: normalise(torch.stack([images[i] for i in ids])) for s, ids in parts.items()},
                                 {s: y.loc[ids].to_numpy() for s, ids in parts.items()}, params.train,
                                 params.controls.detector_epochs, params.controls.detector_lr, CPU)
         result["designs"][kind] = {"detector_test_r": detector.test_r, "mean_visibility": float(

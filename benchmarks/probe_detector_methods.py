@@ -1,8 +1,8 @@
 """Probe: do captum's pixel-level attribution methods localise the end-to-end cue detector
 better than the pipeline's Grad-CAM, LIME and MPM (metrics/controls.json: finds_detector_cue)?
 Fits each family's detector exactly as the controls stage does (same
-seed, same data: the same test r), explains it on the controls' artifact images (controls.n_images, balanced over kinds) with
-Saliency, SmoothGrad, InputXGradient, IntegratedGradients (blurred baseline) and Occlusion
+seed, same data: the same test r), explains it on the controls' artifact images (controls.n_images,
+balanced over kinds) with Saliency, SmoothGrad, InputXGradient, IntegratedGradients (blurred baseline) and Occlusion
 (8 px window, stride 4, blurred baseline), and scores each map against the artifact masks
 beside the centred Gaussian (AUROC, 95% bootstrap interval, paired difference), per kind of
 artifact too; per kind, whether the detector uses that kind at all (its prediction on the

@@ -44,8 +44,8 @@ def run(params, args):
     write_metrics(args.metrics, result.report, ConsistencyMetrics)
 
 
-main = stage(run, "--manifest", "--splits", "--predictions", "--train-metrics", "--explanations", "--ensemble", "--features",
-             "--pretrained", "--heads", "--pruning", "--metrics", "--plots", params=ConsistencyParams)
+main = stage(run, "--manifest", "--splits", "--predictions", "--train-metrics", "--explanations", "--ensemble",
+             "--features", "--pretrained", "--heads", "--pruning", "--metrics", "--plots", params=ConsistencyParams)
 
 if __name__ == "__main__":
     main()

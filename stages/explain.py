@@ -11,7 +11,8 @@ from rashomon.attribution import METHODS, build_method
 from rashomon.attribution.explain_params import ExplainParams
 from rashomon.attribution.explain_schema import ExplainMetrics
 from rashomon.attribution.method import check_explain_config
-from rashomon.attribution.runner import explain_architecture, explained_variants, explanation_ids, map_summary, save_maps
+from rashomon.attribution.runner import (explain_architecture, explained_variants, explanation_ids, map_summary,
+                                        save_maps)
 from rashomon.backbones.weights import check_backbone_names
 from rashomon.core.cli import dvc_matrix_item, stage
 from rashomon.core.device import resolve_device
@@ -28,7 +29,8 @@ def explained_method(args) -> str:
     """`--method`, else the item of DVC's explain@<method> (dvc.yaml writes no params value into a command)."""
     name = args.method or dvc_matrix_item("explain")
     if name is None:
-        raise InputError("explain: which method? give --method <name> (under DVC the stage name explain@<name> says it)")
+        raise InputError("explain: which method? give --method <name> "
+                         "(under DVC the stage name explain@<name> says it)")
     in_explain = [m for m in METHODS if METHODS.get(m).in_explain]
     if name not in in_explain:
         raise InputError(f"explain: unknown attribution method {name!r}; explain runs: {', '.join(in_explain)}")

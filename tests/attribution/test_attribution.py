@@ -71,7 +71,8 @@ def real_variants(name="resnet_small", k=3, seed=0):
     b = create_backbone(name)
     with torch.no_grad():
         dim = b(torch.zeros(1, 3, 64, 64)).shape[1]
-    heads = [FittedHead(make_head(dim, b.spec.head, 0.5).eval(), b.spec.head, 0.5, 50.0, 10.0, 0, 0.0) for _ in range(k)]
+    heads = [FittedHead(make_head(dim, b.spec.head, 0.5).eval(), b.spec.head, 0.5, 50.0, 10.0, 0, 0.0)
+             for _ in range(k)]
     return b, VariantSet(b, heads)
 
 

@@ -38,7 +38,8 @@ def test_reading_a_window_pastes_the_rectangle_and_pads_outside():
     expected[1, :, 4:6, 3:6] = -1
     assert torch.equal(full, expected)
     window = state.read(torch.tensor([[-1, -1], [3, 3]]), 3, 4, pad=9.0)
-    assert torch.equal(window[0, :, 0], torch.full((2, 4), 9.0)) and torch.equal(window[0, :, 1:, 0], torch.full((2, 2), 9.0))
+    assert torch.equal(window[0, :, 0], torch.full((2, 4), 9.0))
+    assert torch.equal(window[0, :, 1:, 0], torch.full((2, 2), 9.0))
     assert torch.equal(window[0, :, 1:, 1:], expected[0, :, 0:2, 0:3])
     assert torch.equal(window[1, :, :, :3], expected[1, :, 3:6, 3:6]) and (window[1, :, :, 3] == 9).all()
 

@@ -62,8 +62,10 @@ def test_perturbations_apply_what_they_describe():
     patterns = SuperpixelPatterns(0, torch.tensor([[True, False], [False, True]]), segments)
     out = patterns.apply(image)
     mean = image.mean(dim=(1, 2))
-    assert torch.equal(out[0, :, :, :4], image[:, :, :4]) and torch.allclose(out[0, :, :, 4:], mean[:, None, None].expand(3, 8, 4))
-    assert torch.equal(out[1, :, :, 4:], image[:, :, 4:]) and torch.allclose(out[1, :, :, :4], mean[:, None, None].expand(3, 8, 4))
+    assert torch.equal(out[0, :, :, :4], image[:, :, :4])
+    assert torch.allclose(out[0, :, :, 4:], mean[:, None, None].expand(3, 8, 4))
+    assert torch.equal(out[1, :, :, 4:], image[:, :, 4:])
+    assert torch.allclose(out[1, :, :, :4], mean[:, None, None].expand(3, 8, 4))
 
 
 def test_dataset_items_carry_their_image(variants):
@@ -110,8 +112,9 @@ def test_only_options_that_spread_work_load_the_predict_loop(variants, monkeypat
     for key in LAUNCHER_WORLD_SIZE:
         monkeypatch.delenv(key, raising=False)
     here = runs_in_this_process
-    assert here(ONE, variants) and here({"accelerator": "auto", "devices": 1, "num_nodes": 1, "strategy": "auto"},
-                                        variants) == (not torch.cuda.is_available() and not torch.backends.mps.is_available())
+    assert here(ONE, variants)
+    assert here({"accelerator": "auto", "devices": 1, "num_nodes": 1, "strategy": "auto"}, variants) == (
+        not torch.cuda.is_available() and not torch.backends.mps.is_available())
     assert not here(TWO, variants) and not here({**ONE, "num_nodes": 2}, variants)
     assert not here({**ONE, "devices": -1}, variants) and not here({**ONE, "strategy": "ddp"}, variants)
     assert not here({**ONE, "accelerator": "gpu"}, variants)

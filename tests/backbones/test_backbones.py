@@ -67,7 +67,8 @@ def test_self_supervised_checkpoint_without_classifier_loads(tmp_path):
 
 def test_weights_for_another_architecture_are_refused_with_the_keys(tmp_path):
     torch.save(create_backbone("vgg_small").model.state_dict(), tmp_path / "vgg.pt")
-    with pytest.raises(InputError, match="does not fit this architecture: missing \\[.conv1.weight.*unexpected \\[.features.0.weight"):
+    with pytest.raises(InputError, match="does not fit this architecture: missing \\[.conv1.weight"
+                                         ".*unexpected \\[.features.0.weight"):
         create_backbone("resnet_small", tmp_path / "vgg.pt")
     other = create_backbone("resnet_small").model.state_dict()
     other["layer4.0.conv2.weight"] = torch.zeros(64, 128, 3, 3)
@@ -84,7 +85,8 @@ def test_missing_or_corrupt_weights_say_where_to_put_them(tmp_path, monkeypatch)
     (tmp_path / "hub/checkpoints/vgg16-397923af.pth").write_bytes(b"x")
     assert resolve_weights(get_spec("vgg16"), None).name == "vgg16-397923af.pth"
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(InputError, match=r"junk.pt: cannot read it as resnet_small weights \(a state dict of tensors\) \(its bytes are not a file of tensors torch.save wrote\)$"):
+    with pytest.raises(InputError, match=r"junk.pt: cannot read it as resnet_small weights \(a state dict of tensors\) "
+                                         r"\(its bytes are not a file of tensors torch.save wrote\)$"):
         load_weights(create_backbone("resnet_small").model, get_spec("resnet_small"), tmp_path / "junk.pt")
 
 

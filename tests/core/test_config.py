@@ -121,7 +121,8 @@ def test_the_config_knows_the_registered_method_names_without_importing_them():
 def test_a_method_module_must_be_named_as_its_method():
     from rashomon.attribution.method import AttributionMethod, register_method
 
-    misnamed = type("Misnamed", (AttributionMethod,), {"name": "shap", "__module__": "rashomon.attribution.methods.lime"})
+    misnamed = type("Misnamed", (AttributionMethod,),
+                    {"name": "shap", "__module__": "rashomon.attribution.methods.lime"})
     with pytest.raises(ValueError, match=r"'shap' must live in attribution/methods/shap.py"):
         register_method(misnamed)
 

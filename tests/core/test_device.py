@@ -91,7 +91,8 @@ def test_auto_is_cuda_when_there_is_one_and_a_missing_device_is_one_line(monkeyp
             resolve_device(ComputeConfig(missing, None))
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
-    assert resolve_device(ComputeConfig("auto", None)) == torch.device("cuda", 1) == resolve_device(ComputeConfig("gpu", None))
+    assert (resolve_device(ComputeConfig("auto", None)) == torch.device("cuda", 1)
+            == resolve_device(ComputeConfig("gpu", None)))
     assert resolve_device(ComputeConfig("cpu", None)) == CPU
     # a Lightning Trainer goes on the same one device
     assert trainer_options(torch.device("cuda", 1)) == {"accelerator": "cuda", "devices": [1]}

@@ -89,7 +89,8 @@ def test_region_mass_and_twin_agreement():
     np.testing.assert_allclose(region_mass(maps, masks), [1.0, -0.8])
     agree = twin_agreement(np.array([0.1, 0.4, 0.2, 0.9]), np.array([1.0, 3.0, 2.0, 5.0]))
     assert agree["rho"] == pytest.approx(1.0) and agree["n"] == 4
-    assert agree["p"] == pytest.approx(1 / 12)   # exact: 2 of the 4! orderings are as extreme (was 0.0, a t-approximation)
+    # exact: 2 of the 4! orderings are as extreme (was 0.0, a t-approximation)
+    assert agree["p"] == pytest.approx(1 / 12)
     assert np.isnan(twin_agreement(np.ones(4), np.arange(4.0))["rho"])
 
 
@@ -160,7 +161,8 @@ def test_reference_verdicts_are_paired_differences_with_an_interval():
             "random": per_image(0.5 + rng.normal(0, 0.01, 30))}
     out = reference_verdicts(archs, refs, INFERENCE)
     assert out["best_auroc"]["architecture"] == "a"       # the ensemble is not an architecture
-    assert out["best_auroc"]["picked_on"] == 15 and out["vs_gaussian"]["n"] == 15   # picked on one half, tested on the other
+    # picked on one half, tested on the other
+    assert out["best_auroc"]["picked_on"] == 15 and out["vs_gaussian"]["n"] == 15
     assert out["vs_gaussian"]["difference"] == pytest.approx(0.2)
     assert out["vs_gaussian"]["ci_low"] == pytest.approx(0.2) and out["beats_gaussian"] is True
     assert out["vs_gaussian"]["p"] == pytest.approx(2 / 2 ** 15) and out["vs_gaussian"]["permutations"] == "exact"

@@ -25,7 +25,8 @@ def test_cc_by_hand_and_a_map_equal_to_the_heatmap_scores_one_and_the_best_nss()
     assert cc(-HEAT, HEAT) == pytest.approx(-1.0)
     rng = np.random.default_rng(0)
     heat = rng.gamma(0.5, size=(16, 16))
-    others = [nss(rng.normal(size=(16, 16)), heat) for _ in range(50)] + [nss(heat + rng.normal(0, .5, heat.shape), heat)]
+    others = ([nss(rng.normal(size=(16, 16)), heat) for _ in range(50)]
+              + [nss(heat + rng.normal(0, .5, heat.shape), heat)])
     assert nss(heat, heat) > max(others)
 
 

@@ -1,5 +1,6 @@
-import dataclasses
 """IDSDS: deletion, scores with known answers, loader on fixture pickles, models, flags."""
+
+import dataclasses
 
 import numpy as np
 import pytest

@@ -42,7 +42,8 @@ def test_repro_runs_once_and_reruns_only_dependents(tmp_path):
     *head, rating = lines[1].split(",")
     lines[1] = ",".join(head + [str(1 if rating != "1" else 2)])
     table.write_text("\n".join(lines) + "\n")
-    assert sorted(stages_run(run(["dvc", "repro", "split", "reliability"], proj))) == ["filter", "ingest", "reliability"]
+    assert sorted(stages_run(run(["dvc", "repro", "split", "reliability"], proj))) == [
+        "filter", "ingest", "reliability"]
 
 
 @pytest.mark.slow

@@ -19,8 +19,8 @@ from tests.pipeline.dvc_project import (AVX2_MACHINE, TINY_TWO_ARCHITECTURES, co
                                         out_hashes, run, set_param, shared_pipeline, stage_command, stages_run)
 
 PIXEL_STAGES = {"ingest", "features", "train", "reliance", "prune", "explain@gradcam", "explain@lime", "explain@mpm",
-                "explain_figures", "groundtruth", "controls", "sanity", "ensemble", "consistency", "report", "generator",
-                "counterfactual"}
+                "explain_figures", "groundtruth", "controls", "sanity", "ensemble", "consistency", "report",
+                "generator", "counterfactual"}
 
 
 @pytest.mark.slow
@@ -31,7 +31,8 @@ def test_pixels_rerun_exactly_their_dependents(tmp_path, tmp_path_factory):
     shared, out = shared_pipeline(tmp_path_factory)
     assert "idsds_score" in stages_run(out) and "explain_figures" in stages_run(out)
     report = json.loads((shared / "metrics/idsds.json").read_text())
-    assert "SYNTHETIC" in report["label"] and {"best_method", "best_dummy", "reliability_warning"} <= set(report["models"]["resnet20"])
+    assert "SYNTHETIC" in report["label"]
+    assert {"best_method", "best_dummy", "reliability_warning"} <= set(report["models"]["resnet20"])
     proj = copy_project(shared, tmp_path / "proj")
     assert stages_run(run(["dvc", "repro"], proj)) == []
     assert up_to_date(proj)
@@ -82,7 +83,8 @@ def test_the_worker_count_changes_no_byte(tmp_path, tmp_path_factory):
     machine with more cores, else 2), the bytes are the shared run's (and DVC does not track the
     count, so changing it reruns nothing)."""
     shared, first_run = shared_pipeline(tmp_path_factory)
-    used = int(re.search(r"4 units on (\d+) worker", first_run).group(1))   # 2 architectures' heads, 2 families' detectors
+    # 2 architectures' heads, 2 families' detectors
+    used = int(re.search(r"4 units on (\d+) worker", first_run).group(1))
     proj = copy_project(shared, tmp_path / "proj")
     first = out_hashes(proj)
     workers = 1 if used > 1 else 2
@@ -144,7 +146,8 @@ def killed_stage_leaves_no_trace(proj, clean_hashes, systmp):
     the next stage that runs beside the debris removes it."""
     systmp.mkdir()
     for _ in range(3):
-        proc = subprocess.Popen(["dvc", "repro", "-f", "-s", "explain@mpm"], cwd=proj, env={**env(), "TMPDIR": str(systmp)},
+        proc = subprocess.Popen(["dvc", "repro", "-f", "-s", "explain@mpm"], cwd=proj,
+                                env={**env(), "TMPDIR": str(systmp)},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         while proc.poll() is None and not list((proj / "data/explanations").glob(".mpm.*.tmp")):
             time.sleep(0.05)

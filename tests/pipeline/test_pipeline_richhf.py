@@ -56,7 +56,8 @@ def test_the_richhf18k_preset_runs_to_the_human_ground_truth_in_the_report(tmp_p
     assert truth["n_empty_heatmaps"] == sum(r["heat"].max() == 0 for r in written["test"])
     cc = truth["methods"]["gradcam"]["architectures"]["resnet_small"]["cc"]
     assert cc["n"] == 12 - truth["n_empty_heatmaps"] and -1 <= cc["value"] <= 1
-    verdict = truth["methods"]["gradcam"]["beats_references"]   # 12 images with a heatmap at most: a reason, never a guess
+    # 12 images with a heatmap at most: a reason, never a guess
+    verdict = truth["methods"]["gradcam"]["beats_references"]
     assert set(truth["methods"]["gradcam"]) >= {"vs_gaussian", "vs_sobel", "vs_centre_prior", "vs_random"}
     assert verdict["value"] is not True or verdict["adjusted_p"] < 0.05
 

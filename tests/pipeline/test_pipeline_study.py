@@ -2,8 +2,9 @@
 folder in the AIGCIQA2023 layout, two of the study's architectures with different input
 sizes (EfficientNetB3 at 256/224 px, DenseNet161 at 320/300 px; random weights from local
 files, nothing downloaded) and every count cut to the minimum, through `dvc repro` to the
-report (the per-architecture IDSDS and sanity stages, and groundtruth (no masks on real data), left out for time). The ensemble, counterfactual and consistency stages are the ones that used to refuse
-or crash on mixed sizes."""
+report (the per-architecture IDSDS and sanity stages, and groundtruth (no masks on real
+data), left out for time). The ensemble, counterfactual and consistency stages are the ones
+that used to refuse or crash on mixed sizes."""
 
 import json
 

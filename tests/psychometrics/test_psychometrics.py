@@ -112,7 +112,7 @@ def test_split_half_recovers_known_reliability():
     true = rng.normal(size=4000)
     matrix = true + rng.normal(0, 5, size=(40, 4000))
     res = split_half_reliability(matrix, n_splits=10, seed=0)
-    assert res["split_half_r"] == pytest.approx(20 / 45, abs=0.03)  # noqa: the mean of the raw split rs
+    assert res["split_half_r"] == pytest.approx(20 / 45, abs=0.03)  # the mean of the raw split rs
     assert res["spearman_brown"] == pytest.approx(40 / 65, abs=0.03)
 
 

@@ -29,7 +29,8 @@ def test_synthetic_is_read_by_the_real_loader(synthetic):
     r = np.corrcoef(m["quality"], m["authenticity"])[0, 1]
     assert 0.6 < r < 0.9
     # the exclusion rule's challenges exist in the synthetic metadata
-    kept = apply_exclusion(m, config("filter", exclude_challenges=["Imagination", "Style & Format", "Writing & Symbols"]))
+    kept = apply_exclusion(m, config("filter",
+                                     exclude_challenges=["Imagination", "Style & Format", "Writing & Symbols"]))
     assert 0 < (~kept).sum() < len(m)
 
 
@@ -61,7 +62,8 @@ def test_reliability_recovers_simulated_noise_ceiling(synthetic):
     m = load_aigciqa2023(root)
     long = pd.read_csv(root / "ratings_long.csv", dtype={"image": str})
     report = reliability_report(m, long, config("reliability"), "ratings_long.csv")
-    truth = compare_with_truth(report, m, pd.read_csv(root / "truth.csv", dtype={"image_id": str}).set_index("image_id"))
+    truth = compare_with_truth(report, m,
+                               pd.read_csv(root / "truth.csv", dtype={"image_id": str}).set_index("image_id"))
     for dim, res in truth.items():
         assert res["abs_error"] < 0.05, (dim, res)
     assert 0.7 < report["noise_ceiling"]["authenticity"] < 0.95

@@ -110,7 +110,8 @@ def method_options(cfg: ExplainConfig, name: str, overrides: Mapping[str, Any] |
     known = [f.name for f in dataclasses.fields(cls.Options)]
     unknown = [k for k in overrides or {} if k not in known]
     if unknown:
-        raise InputError(f"params.yaml: unknown key {overrides_key}.{unknown[0]} (options of {name}: {', '.join(known)})")
+        raise InputError(f"params.yaml: unknown key {overrides_key}.{unknown[0]} "
+                         f"(options of {name}: {', '.join(known)})")
     where = f"explain.{name}" + (f" with {overrides_key}" if overrides else "")
     return parse_section(cls.Options, {**cfg.sections[name], **(overrides or {})}, where)
 

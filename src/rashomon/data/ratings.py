@@ -44,7 +44,8 @@ def validate_ratings_long(long: pd.DataFrame, source: str, likert_range: Sequenc
     unknown = ~long["dimension"].isin(DIMENSIONS)
     if unknown.any():
         r = _row(long, unknown)
-        raise InputError(f"{source}: unknown dimension {long['dimension'][r]!r} at row {r}; expected {list(DIMENSIONS)}")
+        raise InputError(f"{source}: unknown dimension {long['dimension'][r]!r} at row {r}; "
+                         f"expected {list(DIMENSIONS)}")
     values = pd.to_numeric(long["rating"], errors="coerce")
     if values.isna().any():
         raise InputError(f"{source}: rating is NaN or not a number at row {_row(long, values.isna())}")

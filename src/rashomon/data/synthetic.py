@@ -246,7 +246,8 @@ def generate(out_dir: str | os.PathLike, cfg: SyntheticConfig) -> dict:
     prompts["prompt"] = "a " + prompts["colour"] + " " + prompts["object"]
     unknown = sorted(set(cfg.excluded_challenges) - set(CHALLENGES))
     if unknown:
-        raise InputError(f"synthetic.excluded_challenges: {unknown} are not challenges of the simulator: {list(CHALLENGES)}")
+        raise InputError(f"synthetic.excluded_challenges: {unknown} are not challenges of the simulator: "
+                         f"{list(CHALLENGES)}")
     excluded = prompts["challenge"].isin(cfg.excluded_challenges).to_numpy()
 
     idx = np.arange(n)
@@ -260,7 +261,8 @@ def generate(out_dir: str | os.PathLike, cfg: SyntheticConfig) -> dict:
     artifact_kind = rng.integers(0, len(ARTIFACTS), n)
     mismatch = rng.random(n) < cfg.mismatch_fraction
     drawn_object = np.array([
-        OBJECT_CLASSES[(OBJECT_CLASSES.index(prompts["object"][p]) + (1 + rng.integers(0, 7)) * m) % len(OBJECT_CLASSES)]
+        OBJECT_CLASSES[(OBJECT_CLASSES.index(prompts["object"][p]) + (1 + rng.integers(0, 7)) * m)
+                       % len(OBJECT_CLASSES)]
         for p, m in zip(prompt, mismatch)
     ])
 

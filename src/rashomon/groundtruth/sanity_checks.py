@@ -101,7 +101,8 @@ def plot_cascade(table: pd.DataFrame, path: Path) -> None:
     methods = [m for m in table["method"].unique() if not m.startswith("sobel")]
     fig, axes = plt.subplots(1, len(methods), figsize=(4.2 * len(methods), 3.4), squeeze=False, sharey=True)
     for ax, method in zip(axes[0], methods):
-        for arch, t in table[(table.method == method) & (table.randomised != "shuffled ratings")].groupby("architecture"):
+        weights_randomised = table[(table.method == method) & (table.randomised != "shuffled ratings")]
+        for arch, t in weights_randomised.groupby("architecture"):
             ax.plot(t["step"], t["spearman_abs"], marker="o", label=arch)
         sobel = table[(table.method == "sobel (reference)") & (table.randomised != "shuffled ratings")]
         ax.plot(sobel.groupby("step")["spearman_abs"].mean(), color="grey", ls="--", label="Sobel edges (reference)")

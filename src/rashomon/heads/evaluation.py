@@ -27,7 +27,8 @@ def evaluate_predictions(
         preds, arch_rows = [], []
         for v, g in test.groupby("variant"):
             y = truth.loc[g["image_id"], target].to_numpy()
-            arch_rows.append({"architecture": arch, "variant": int(v), **prediction_metrics(g["prediction"].to_numpy(), y),
+            arch_rows.append({"architecture": arch, "variant": int(v),
+                              **prediction_metrics(g["prediction"].to_numpy(), y),
                               "epochs": int(g["epochs"].iloc[0])})
             preds.append(g.set_index("image_id")["prediction"].rename(int(v)))
         rows += arch_rows

@@ -76,7 +76,8 @@ def load_head(path: Path) -> FittedHead:
     try:
         meta = read_json(sidecar(path))
     except (ValueError, OSError) as exc:
-        raise InputError(f"{sidecar(path)}: not a head's metadata saved by rashomon ({str(exc).splitlines()[0]})") from exc
+        raise InputError(f"{sidecar(path)}: not a head's metadata saved by rashomon "
+                         f"({str(exc).splitlines()[0]})") from exc
     missing = [k for k in HEAD_KEYS if k not in meta]
     if not isinstance(weights, dict) or "0.weight" not in weights or missing:
         raise InputError(f"{path}: not a head saved by rashomon (missing {missing or ['0.weight']})")

@@ -51,7 +51,8 @@ def _unpickle(path: Path) -> dict:
         with open(path, "rb") as fh:
             data = _CifarUnpickler(fh, encoding="bytes").load()
     except Exception as exc:  # pickle raises many types on corrupt or hostile input
-        raise InputError(f"{path}: not a readable CIFAR pickle ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path}: not a readable CIFAR pickle ({why})") from exc
     if not isinstance(data, dict):
         raise InputError(f"{path}: not a CIFAR pickle (top level is {type(data).__name__}, not a dict)")
     return data

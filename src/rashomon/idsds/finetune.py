@@ -84,7 +84,8 @@ def train(model: torch.nn.Module, train: tuple[torch.Tensor, torch.Tensor], val:
     probability = cfg.delete_probability if isinstance(cfg, FinetuneConfig) and deletion is not None else 0.0
     module = Classifier(model, cfg, deletion, probability)
     loader_gen = torch.Generator().manual_seed(cfg.seed)
-    result = fit(module, DataLoader(TensorDataset(*train), batch_size=cfg.batch_size, shuffle=True, generator=loader_gen),
+    train_loader = DataLoader(TensorDataset(*train), batch_size=cfg.batch_size, shuffle=True, generator=loader_gen)
+    result = fit(module, train_loader,
                  DataLoader(TensorDataset(*val), batch_size=512), max_epochs=cfg.epochs, monitor="val_accuracy",
                  mode="max", progress=True)
     model.eval()

@@ -127,5 +127,6 @@ def check_model_names(names: list[str], weights: dict[str, str]) -> None:
 def load_finetuned(folder: str | Path, name: str, num_classes: int, width: float) -> nn.Module:
     """The idsds_finetune stage's fine-tuned `name` (tensors only, weights_only), in eval mode."""
     model = create_cifar_model(name, num_classes, width)
-    model.load_state_dict(load_tensors(Path(folder) / f"{name}_finetuned.pt", "a fine-tuned IDSDS model saved by rashomon"))
+    model.load_state_dict(load_tensors(Path(folder) / f"{name}_finetuned.pt",
+                                       "a fine-tuned IDSDS model saved by rashomon"))
     return model.eval()
