@@ -46,7 +46,7 @@ def run(params, args):
     effects = pd.read_csv(args.effects, dtype={"image_id": str}).set_index(["architecture", "image_id"])
     paths = GroundTruthInputs(Path(args.images), Path(args.explanations), Path(args.ensemble),
                               Path(args.pretrained), Path(args.heads), Path(args.pruning))
-    result = assess_ground_truth(params, manifest, effects, cues, paths, resolve_device(params.compute))
+    result = assess_ground_truth(params, manifest, truth, effects, cues, paths, resolve_device(params.compute))
     with atomic_path(plots, is_dir=True) as tmp:
         write_plots(result, tmp)
     write_metrics(args.metrics, result.report, GroundtruthMetrics)

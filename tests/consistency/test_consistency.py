@@ -7,7 +7,8 @@ from scipy import stats
 
 from rashomon.consistency.metrics import (agreement, disagreement, iou, iou_column, iou_matrix, mean_offdiagonal,
                                           pearson_matrix, top_region)
-from rashomon.consistency.tables import (across_over_ceiling, across_table, matrix_metrics, method_summary,
+from rashomon.consistency.tables import (across_over_ceiling, across_table, correct_over_methods, matrix_metrics,
+                                         method_summary,
                                          pair_matrices, prototype_reliability, relation, rsm_similarity, within_table)
 from rashomon.core.config import InferenceConfig
 from rashomon.heads.metrics import model_reliability
@@ -187,3 +188,60 @@ def test_an_empty_rashomon_set_leaves_the_headline_undefined_with_its_reason():
     assert entry["within_exceeds_across"] is None and entry["within_minus_across"]["n"] == 0
     assert entry["undefined"]["within_exceeds_across"] == (
         "the Rashomon set is empty: no architecture's test PLCC interval lies above 0")
+
+
+def _entry(p: float, verdict: bool | None) -> dict:
+    return {"within_minus_across": {"difference": 0.1, "ci_low": 0.05, "ci_high": 0.15, "p": p, "n": 30},
+            "within_exceeds_across": verdict, "undefined": {}}
+
+
+def test_within_exceeds_across_is_holm_corrected_over_the_methods():
+    """Known by hand: p 0.01, 0.03, 0.04, 0.9 over the four tested methods adjust to 4 x 0.01, 3 x
+    0.03, max(0.09, 2 x 0.04), 0.9, so only the first stays true; an undefined method is not
+    counted, and a false one stays false."""
+    entries = {"a": _entry(0.01, True), "b": _entry(0.03, True), "c": _entry(0.04, True), "d": _entry(0.2, None),
+               "e": _entry(0.9, False)}
+    correct_over_methods(entries)
+    adjusted = {m: e["within_minus_across"]["adjusted_p"] for m, e in entries.items()}
+    assert adjusted["a"] == pytest.approx(0.04) and adjusted["b"] == pytest.approx(0.09)   # four defined: a, b, c, e
+    assert adjusted["c"] == pytest.approx(0.09) and np.isnan(adjusted["d"]) and adjusted["e"] == pytest.approx(0.9)
+    assert [entries[m]["within_exceeds_across"] for m in "abcde"] == [True, False, False, None, False]
+    assert "Holm-adjusted p 0.09 >= 0.05 over 4 methods" == entries["b"]["not_true"]["within_exceeds_across"]
+    alone = {"a": _entry(0.04, True)}   # a family of one: Holm is the p itself
+    correct_over_methods(alone)
+    assert alone["a"]["within_exceeds_across"] is True and alone["a"]["within_minus_across"]["adjusted_p"] == 0.04
+
+
+def test_the_two_level_bootstrap_centres_on_the_headline_and_widens_with_seed_noise():
+    """Independent path: the Gram-matrix difference with every variant and image once equals the
+    per-image within (pairwise Pearson, within_table) minus across (prototypes' Pearson,
+    across_table); variants that agree give an interval no wider than the images-only one, variants
+    with an outlier seed a wider one; fewer than two variants or architectures: None."""
+    from rashomon.consistency.hierarchical import within_minus_across
+    from rashomon.inference import paired_difference
+
+    rng = np.random.default_rng(3)
+    ids = [str(i) for i in range(12)]
+    base = rng.normal(size=(12, 1, 8, 8))
+    maps = {"a": base + rng.normal(0, 0.3, (12, 4, 8, 8)), "b": base[:, :, ::-1] + rng.normal(0, 0.3, (12, 3, 8, 8)),
+            "c": rng.normal(size=(12, 3, 8, 8))}
+    within = {n: within_table(m, ids, [5]) for n, m in maps.items()}
+    across = across_table({n: m.mean(1) for n, m in maps.items()}, ids, [5], 0.05)
+    per_image = (pd.concat(within.values()).groupby("image_id")["pearson"].mean()
+                 - across.groupby("image_id")["pearson"].mean())
+    got = within_minus_across(maps, maps, seed=0, n_resamples=2000)
+    assert got.difference == pytest.approx(per_image.mean(), rel=1e-9) and got.n_images == 12
+    assert got.n_variants == {"a": 4, "b": 3, "c": 3} and got.ci_low < got.difference < got.ci_high
+    flat = paired_difference(per_image.to_numpy(), np.zeros(12), 0, 2000)
+    assert got.ci_high - got.ci_low >= 0.9 * (flat.ci_high - flat.ci_low)
+    noisy = {n: m.copy() for n, m in maps.items()}
+    noisy["a"][:, 0] = rng.normal(0, 3, (12, 8, 8))   # one seed that learned something else
+    wide = within_minus_across(noisy, noisy, seed=0, n_resamples=2000)
+    noisy_within = {n: within_table(m, ids, [5]) for n, m in noisy.items()}
+    noisy_per_image = (pd.concat(noisy_within.values()).groupby("image_id")["pearson"].mean()
+                       - across_table({n: m.mean(1) for n, m in noisy.items()}, ids, [5], 0.05)
+                       .groupby("image_id")["pearson"].mean())
+    images_only = paired_difference(noisy_per_image.to_numpy(), np.zeros(12), 0, 2000)
+    assert wide.ci_high - wide.ci_low > 1.2 * (images_only.ci_high - images_only.ci_low)
+    assert within_minus_across({"a": maps["a"]}, {"a": maps["a"]}, 0, 100) is None
+    assert within_minus_across({"a": maps["a"][:, :1], "b": maps["b"]}, maps, 0, 100) is None

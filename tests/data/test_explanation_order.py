@@ -46,3 +46,23 @@ def test_the_split_table_carries_the_rank_and_explanation_ids_follow_it():
     assert order == stratified_order([str(i) for i in range(10)], pd.Series(["g"] * 20, index=ids), 1)
     assert explanation_ids(splits, "exp3", 4) == order[:4] and order != sorted(order, key=int)
     assert explanation_ids(splits.drop(columns=RANK), "exp3", 3) == ["0", "1", "2"]   # a hand-made table: sorted
+
+
+def test_the_committed_explanation_and_control_subsets_span_every_generator_and_kind():
+    """Issue 40's check on the default's committed tables: every method's scored images (the
+    explanation subsets, groundtruth) and the controls' images span all 6 generators and all 3
+    kinds of artifact, and the methods of one table are scored on the same images."""
+    from rashomon.data.aigciqa import GENERATORS
+    from rashomon.data.synthetic import ARTIFACTS
+    from tests.conftest import REPO
+
+    generators, kinds = set(GENERATORS), set(ARTIFACTS)
+    for name in ("groundtruth", "controls"):
+        table = pd.read_csv(REPO / "plots" / name / "localisation.csv", dtype={"image_id": str})
+        table = table[table.method != "reference"]
+        for method, rows in table.groupby("method"):
+            assert set(rows.generator) == generators, (name, method, sorted(set(rows.generator)))
+            assert set(rows.artifact) == kinds, (name, method, sorted(set(rows.artifact)))
+        if name == "controls":   # every method, control and architecture on the same images
+            images = {key: frozenset(g.image_id) for key, g in table.groupby(["method", "control", "architecture"])}
+            assert len(set(images.values())) == 1, "the controls' comparisons are not on the same images"

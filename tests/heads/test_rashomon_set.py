@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from rashomon.core.config import InferenceConfig
-from rashomon.heads.rashomon_set import plcc_estimates, rashomon_set
+from rashomon.heads.rashomon_set import plcc_estimates, plcc_interval, rashomon_set
 
 INFERENCE = InferenceConfig(n_resamples=1000, min_n=10, seed=0)
 
@@ -60,9 +60,25 @@ def test_the_vectorised_interval_equals_the_generic_bootstrap():
 
     y = np.random.default_rng(5).normal(0, 1, 30)
     pred = predictions_for(y, {"a": 0.8}, seed=6)
-    got = plcc_estimates(pred, pd.Series(y, index=[str(i) for i in range(30)]), InferenceConfig(400, 10, 2))["a"]
     wide = pred.pivot(index="image_id", columns="variant", values="prediction")   # the rows in the same order
     p, t = wide.to_numpy(), pd.Series(y, index=[str(i) for i in range(30)]).loc[wide.index].to_numpy()
+    got = plcc_interval(p, t, InferenceConfig(400, 10, 2), over_variants=False)
     low, high = bootstrap_interval(lambda rows: np.mean([stats.pearsonr(p[rows, k], t[rows])[0] for k in range(3)]),
                                    30, seed=2, n_resamples=400)
-    assert (got["ci_low"], got["ci_high"]) == pytest.approx((low, high), rel=1e-9)
+    assert got == pytest.approx((low, high), rel=1e-9)
+
+
+def test_the_interval_includes_training_randomness_and_equals_the_images_only_one_without_it():
+    """Two-level bootstrap (images, then variants): with identical variants it is exactly the
+    images-only interval (the variants' draws use their own generator); with variants that
+    disagree (half predict, half are noise) it is wider, and its centre stays near the mean."""
+    rng = np.random.default_rng(7)
+    y = rng.normal(0, 1, 60)
+    same = np.repeat((y + rng.normal(0, 0.5, 60))[:, None], 4, axis=1)
+    cfg = InferenceConfig(2000, 10, 0)
+    assert plcc_interval(same, y, cfg) == plcc_interval(same, y, cfg, over_variants=False)
+    mixed = np.column_stack([y + rng.normal(0, 0.3, 60), y + rng.normal(0, 0.3, 60),
+                             rng.normal(0, 1, 60), rng.normal(0, 1, 60)])
+    hier, flat = plcc_interval(mixed, y, cfg), plcc_interval(mixed, y, cfg, over_variants=False)
+    assert hier[1] - hier[0] > 1.5 * (flat[1] - flat[0])
+    assert hier[0] < np.mean([stats.pearsonr(mixed[:, k], y)[0] for k in range(4)]) < hier[1]

@@ -76,3 +76,18 @@ def test_an_underpowered_verdict_says_so_in_one_sentence():
     assert underpowered(7, 10) == "underpowered: 7 images < inference.min_n = 10"
     assert underpowered(3, 10, "test images") == "underpowered: 3 test images < inference.min_n = 10"
     assert underpowered(10, 10) is None
+
+
+def test_a_bonferroni_level_widens_the_interval_to_the_percentiles_it_names():
+    """The ensemble's two claims use 97.5% intervals: the bounds are the distribution's expanded
+    percentiles at that level (checked against numpy on the same resamples), and contain the 95% ones."""
+    from rashomon.inference import bootstrap_interval
+    from rashomon.inference.intervals import expanded_level
+
+    x = np.random.default_rng(1).normal(size=40)
+    wide, narrow = (bootstrap_interval(lambda rows: x[rows].mean(), 40, 0, 2000, level) for level in (0.975, 0.95))
+    rng = np.random.default_rng(0)
+    values = np.array([x[rng.integers(0, 40, 40)].mean() for _ in range(2000)])
+    tail = (1 - expanded_level(40, 0.975)) / 2 * 100
+    assert wide == pytest.approx(tuple(np.percentile(values, [tail, 100 - tail])), abs=0)
+    assert wide[0] < narrow[0] < narrow[1] < wide[1]

@@ -83,7 +83,7 @@ def test_readme_real_data_settings_reach_the_report_with_every_section_labelled(
     assert 'class="banner"' not in html   # no SYNTHETIC banner over real ratings
     assert "Data: aigciqa2023 folder dataset (real)." in html
     parts = sections(html)
-    assert len(parts) == 11
+    assert len(parts) == 12 and next(iter(parts)) == "Every verdict at a glance"   # the verdicts open the report
     for title, part in parts.items():
         label = ("Data: unknown (metrics/idsds.json absent; idsds.data: data/idsds_synthetic)"
                  if title == "IDSDS benchmark" else 'class="data">Data: real data: aigciqa2023 folder dataset</p>')

@@ -13,6 +13,7 @@ from rashomon.backbones import Backbone, create_backbone
 from rashomon.backbones.weights import weights_for
 from rashomon.data.explanation_order import RANK
 from rashomon.data.manifest import sorted_ids
+from rashomon.data.splits import shared_test_ids
 from rashomon.core.config import BackbonesConfig, ExplainConfig, TrainConfig
 from rashomon.backbones.preprocess import load_images
 from rashomon.ensemble.combine import BaggedEnsemble
@@ -37,12 +38,11 @@ class ExplainedModelParams(ModelParams, Protocol):
 def explanation_ids(splits: pd.DataFrame, scheme: str, n_images: int | None) -> list[str]:
     """The explanation set: the scheme's shared test images in the split stage's stratified random
     order (`explain_rank`; sorted ids for a splits table without it), the first `n_images` of it."""
-    test = splits[(splits.scheme == scheme) & (splits.subset == "test")]
-    per_variant = test.groupby("variant")["image_id"].apply(set)
-    common = sorted_ids(set.intersection(*per_variant)) if len(per_variant) else []
+    common = sorted_ids(shared_test_ids(splits, scheme))
     if not common:
         raise InputError(f"scheme {scheme!r} has no test image shared by all variants")
-    if RANK in test:
+    if RANK in splits:
+        test = splits[(splits.scheme == scheme) & (splits.subset == "test")]
         rank = test.drop_duplicates("image_id").set_index("image_id")[RANK]
         common = sorted(common, key=lambda i: int(rank[i]))
     return common if not n_images else common[: int(n_images)]

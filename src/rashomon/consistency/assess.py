@@ -19,15 +19,18 @@ from rashomon.attribution.runner import ensemble_maps_file, explained_variants, 
 from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import canvas_of, common_of, resample_maps
 from rashomon.consistency.consistency_params import ConsistencyParams
+from rashomon.consistency.hierarchical import within_minus_across
 from rashomon.consistency.tables import (
     across_over_ceiling,
     across_table,
+    correct_over_methods,
     head_representations,
     matrix_metrics,
     method_summary,
     pair_matrices,
     prototype_reliability,
     relation,
+    require_seed_robustness,
     rsm_similarity,
     within_table,
 )
@@ -89,7 +92,7 @@ def assess_consistency(params: ConsistencyParams, manifest: pd.DataFrame, splits
                                   **relation(within["pearson"].to_numpy(), values)})
 
     for method in stored_methods(params.explain):
-        prototypes, within_by_arch, n_variants, reliability = {}, {}, {}, {}
+        prototypes, within_by_arch, n_variants, reliability, native, on_common = {}, {}, {}, {}, {}, {}
         for name in names:
             stored = load_maps(paths.explanations / method / f"{name}.npz")
             ids = [str(i) for i in stored["image_ids"]]
@@ -99,6 +102,8 @@ def assess_consistency(params: ConsistencyParams, manifest: pd.DataFrame, splits
             within_by_arch[name], n_variants[name] = within, maps.shape[1]
             reliability[name] = prototype_reliability(maps)
             prototypes[name] = resample_maps(maps.astype(np.float32).mean(1), grids[name], common)
+            if name in members:   # every variant's map, for the bootstrap over seeds and images
+                native[name], on_common[name] = maps, resample_maps(maps.astype(np.float32), grids[name], common)
             add_relations(method, name, "test", within, ids)
         across = across_table(prototypes, ids, cfg.percents, cfg.topk_fraction).assign(method=method)
         across["in_rashomon_set"] = across.a.isin(members) & across.b.isin(members)
@@ -106,6 +111,8 @@ def assess_consistency(params: ConsistencyParams, manifest: pd.DataFrame, splits
         in_set = across[across.in_rashomon_set].drop(columns="in_rashomon_set")
         entry = method_summary({n: within_by_arch[n] for n in members}, in_set, {n: n_variants[n] for n in members},
                                cfg.percents, params.inference)
+        require_seed_robustness(entry, within_minus_across(native, on_common, params.inference.seed,
+                                                           params.inference.n_resamples))
         entry["across_pearson_in_set"] = per_image_across(in_set, params.inference)       # the headline, with its CI
         entry["across_pearson_all_pairs"] = per_image_across(across, params.inference)    # every architecture
         entry["prototype_reliability"] = reliability   # split-half over variants, Spearman-Brown (the map ceiling)
@@ -127,6 +134,8 @@ def assess_consistency(params: ConsistencyParams, manifest: pd.DataFrame, splits
         report["methods"][method] = entry
         log.info("%s: within %.3f, across %.3f", method, entry["within_mean_pearson"], entry["across_mean_pearson"])
 
+    correct_over_methods(report["methods"])
+    report["verdict_family"] = "within_exceeds_across: Holm over the methods"
     # training images (Grad-CAM from the cache) and the behavioural views, per architecture
     cheap_methods = [m for m in params.explain.methods if METHODS.get(m).reads == "stem"]
     for name in names:

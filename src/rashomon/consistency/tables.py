@@ -16,7 +16,7 @@ from rashomon.consistency.metrics import agreement, disagreement, iou, iou_colum
 from rashomon.core.config import InferenceConfig
 from rashomon.core.device import CPU, to_device
 from rashomon.inference import paired_difference
-from rashomon.inference.verdicts import comparison_state
+from rashomon.inference.verdicts import ALPHA, comparison_state, holm
 from rashomon.psychometrics.correlation import mean_pairwise_correlation, pearson
 from rashomon.variants.variant_set import VariantSet, apply_channel_mask
 
@@ -141,6 +141,31 @@ def method_summary(within: Mapping[str, pd.DataFrame], across: pd.DataFrame, n_v
         reasons.append(noise)
     entry["undefined"] = {"within_exceeds_across": "; ".join(reasons)} if reasons else {}
     return entry
+
+
+def require_seed_robustness(entry: dict[str, Any], seeds_and_images: Any) -> None:
+    """Store the within-minus-across interval over images and trained variants (`SeedsAndImages`
+    or None) and keep `within_exceeds_across` true only where it lies above 0 too: a difference
+    that training another set of seeds could erase is not shown."""
+    entry["within_minus_across_seeds_and_images"] = seeds_and_images.as_dict() if seeds_and_images else None
+    if entry["within_exceeds_across"] is True and seeds_and_images is not None and not seeds_and_images.ci_low > 0:
+        entry["within_exceeds_across"] = False
+        entry["not_true"] = {"within_exceeds_across": "not shown once the trained variants are resampled too: "
+                             f"interval [{seeds_and_images.ci_low:.3f}, {seeds_and_images.ci_high:.3f}]"}
+
+
+def correct_over_methods(entries: Mapping[str, dict[str, Any]], alpha: float = ALPHA) -> None:
+    """Holm over the methods' within-versus-across tests (the verdict family): each method's
+    `within_minus_across` gets its `adjusted_p`, and a shown difference whose adjusted p is not
+    below `alpha` becomes false, with the reason; undefined verdicts are not counted."""
+    names = [m for m, e in entries.items() if e["within_exceeds_across"] is not None]
+    adjusted = dict(zip(names, holm([entries[m]["within_minus_across"]["p"] for m in names])))
+    for method, entry in entries.items():
+        entry["within_minus_across"]["adjusted_p"] = adjusted.get(method, float("nan"))
+        if entry["within_exceeds_across"] is True and not adjusted[method] < alpha:
+            entry["within_exceeds_across"] = False
+            entry["not_true"] = {"within_exceeds_across": f"Holm-adjusted p {adjusted[method]:.3g} >= {alpha:g} "
+                                                          f"over {len(names)} methods"}
 
 
 def relation(consistency: np.ndarray, other: np.ndarray) -> dict[str, float]:

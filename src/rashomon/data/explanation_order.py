@@ -11,6 +11,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from rashomon.data.splits import shared_test_ids
+
 RANK = "explain_rank"   # data/splits.csv's column: the image's place in the order (test rows only)
 
 
@@ -46,10 +48,8 @@ def with_explain_rank(splits: pd.DataFrame, strata: pd.Series, seed: int) -> pd.
     test images every variant shares), from `stratified_order`; other rows get -1."""
     out = splits.copy()
     out[RANK] = -1
-    for scheme, rows in splits.groupby("scheme", sort=True):
-        test = rows[rows.subset == "test"]
-        per_variant = test.groupby("variant")["image_id"].apply(set)
-        shared = sorted(set.intersection(*per_variant)) if len(per_variant) else []
+    for scheme in sorted(splits.scheme.unique()):
+        shared = sorted(shared_test_ids(splits, scheme))
         rank = {i: r for r, i in enumerate(stratified_order(shared, strata, seed))}
         hit = (out.scheme == scheme) & (out.subset == "test") & out.image_id.isin(rank)
         out.loc[hit, RANK] = out.loc[hit, "image_id"].map(rank).astype(int)

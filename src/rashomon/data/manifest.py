@@ -25,8 +25,9 @@ from rashomon.core.config import DIMENSIONS
 from rashomon.core.errors import InputError
 from rashomon.core.io import read_table
 
+GENERATOR = "generator"   # the column naming each image's generating model
 REQUIRED_COLUMNS: tuple[str, ...] = (
-    "image_id", "path", "generator", "prompt_index", "challenge", "category", *DIMENSIONS,
+    "image_id", "path", GENERATOR, "prompt_index", "challenge", "category", *DIMENSIONS,
 )
 MAX_ID_LENGTH = 200
 MIN_IMAGE_SIDE = 32   # params.data.min_image_side's default

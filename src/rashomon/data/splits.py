@@ -132,3 +132,10 @@ def subset_ids(splits: pd.DataFrame, scheme: str, variant: int, subset: str) -> 
     if not ids:
         raise InputError(f"splits: no {subset} images for scheme {scheme!r} variant {variant}")
     return ids
+
+
+def shared_test_ids(splits: pd.DataFrame, scheme: str) -> set[str]:
+    """The explanation set, unordered: the test images that every variant of `scheme` shares."""
+    test = splits[(splits.scheme == scheme) & (splits.subset == "test")]
+    per_variant = test.groupby("variant")["image_id"].apply(set)
+    return set.intersection(*per_variant) if len(per_variant) else set()

@@ -27,6 +27,8 @@ from rashomon.ensemble.ensemble_params import EnsembleParams
 from rashomon.heads.features import FeatureCache
 from rashomon.heads.metrics import prediction_metrics
 from rashomon.inference import bootstrap_interval, underpowered, verdict
+from rashomon.inference.intervals import LEVEL
+from rashomon.inference.verdicts import ALPHA
 from rashomon.psychometrics.correlation import pearson
 from rashomon.variants.pruning import prune_variants
 from rashomon.variants.variant_set import VariantSet, stem_scores
@@ -109,8 +111,10 @@ def assess_ensembles(params: EnsembleParams, manifest: pd.DataFrame, splits: pd.
         "attribution": attribution,
     }
     report["undefined"] = {}
-    inference = params.inference
-    for kind, pred in (("bagging", bagged), ("stacking", stacked)):   # undefined (null), never false, when a PLCC
+    inference, claims = params.inference, (("bagging", bagged), ("stacking", stacked))
+    level = 1 - ALPHA / len(claims)   # Bonferroni over the ensemble's claims (the gains have intervals, no p)
+    report["verdict_family"] = f"Bonferroni over the {len(claims)} ensemble claims: {level:.1%} intervals"
+    for kind, pred in claims:   # undefined (null), never false, when a PLCC
         plcc, best = report[kind]["plcc"], report["best_single"]["plcc"]   # is NaN (constant predictions)
         defined = bool(np.isfinite([plcc, best]).all())
         report[f"{kind}_beats_best_single"] = None
@@ -119,9 +123,9 @@ def assess_ensembles(params: EnsembleParams, manifest: pd.DataFrame, splits: pd.
                 f"PLCC undefined for {'the best single architecture' if np.isfinite(plcc) else kind} "
                 "(constant predictions on the test set)")
             continue
-        low, high = plcc_gain_interval(pred, per_arch[report["best_single"]["architecture"]], y, inference)
+        low, high = plcc_gain_interval(pred, per_arch[report["best_single"]["architecture"]], y, inference, level)
         report[f"{kind}_minus_best_single_plcc"] = {"difference": plcc - best, "ci_low": low, "ci_high": high,
-                                                    "n": len(y)}
+                                                    "n": len(y), "ci_level": level}
         report[f"{kind}_beats_best_single"] = verdict(low, len(y), inference.min_n)
         if report[f"{kind}_beats_best_single"] is None:
             report["undefined"][f"{kind}_beats_best_single"] = (
@@ -129,14 +133,14 @@ def assess_ensembles(params: EnsembleParams, manifest: pd.DataFrame, splits: pd.
     return EnsembleResult(report, table.assign(label=table.model + " / " + table.kind))
 
 
-def plcc_gain_interval(ensemble: np.ndarray, single: np.ndarray, y: np.ndarray,
-                       inference: InferenceConfig) -> tuple[float, float]:
-    """95% interval over test images (resampled together) of the ensemble's PLCC minus the single
-    architecture's mean PLCC over its variants (single: (N, K) predictions)."""
+def plcc_gain_interval(ensemble: np.ndarray, single: np.ndarray, y: np.ndarray, inference: InferenceConfig,
+                       level: float = LEVEL) -> tuple[float, float]:
+    """Interval (95% unless `level`) over test images (resampled together) of the ensemble's PLCC
+    minus the single architecture's mean PLCC over its variants (single: (N, K) predictions)."""
     def gain(idx: np.ndarray) -> float:
         return pearson(ensemble[idx], y[idx]) - float(np.mean([pearson(single[idx, k], y[idx])
                                                                 for k in range(single.shape[1])]))
-    return bootstrap_interval(gain, len(y), inference.seed, inference.n_resamples)
+    return bootstrap_interval(gain, len(y), inference.seed, inference.n_resamples, level)
 
 
 def fold_of(splits: pd.DataFrame, ids: list[str]) -> np.ndarray:

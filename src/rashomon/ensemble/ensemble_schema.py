@@ -16,11 +16,12 @@ class BestSingle(TypedDict):
 
 
 class Gain(TypedDict):
-    """An ensemble's PLCC minus the best single architecture's (mean over its variants), 95% interval."""
+    """An ensemble's PLCC minus the best single architecture's (mean over its variants), its interval."""
     difference: float
     ci_low: float
     ci_high: float
     n: int
+    ci_level: float                              # Bonferroni over the ensemble's claims (97.5% for two)
 
 
 class EnsembleMetrics(TypedDict):
@@ -33,6 +34,7 @@ class EnsembleMetrics(TypedDict):
     mean_single_plcc: float
     attribution: dict[str, float]                # n_images, each method's summary, <a>_vs_<b>_pearson_mean
     undefined: dict[str, str]
+    verdict_family: str                          # the multiplicity correction of the two claims
     bagging_beats_best_single: bool | None
     stacking_beats_best_single: bool | None
     bagging_minus_best_single_plcc: NotRequired[Gain]

@@ -18,8 +18,9 @@ from rashomon.backbones import input_grids
 from rashomon.backbones.geometry import canvas_of
 from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.core.io import write_csv
-from rashomon.data.manifest import check_image_hashes, sorted_ids
+from rashomon.data.manifest import GENERATOR, check_image_hashes, sorted_ids
 from rashomon.data.truth import SYNTHETIC_LABEL
+from rashomon.groundtruth.controls_verdicts import KIND
 from rashomon.groundtruth.cues import CueMaps
 from rashomon.groundtruth.evaluate import (
     PROTOTYPE,
@@ -69,11 +70,12 @@ class GroundTruthResult:
     heatmap: HumanGroundTruth     # the same maps scored as against human heatmaps (report["heatmap"])
 
 
-def assess_ground_truth(params: GroundtruthParams, manifest: pd.DataFrame, effects: pd.DataFrame, cues: CueMaps,
-                        paths: GroundTruthInputs, device: torch.device) -> GroundTruthResult:
+def assess_ground_truth(params: GroundtruthParams, manifest: pd.DataFrame, truth: pd.DataFrame, effects: pd.DataFrame,
+                        cues: CueMaps, paths: GroundTruthInputs, device: torch.device) -> GroundTruthResult:
     """Score every stored map against the artifact masks (`cues`: the simulator's masks as the
     store holds them, the store human heatmaps come from too), the references and the twin
-    effects (`effects`, indexed by architecture and image id); `manifest` by image id."""
+    effects (`effects`, indexed by architecture and image id); `manifest` and `truth` by image id
+    (the localisation table names each image's generator and kind of artifact)."""
     cfg, names = params.groundtruth, params.backbones.names
     report = {"label": SYNTHETIC_LABEL, "cue_score": "-map (the artifact lowers authenticity); auroc_abs ranks |map|",
               "methods": {}, "references": {}}
@@ -134,6 +136,8 @@ def assess_ground_truth(params: GroundtruthParams, manifest: pd.DataFrame, effec
     else:   # no explained image has an artifact: every reference score (and verdict) is undefined
         refs = pd.DataFrame(columns=["image_id", "reference", *SCORES])
     localisation = pd.concat(loc_frames, ignore_index=True)
+    localisation[GENERATOR] = manifest.loc[localisation.image_id, GENERATOR].to_numpy()   # which images: the sample
+    localisation[KIND] = truth.loc[localisation.image_id, KIND].to_numpy()
     for method, entry in report["methods"].items():
         scored = localisation[(localisation.method == method) & (localisation.level == PROTOTYPE)]
         by_ref = {r: t[t.image_id.isin(set(scored.image_id))] for r, t in refs.groupby("reference")}

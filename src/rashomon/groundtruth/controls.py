@@ -25,7 +25,7 @@ from rashomon.backbones.preprocess import denormalise, load_images
 from rashomon.backbones.weights import weights_for
 from rashomon.core.config import TrainConfig
 from rashomon.core.parallel import map_units
-from rashomon.data.manifest import manifest_hash
+from rashomon.data.manifest import GENERATOR, manifest_hash
 from rashomon.data.splits import subset_ids
 from rashomon.data.truth import SYNTHETIC_LABEL
 from rashomon.groundtruth.controls_params import ControlsConfig, ControlsParams
@@ -41,7 +41,6 @@ from rashomon.variants.reliance import effects_table, load_twins, predict_images
 from rashomon.variants.variant_set import VariantSet
 
 log = logging.getLogger("rashomon.controls")
-
 
 
 def controls_images(truth: pd.DataFrame, ids: list[str], n: int) -> list[str]:
@@ -279,6 +278,7 @@ def run_controls(params: ControlsParams, manifest: pd.DataFrame, splits: pd.Data
         frames += [f for p in mine for f in p.frames]
     table = pd.concat(frames, ignore_index=True)
     table[KIND] = truth.loc[table.image_id, KIND].to_numpy()
+    table[GENERATOR] = manifest.loc[table.image_id, GENERATOR].to_numpy()   # which images: the sample
     report["target_sd"] = {c: float(y.loc[test].std()) for c, y in targets.items()}   # the twin effects' scale
     report["blind_margin"] = cfg.blind_margin
     report["verdict_family"] = ("per method, each verdict (credited, credited_sign_blind, finds_positive_cue, "

@@ -62,7 +62,8 @@ def _bootstrap_mean(values: np.ndarray, seed: int, n_resamples: int) -> tuple[Es
     res = stats.bootstrap((x,), np.mean, n_resamples=n_resamples, method="percentile",
                           confidence_level=level, vectorized=True, rng=np.random.default_rng(seed))
     se = lower_bound_mc_se(res.bootstrap_distribution, level)
-    return Estimate(float(x.mean()), float(res.confidence_interval.low), float(res.confidence_interval.high), len(x)), se
+    interval = res.confidence_interval
+    return Estimate(float(x.mean()), float(interval.low), float(interval.high), len(x)), se
 
 
 def lower_bound_mc_se(distribution: np.ndarray, level: float, batches: int = MC_BATCHES) -> float:
@@ -113,18 +114,23 @@ def paired_difference(a: np.ndarray, b: np.ndarray, seed: int = 0, n_resamples: 
 
 
 def bootstrap_interval(statistic: Callable[[np.ndarray], float], n: int, seed: int = 0,
-                       n_resamples: int = N_RESAMPLES) -> tuple[float, float]:
-    """Expanded percentile 95% interval of `statistic(indices)` over units resampled with
-    replacement (for statistics of several aligned arrays, e.g. PLCC of predictions (N, K))."""
+                       n_resamples: int = N_RESAMPLES, level: float = LEVEL) -> tuple[float, float]:
+    """Expanded percentile interval (95% unless `level`) of `statistic(indices)` over units resampled
+    with replacement (for statistics of several aligned arrays, e.g. PLCC of predictions (N, K))."""
     if n < 3:
         return math.nan, math.nan
     rng = np.random.default_rng(seed)
-    values = np.array([statistic(rng.integers(0, n, n)) for _ in range(n_resamples)])
-    values = values[np.isfinite(values)]
-    if len(values) < n_resamples // 2:
+    return percentile_interval(np.array([statistic(rng.integers(0, n, n)) for _ in range(n_resamples)]), n, level)
+
+
+def percentile_interval(values: np.ndarray, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """The expanded percentile interval of a bootstrap distribution over `n` units; undefined
+    (NaN) when over half the resamples gave no finite value."""
+    finite = values[np.isfinite(values)]
+    if len(finite) < len(values) // 2:
         return math.nan, math.nan
-    tail = (1 - expanded_level(n)) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
+    tail = (1 - expanded_level(n, level)) / 2 * 100
+    low, high = np.percentile(finite, [tail, 100 - tail])
     return float(low), float(high)
 
 

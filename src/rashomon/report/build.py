@@ -14,6 +14,7 @@ from rashomon.core.errors import InputError
 from rashomon.report.schemas import schema_for
 from rashomon.core.metrics import read_metrics
 from rashomon.report import sections
+from rashomon.report.verdict_screen import verdict_screen
 from rashomon.report.html import image, labelled, page, section
 
 log = logging.getLogger("rashomon.report")
@@ -98,6 +99,7 @@ def build_page(m: Mapping[str, Metrics | None], plots: Path, data: DataSource) -
                                                    False)
     figures = sorted((plots / "explain").glob("*.png"))[:3]
     parts = [
+        labelled(verdict_screen(m), rated.text, rated.synthetic),
         _part("Ratings: reliability and noise ceiling", m, ["reliability"],
               lambda: sections.reliability(m["reliability"], plots), rated),
         _part("Prediction per architecture against the ceiling", m, ["train"],

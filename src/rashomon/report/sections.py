@@ -39,7 +39,8 @@ def prediction(m: Metrics, plots: Path) -> str:
 
 
 def quality(m: Metrics) -> str:
-    rows = [{"architecture": a, "partial r(prediction, authenticity | quality)": v["partial_authenticity_given_quality"]}
+    rows = [{"architecture": a,
+             "partial r(prediction, authenticity | quality)": v["partial_authenticity_given_quality"]}
             for a, v in m["architectures"].items()]
     return section("Quality diagnostic",
                    "Does a model predict authenticity beyond perceived quality? Near 0: it tracks quality only.",
@@ -56,7 +57,8 @@ def _paired(d: Metrics | None) -> str:
 def _gain(m: Metrics, kind: str) -> str:
     """ " (PLCC gain 0.02 [-0.01, 0.05], n 274)" where the ensemble's gain was measured."""
     g = m.get(f"{kind}_minus_best_single_plcc")
-    return f" (PLCC gain {with_ci(g['difference'], g['ci_low'], g['ci_high'])}, n {g['n']})" if g else ""
+    return (f" (PLCC gain {with_ci(g['difference'], g['ci_low'], g['ci_high'])}, {fmt(g.get('ci_level', 0.95))} "
+            f"interval, n {g['n']})") if g else ""
 
 
 def _verdict(m: Metrics, key: str) -> str:
@@ -75,7 +77,10 @@ def consistency(m: Metrics, plots: Path) -> str:
                      f"{_estimate(e['across_pearson_in_set'])} (every pair, the non-members too: "
                      f"{_estimate(e['across_pearson_all_pairs'])}), "
                      f"feature agreement {fmt(e['across'].get('feature_agreement', float('nan')))}; within minus "
-                     f"across per image: {_paired(e.get('within_minus_across'))}; within > across: "
+                     f"across per image: {_paired(e.get('within_minus_across'))}, Holm-adjusted over the methods "
+                     f"p {fmt((e.get('within_minus_across') or {}).get('adjusted_p'))}; over images and trained "
+                     f"variants (the interval includes training randomness): "
+                     f"{_seeds(e.get('within_minus_across_seeds_and_images'))}; within > across: "
                      f"{fmt(_verdict(e, 'within_exceeds_across'))}. Across Pearson over its ceiling "
                      f"sqrt(reliability a x b): {ceiling}.</p>")
     behaviour = [{"architecture": a, **v} for a, v in m["behaviour"].items()]
@@ -91,9 +96,14 @@ def consistency(m: Metrics, plots: Path) -> str:
                    image(plots / "consistency/across_pearson.png", "across-architecture heatmaps"))
 
 
+def _seeds(d: Metrics | None) -> str:
+    """A two-level (images and variants) interval, or why there is none."""
+    return with_ci(d["difference"], d["ci_low"], d["ci_high"]) if d else "– (fewer than 2 members of 2 variants)"
+
+
 def _rashomon_set(r: Metrics) -> str:
     """The Rashomon set: its rule, members and why every other architecture is out, each PLCC with its interval."""
-    rows = [{"architecture": a, "test PLCC [95% CI], n": _estimate(e),
+    rows = [{"architecture": a, "test PLCC [95% CI over images and variants], n": _estimate(e),
              "in the set": "yes" if a in r["members"] else f"no: {r['excluded'].get(a, '')}"}
             for a, e in r["plcc"].items()]
     return (f"<h3>The Rashomon set</h3><p>{fmt(r['rule'])} (tolerance {fmt(r['tolerance'])}): "
@@ -109,8 +119,9 @@ def ensemble(m: Metrics) -> str:
                    "test set.", table(rows),
                    f"<p>Best single architecture: {fmt(m['best_single']['architecture'])} (PLCC "
                    f"{fmt(m['best_single']['plcc'])}); mean single PLCC {fmt(m['mean_single_plcc'])}. Bagging beats "
-                   f"the best single architecture: {fmt(_verdict(m, 'bagging_beats_best_single'))}{_gain(m, 'bagging')}; "
-                   f"stacking: {fmt(_verdict(m, 'stacking_beats_best_single'))}{_gain(m, 'stacking')}. Ensemble maps on "
+                   f"the best single architecture: {fmt(_verdict(m, 'bagging_beats_best_single'))}"
+                   f"{_gain(m, 'bagging')}; stacking: {fmt(_verdict(m, 'stacking_beats_best_single'))}"
+                   f"{_gain(m, 'stacking')}. Ensemble maps on "
                    f"{a['n_images']} images: LIME fidelity R² {fmt(a['lime_fidelity_r2_mean'])}, LIME vs MPM Pearson "
                    f"{fmt(a['lime_vs_mpm_pearson_mean'])}.</p>")
 
@@ -199,7 +210,8 @@ def groundtruth(m: Metrics, reliance: Metrics | None, plots: Path) -> str:
                    "SEs of 0, is undefined.", "<h3>What the models rely on</h3>", reliance_table,
                    "<h3>Localisation and faithfulness</h3>", table(rows), "<h3>Reference maps</h3>", table(refs),
                    "<h3>Does the best architecture beat the references?</h3>", table(verdicts),
-                   image(plots / "groundtruth/auroc.png", "AUROC"), image(plots / "groundtruth/deletion.png", "deletion"),
+                   image(plots / "groundtruth/auroc.png", "AUROC"),
+                   image(plots / "groundtruth/deletion.png", "deletion"),
                    *_continuous(m.get("heatmap")))
 
 
@@ -332,8 +344,8 @@ def controls(m: Metrics) -> str:
                    f"control), explained and scored against the artifact masks on {m['n_images']} artifact images "
                    "(AUROC of -map). A method is credited on an architecture only where its maps of the cue-only heads "
                    "point at the artifact with the sign the twins give it and beat both the cue-blind heads' maps and "
-                   "every reference map (centred Gaussian, Sobel edges, noise), each paired over images, and only where "
-                   "the twins show the cue-only heads use the artifact and the cue-blind heads do not (within "
+                   "every reference map (centred Gaussian, Sobel edges, noise), each paired over images, and only "
+                   "where the twins show the cue-only heads use the artifact and the cue-blind heads do not (within "
                    f"{fmt(m.get('blind_margin'))} of the cue-only heads' effect, in SDs of each target). "
                    f"Multiplicity: {fmt(m.get('verdict_family', ''))}; a bound within two Monte-Carlo SEs of 0 is "
                    "undefined.", *(_method_sentence(method, e) for method, e in m["methods"].items()),
