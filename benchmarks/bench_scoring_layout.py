@@ -31,7 +31,7 @@ READS = ((32, 32, 5, 3), (64, 16, 7, 5), (16, 64, 11, 9), (128, 8, 8, 8))
 
 
 def advanced_indexing_read(patched: Patched, starts: torch.Tensor, h: int, w: int) -> torch.Tensor:
-    """`Patched.read` as it was (advanced indexing), without padding: the baseline."""
+    """`Patched.read` as it was (advanced indexing), pad 0: the baseline."""
     H, W = patched.shape
     rh, rw = patched.region
     rows = starts[:, :1] + torch.arange(h)
@@ -41,7 +41,9 @@ def advanced_indexing_read(patched: Patched, starts: torch.Tensor, h: int, w: in
     p = torch.arange(len(starts))[:, None, None]
     patch = patched.values[p, :, rr.clamp(0, rh - 1)[:, :, None], cc.clamp(0, rw - 1)[:, None, :]]
     inside = ((rr >= 0) & (rr < rh))[:, :, None] & ((cc >= 0) & (cc < rw))[:, None, :]
-    return torch.where(inside[:, None], patch.permute(0, 3, 1, 2), window)
+    out = torch.where(inside[:, None], patch.permute(0, 3, 1, 2), window)
+    outside = ~(((rows >= 0) & (rows < H))[:, :, None] & ((cols >= 0) & (cols < W))[:, None, :])
+    return out.masked_fill(outside[:, None], 0.0) if outside.any() else out
 
 
 def best(fn, repeats: int) -> float:
