@@ -193,7 +193,7 @@ def test_report_on_the_readme_real_data_settings_names_its_data_and_labels_each_
     assert ("Data: aigciqa2023 folder /data/AIGCIQA2023 (real); IDSDS benchmark: data/idsds_synthetic (SYNTHETIC)"
             in html)
     parts = split_sections(html)
-    assert len(parts) == 11
+    assert len(parts) == 12 and next(iter(parts)) == "Every verdict at a glance"
     idsds = parts["IDSDS benchmark"]
     assert 'class="data synthetic">Data: SYNTHETIC classification data in CIFAR-100 format' in idsds
     for title, part in parts.items():
@@ -220,7 +220,7 @@ def test_report_builds_from_every_combination_of_present_and_absent_metrics(tmp_
                 m = {k: (None if k in absent else v) for k, v in full.items()}
                 html = build_page(m, tmp_path, data)
                 parts = split_sections(html)
-                assert len(parts) == 11
+                assert len(parts) == 12
                 if "idsds" in absent:
                     assert "Data: unknown (metrics/idsds.json absent" in parts["IDSDS benchmark"]
                 # each absent file is named where it would have been shown
