@@ -42,14 +42,21 @@ def centred_gram(maps: np.ndarray, chunk: int = 64) -> np.ndarray:
     return out
 
 
-def _within(gram: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Mean Pearson over pairs of distinct variants, each pair weighted by its variants' draw
-    counts (B, K): (B, N); NaN where a resample drew a single variant or a map is constant."""
+def pair_correlations(gram: np.ndarray) -> np.ndarray:
+    """(N, K, K) Pearson correlations of each image's variant maps from their Gram matrices, the
+    diagonal (a map with itself) set to 0; NaN where a map is constant."""
     diag = np.sqrt(np.einsum("nkk->nk", gram))
     with np.errstate(invalid="ignore", divide="ignore"):
         r = gram / (diag[:, :, None] * diag[:, None, :])
     k = gram.shape[1]
     r[:, np.arange(k), np.arange(k)] = 0.0
+    return r
+
+
+def _within(r: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Mean Pearson over pairs of distinct variants (`r` from `pair_correlations`), each pair
+    weighted by its variants' draw counts (B, K): (B, N); NaN where a resample drew a single
+    variant or a map is constant."""
     pairs = counts.sum(1) ** 2 - (counts ** 2).sum(1)   # ordered pairs of distinct draws, identical ones out
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.einsum("bk,nkl,bl->bn", counts, r, counts) / pairs[:, None]
@@ -79,7 +86,7 @@ def within_minus_across(native: Mapping[str, np.ndarray], common: Mapping[str, n
     if len(names) < 2 or min(native[a].shape[1] for a in names) < 2:
         return None
     n = native[names[0]].shape[0]
-    within_grams = [centred_gram(native[a]) for a in names]
+    within_r = [pair_correlations(centred_gram(native[a])) for a in names]   # once, not per resample
     sizes = [common[a].shape[1] for a in names]
     edges = np.cumsum([0, *sizes])
     blocks = [slice(int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:])]
@@ -89,7 +96,7 @@ def within_minus_across(native: Mapping[str, np.ndarray], common: Mapping[str, n
         """(B,) image-weighted mean of per-image within (mean over architectures) minus across."""
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)   # an image whose every within value is NaN
-            within = np.nanmean([_within(g, c) for g, c in zip(within_grams, counts)], axis=0)
+            within = np.nanmean([_within(r, c) for r, c in zip(within_r, counts)], axis=0)
         weights = np.concatenate([c / c.sum(1, keepdims=True) for c in counts], axis=1)
         per_image = within - _across(cross_gram, blocks, weights)
         ok = np.isfinite(per_image)

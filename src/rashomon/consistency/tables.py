@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 from scipy import stats
 
+from rashomon.consistency.hierarchical import SeedsAndImages
 from rashomon.consistency.metrics import agreement, disagreement, iou, iou_column, pearson_matrix, top_region
 from rashomon.core.config import InferenceConfig
 from rashomon.core.device import CPU, to_device
@@ -143,7 +144,7 @@ def method_summary(within: Mapping[str, pd.DataFrame], across: pd.DataFrame, n_v
     return entry
 
 
-def require_seed_robustness(entry: dict[str, Any], seeds_and_images: Any) -> None:
+def require_seed_robustness(entry: dict[str, Any], seeds_and_images: SeedsAndImages | None) -> None:
     """Store the within-minus-across interval over images and trained variants (`SeedsAndImages`
     or None) and keep `within_exceeds_across` true only where it lies above 0 too: a difference
     that training another set of seeds could erase is not shown."""

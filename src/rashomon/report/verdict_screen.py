@@ -86,13 +86,15 @@ def groundtruth_rows(m: Metrics) -> list[Row]:
 def controls_rows(m: Metrics) -> list[Row]:
     rows = []
     for method, e in m["methods"].items():
-        for key, claim in (("credited", "credited: cue-only maps beat cue-blind maps and every reference, right sign"),
-                           ("finds_detector_cue", "the cue detector's maps beat every reference")):
+        for key, claim, versus in (
+                ("credited", "credited: cue-only maps beat cue-blind maps and every reference, right sign",
+                 "positive_versus"),
+                ("finds_detector_cue", "the cue detector's maps beat every reference", "detector_versus")):
             on = e.get(f"{key}_on") or []
+            compared = {c for a in e["architectures"].values() for c in a.get(versus) or {}} - {"right_sign"}
             rows.append(_row("controls", f"{method} {claim}", e[key], m["n_images"],
                              f"maps scored on {m['n_images']} images; shown on {', '.join(on) or 'no architecture'}",
-                             "Gaussian, Sobel, noise",
-                             "Holm over architectures"))
+                             ", ".join(sorted(compared)) or "–", "Holm over architectures"))
     return rows
 
 
